@@ -1,0 +1,44 @@
+import { Context } from '@temporalio/activity';
+import { idempotencyKey, type StepFault } from '../contract';
+import { enterStep } from '../db/transitions';
+import { injectStepFault } from '../faults';
+import type { ActivityDeps } from './deps';
+
+export interface ChargeInput {
+  id: string;
+  faults: StepFault[];
+}
+
+export interface ChargeView {
+  idempotencyKey: string;
+  amountCents: number;
+  currency: string;
+  status: string;
+  providerRef: string | null;
+  /** False when an earlier attempt had already charged: the billing provider was not called. */
+  created: boolean;
+}
+
+export function createChargeActivity({ db, billing, pricing, faultHooks }: ActivityDeps) {
+  return async function charge({ id, faults }: ChargeInput): Promise<ChargeView> {
+    const { attempt } = Context.current().info;
+    await enterStep(db, id, 'charge', attempt);
+    await injectStepFault(faults, 'before', attempt, faultHooks);
+    const key = idempotencyKey.charge(id);
+    const result = await db.$transaction(async (tx) => {
+      const inserted = await tx.charge.createMany({
+        data: [{ recordId: id, idempotencyKey: key, amountCents: pricing.priceCents, currency: pricing.currency, status: 'charged' }],
+        skipDuplicates: true,
+      });
+      if (inserted.count === 0) return { row: await tx.charge.findUniqueOrThrow({ where: { recordId: id } }), created: false };
+      // Inside the transaction: if the provider call fails, the row goes with it and the retry calls
+      // again with the same key, which the provider deduplicates.
+      const { providerRef } = await billing.charge({ key, recordId: id, amountCents: pricing.priceCents, currency: pricing.currency });
+      const row = await tx.charge.update({ where: { recordId: id }, data: { providerRef } });
+      return { row, created: true };
+    });
+    await injectStepFault(faults, 'after', attempt, faultHooks);
+    const { row, created } = result;
+    return { idempotencyKey: row.idempotencyKey, amountCents: row.amountCents, currency: row.currency, status: row.status, providerRef: row.providerRef, created };
+  };
+}

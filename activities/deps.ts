@@ -1,0 +1,13 @@
+import type { BillingProvider } from '../billing';
+import type { Db } from '../db/client';
+import type { FaultHooks } from '../faults';
+import type { ProviderRegistry } from '../providers/registry';
+
+/** What the activities need, passed in so tests can hand over real or simulated parts. */
+export interface ActivityDeps {
+  db: Db;
+  billing: BillingProvider;
+  providers: ProviderRegistry;
+  pricing: { priceCents: number; currency: string };
+  faultHooks: FaultHooks;
+}

@@ -1,0 +1,18 @@
+import { createChargeActivity } from './charge';
+import type { ActivityDeps } from './deps';
+import { createInferenceActivity } from './inference';
+import { createLifecycleActivities } from './lifecycle';
+import { createPersistActivity } from './persist';
+
+export type { ActivityDeps } from './deps';
+
+export function createActivities(deps: ActivityDeps) {
+  return {
+    charge: createChargeActivity(deps),
+    infer: createInferenceActivity(deps),
+    persist: createPersistActivity(deps),
+    ...createLifecycleActivities(deps),
+  };
+}
+
+export type Activities = ReturnType<typeof createActivities>;

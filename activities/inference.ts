@@ -1,0 +1,132 @@
+import { Context } from '@temporalio/activity';
+import { ApplicationFailure } from '@temporalio/common';
+import { createHash } from 'node:crypto';
+import { FailureType, idempotencyKey, type ModelOutput, type ProviderFault, type StepFault } from '../contract';
+import type { InferenceOutput } from '../prisma/generated/client';
+import type { DbClient } from '../db/client';
+import { enterStep } from '../db/transitions';
+import { firstDue, injectStepFault } from '../faults';
+import { classifyProviderError, parseModelOutput, providerFailureDetails } from '../providers/errors';
+import type { ProviderConfig } from '../providers/types';
+import type { ActivityDeps } from './deps';
+
+export interface InferInput {
+  id: string;
+  provider: string;
+  faults: StepFault[];
+  providerFaults: ProviderFault[];
+}
+
+export interface StoredOutput {
+  idempotencyKey: string;
+  provider: string;
+  model: string;
+  output: ModelOutput;
+  confidence: number;
+  /** False when the output was already stored: no model was called. */
+  created: boolean;
+}
+
+type CallOutcome = 'ok' | 'superseded' | 'retryable' | 'rejected' | 'malformed';
+
+interface CallRecord {
+  outcome: CallOutcome;
+  httpStatus: number | null;
+  latencyMs: number;
+  tokensIn?: number | null;
+  tokensOut?: number | null;
+  error?: string;
+}
+
+const viewOf = (row: InferenceOutput, created: boolean): StoredOutput => ({
+  idempotencyKey: row.idempotencyKey,
+  provider: row.provider,
+  model: row.model,
+  output: row.output as ModelOutput,
+  confidence: row.confidence,
+  created,
+});
+
+const hashOf = (output: ModelOutput): string => createHash('sha256').update(JSON.stringify(output)).digest('hex');
+
+function outcomeOf(failure: ApplicationFailure): CallOutcome {
+  if (failure.type === FailureType.ProviderMalformed) return 'malformed';
+  return failure.nonRetryable ? 'rejected' : 'retryable';
+}
+
+/** A malformed answer is worth a few more tries on the same provider, then the chain moves on. */
+function boundMalformed(failure: ApplicationFailure, attempt: number, config: ProviderConfig): ApplicationFailure {
+  if (failure.type !== FailureType.ProviderMalformed || attempt < config.malformedAttempts) return failure;
+  return ApplicationFailure.create({
+    type: FailureType.ProviderMalformed,
+    message: `${failure.message} (gave up after ${attempt} attempts on ${config.name})`,
+    nonRetryable: true,
+    cause: failure,
+  });
+}
+
+export function createInferenceActivity({ db, providers, faultHooks }: ActivityDeps) {
+  function logCall(id: string, config: ProviderConfig, attempt: number, call: CallRecord, tx: DbClient = db) {
+    return tx.modelCall.create({
+      data: {
+        recordId: id,
+        provider: config.name,
+        model: config.model,
+        attempt,
+        outcome: call.outcome,
+        httpStatus: call.httpStatus,
+        latencyMs: call.latencyMs,
+        tokensIn: call.tokensIn ?? null,
+        tokensOut: call.tokensOut ?? null,
+        costMicros: config.priceMicrosPerCall,
+        error: call.error ?? null,
+      },
+    });
+  }
+
+  async function callModel(id: string, text: string, config: ProviderConfig, fault: ProviderFault | undefined) {
+    const { attempt } = Context.current().info;
+    const route = providers.get(config.name);
+    if (!route) throw ApplicationFailure.nonRetryable(`provider ${config.name} is not configured on this worker`, FailureType.ProviderRejected);
+    const started = Date.now();
+    try {
+      const completion = await route.client.complete({ text, attempt, fault });
+      return { completion, output: parseModelOutput(completion.content), latencyMs: Date.now() - started };
+    } catch (err) {
+      const failure = boundMalformed(
+        err instanceof ApplicationFailure ? err : classifyProviderError(err, config.name),
+        attempt,
+        config,
+      );
+      const httpStatus = providerFailureDetails(failure)?.httpStatus ?? null;
+      await logCall(id, config, attempt, { outcome: outcomeOf(failure), httpStatus, latencyMs: Date.now() - started, error: failure.message });
+      throw failure;
+    }
+  }
+
+  return async function infer({ id, provider, faults, providerFaults }: InferInput): Promise<StoredOutput> {
+    const { attempt } = Context.current().info;
+    await enterStep(db, id, 'inference', attempt);
+    await injectStepFault(faults, 'before', attempt, faultHooks);
+    const stored = await db.inferenceOutput.findUnique({ where: { recordId: id } });
+    if (stored) return viewOf(stored, false);
+    const config = providers.get(provider)?.config;
+    if (!config) throw ApplicationFailure.nonRetryable(`provider ${provider} is not configured on this worker`, FailureType.ProviderRejected);
+    const record = await db.record.findUnique({ where: { id } });
+    if (!record) throw ApplicationFailure.nonRetryable(`record ${id} does not exist`, FailureType.RecordNotFound);
+    const { text } = record.input as { text: string };
+    const { completion, output, latencyMs } = await callModel(id, text, config, firstDue(providerFaults, attempt));
+    const result = await db.$transaction(async (tx) => {
+      const inserted = await tx.inferenceOutput.createMany({
+        data: [{ recordId: id, idempotencyKey: idempotencyKey.inference(id), provider: config.name, model: config.model, output, outputHash: hashOf(output), confidence: output.confidence }],
+        skipDuplicates: true,
+      });
+      // First writer wins: a concurrent attempt that lost keeps its call in the log, marked superseded.
+      const call = { httpStatus: completion.httpStatus, latencyMs, tokensIn: completion.tokensIn, tokensOut: completion.tokensOut };
+      await logCall(id, config, attempt, { ...call, outcome: inserted.count === 1 ? 'ok' : 'superseded' }, tx);
+      return viewOf(await tx.inferenceOutput.findUniqueOrThrow({ where: { recordId: id } }), inserted.count === 1);
+    });
+    await injectStepFault(faults, 'after', attempt, faultHooks);
+    return result;
+  };
+}

@@ -1,0 +1,64 @@
+import express, { type ErrorRequestHandler, type Express } from 'express';
+import helmet from 'helmet';
+import type { Logger } from 'pino';
+import type { Client } from '@temporalio/client';
+import type { Db } from '../db/client';
+import { PipelineUnavailableError, type Ingest } from '../ingest';
+import { bearerAuth } from './auth';
+import { recordRoutes } from './records';
+
+export interface AppDeps {
+  db: Db;
+  temporal: Client;
+  ingest: Ingest;
+  apiKeys: string[];
+  bodyLimit: string;
+  ui: { url: string; namespace: string };
+  log: Logger;
+}
+
+async function reachable(probe: () => Promise<unknown>): Promise<boolean> {
+  try {
+    await probe();
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function errorHandler(log: Logger): ErrorRequestHandler {
+  return (err, req, res, _next) => {
+    const status = typeof err?.status === 'number' ? err.status : undefined;
+    if (err?.type === 'entity.too.large') return void res.status(413).json({ error: 'payload_too_large', message: `body exceeds ${err.limit} bytes` });
+    if (err?.type === 'entity.parse.failed') return void res.status(400).json({ error: 'invalid_json', message: 'body is not valid JSON' });
+    if (status && status >= 400 && status < 500) return void res.status(status).json({ error: 'bad_request', message: String(err.message) });
+    if (err instanceof PipelineUnavailableError) {
+      log.warn({ err, path: req.path }, 'pipeline unavailable');
+      return void res.status(503).set('Retry-After', '5').json({ error: 'unavailable', message: err.message });
+    }
+    log.error({ err, path: req.path }, 'request failed');
+    res.status(500).json({ error: 'internal', message: 'internal error; the request can be retried safely' });
+  };
+}
+
+export function createApp(deps: AppDeps): Express {
+  const app = express();
+  app.disable('x-powered-by');
+  app.use(helmet());
+  app.use((req, _res, next) => {
+    deps.log.debug({ method: req.method, path: req.path }, 'request');
+    next();
+  });
+  app.get('/healthz', (_req, res) => void res.json({ ok: true }));
+  app.get('/readyz', async (_req, res) => {
+    const [database, temporal] = await Promise.all([
+      reachable(() => deps.db.$queryRaw`SELECT 1`),
+      reachable(() => deps.temporal.workflowService.getSystemInfo({})),
+    ]);
+    res.status(database && temporal ? 200 : 503).json({ database, temporal });
+  });
+  app.use('/v1', bearerAuth(deps.apiKeys), express.json({ limit: deps.bodyLimit }), recordRoutes(deps));
+  app.use((_req, res) => void res.status(404).json({ error: 'not_found', message: 'no such route' }));
+  app.use(errorHandler(deps.log));
+  return app;
+}

@@ -1,0 +1,45 @@
+import type { Server } from 'node:http';
+import { loadConfig, type AppConfig } from '../config';
+import { createLogger } from '../config/logger';
+import { requireDatabaseUrl, runMain } from '../config/runtime';
+import { createDb } from '../db/client';
+import { createIngest } from '../ingest';
+import { connectClient } from '../temporal/client';
+import { createApp } from './app';
+
+export async function startApi(config: AppConfig): Promise<{ server: Server; close(): Promise<void> }> {
+  const log = createLogger(config.logLevel, 'api');
+  const db = createDb(requireDatabaseUrl(config));
+  const temporal = await connectClient(config.temporal);
+  const ingest = createIngest({ db, temporal, taskQueue: config.temporal.taskQueue, pipeline: config.pipeline, faultInjection: config.faultInjection });
+  const app = createApp({
+    db,
+    temporal,
+    ingest,
+    apiKeys: config.apiKeys,
+    bodyLimit: '1mb',
+    ui: { url: config.temporal.uiUrl, namespace: config.temporal.namespace },
+    log,
+  });
+  const server = await new Promise<Server>((resolve) => {
+    const s = app.listen(config.port, () => resolve(s));
+  });
+  log.info({ port: config.port }, 'API listening');
+  return {
+    server,
+    async close() {
+      await new Promise((resolve) => server.close(resolve));
+      await temporal.connection.close();
+      await db.$disconnect();
+    },
+  };
+}
+
+if (require.main === module) {
+  runMain(async () => {
+    const api = await startApi(loadConfig(process.env));
+    const stop = () => void api.close().then(() => process.exit(0));
+    process.once('SIGINT', stop);
+    process.once('SIGTERM', stop);
+  });
+}

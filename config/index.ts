@@ -1,0 +1,137 @@
+/**
+ * Configuration is parsed here once, at start-up, and passed down. Nothing else reads the
+ * environment, so a bad setting stops the process with one clear message instead of surfacing
+ * later as a strange failure mid-pipeline.
+ */
+import { z } from 'zod';
+import { DEFAULT_TASK_QUEUE, providerTaskQueue, type PipelineOptions, type RetryOptions } from '../contract';
+import { parseProvidersSetting } from '../providers/registry';
+import type { ProviderConfig } from '../providers/types';
+
+const intFrom = (fallback: number) => z.coerce.number().int().nonnegative().default(fallback);
+
+const envSchema = z.object({
+  NODE_ENV: z.enum(['development', 'test', 'production']).default('development'),
+  DATA_DIR: z.string().default('.data'),
+  DATABASE_URL: z.url({ protocol: /^postgres(ql)?$/ }).optional(),
+  EMBEDDED_PG_PORT: intFrom(54329),
+  TEMPORAL_ADDRESS: z.string().min(1).optional(),
+  TEMPORAL_UI_PORT: intFrom(8233),
+  TEMPORAL_NAMESPACE: z.string().default('default'),
+  TEMPORAL_TASK_QUEUE: z.string().default(DEFAULT_TASK_QUEUE),
+  TEMPORAL_UI_URL: z.url().optional(),
+  PORT: intFrom(3000),
+  MLLP_PORT: intFrom(2575),
+  SIMULATOR_PORT: intFrom(8787),
+  API_KEYS: z.string().optional(),
+  FAULT_INJECTION: z.enum(['enabled', 'disabled']).optional(),
+  PROVIDERS: z.string().optional(),
+  PRICE_CENTS: intFrom(5),
+  CURRENCY: z.string().regex(/^[a-z]{3}$/).default('usd'),
+  CONFIDENCE_THRESHOLD: z.coerce.number().min(0).max(1).default(0.5),
+  RETRY_INITIAL_INTERVAL_MS: intFrom(1000),
+  RETRY_BACKOFF_COEFFICIENT: z.coerce.number().min(1).default(2),
+  RETRY_MAXIMUM_INTERVAL_MS: intFrom(60_000),
+  RETRY_MAXIMUM_ATTEMPTS: z.coerce.number().int().min(1).default(5),
+  STEP_TIMEOUT_MS: z.coerce.number().int().min(100).default(30_000),
+  LOG_LEVEL: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'),
+});
+
+export const DEV_API_KEY = 'dev-key';
+
+export interface AppConfig {
+  env: 'development' | 'test' | 'production';
+  dataDir: string;
+  databaseUrl: string | undefined;
+  embeddedPgPort: number;
+  /** `managed`: no TEMPORAL_ADDRESS was given, so `npm start` runs the dev server itself. */
+  temporal: { address: string; namespace: string; taskQueue: string; uiUrl: string; uiPort: number; managed: boolean };
+  port: number;
+  mllpPort: number;
+  simulatorPort: number;
+  apiKeys: string[];
+  faultInjection: boolean;
+  providers: ProviderConfig[];
+  /** No PROVIDERS given: the providers are the local simulator, which `npm start` runs. */
+  simulatedProviders: boolean;
+  billing: { priceCents: number; currency: string };
+  pipeline: PipelineOptions;
+  logLevel: string;
+}
+
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
+
+function defaultProviders(simulatorPort: number): unknown[] {
+  const baseURL = `http://127.0.0.1:${simulatorPort}/v1`;
+  return ['primary', 'fallback'].map((name) => ({
+    name,
+    kind: 'openai',
+    baseURL,
+    model: `sim-${name}-2026-11-01`,
+    apiKeyEnv: 'SIMULATOR_API_KEY',
+  }));
+}
+
+function retryFrom(env: z.infer<typeof envSchema>, maximumAttempts = env.RETRY_MAXIMUM_ATTEMPTS): RetryOptions {
+  return {
+    initialIntervalMs: env.RETRY_INITIAL_INTERVAL_MS,
+    backoffCoefficient: env.RETRY_BACKOFF_COEFFICIENT,
+    maximumIntervalMs: env.RETRY_MAXIMUM_INTERVAL_MS,
+    maximumAttempts,
+    startToCloseTimeoutMs: env.STEP_TIMEOUT_MS,
+  };
+}
+
+function pipelineFrom(env: z.infer<typeof envSchema>, providers: ProviderConfig[]): PipelineOptions {
+  const step = retryFrom(env);
+  return {
+    steps: { charge: step, persist: step, bookkeeping: { ...step, maximumAttempts: 0 } },
+    providers: providers.map((p) => ({
+      name: p.name,
+      taskQueue: providerTaskQueue(p.name),
+      // The SDK's own timeout fires first, so the activity sees a classified timeout, not a lost worker.
+      retry: { ...retryFrom(env, p.maxAttempts), startToCloseTimeoutMs: p.timeoutMs + 5_000 },
+    })),
+    confidenceThreshold: env.CONFIDENCE_THRESHOLD,
+  };
+}
+
+function describeIssues(error: z.ZodError): string {
+  return error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ');
+}
+
+export function loadConfig(source: NodeJS.ProcessEnv): AppConfig {
+  const parsed = envSchema.safeParse(source);
+  if (!parsed.success) throw new ConfigError(`invalid environment: ${describeIssues(parsed.error)}`);
+  const env = parsed.data;
+  const production = env.NODE_ENV === 'production';
+  const apiKeys = (env.API_KEYS ?? (production ? '' : DEV_API_KEY)).split(',').map((k) => k.trim()).filter(Boolean);
+  if (production && apiKeys.length === 0) throw new ConfigError('API_KEYS is required when NODE_ENV=production');
+  const providers = parseProvidersSetting(env.PROVIDERS, defaultProviders(env.SIMULATOR_PORT));
+  return {
+    env: env.NODE_ENV,
+    dataDir: env.DATA_DIR,
+    databaseUrl: env.DATABASE_URL,
+    embeddedPgPort: env.EMBEDDED_PG_PORT,
+    temporal: {
+      address: env.TEMPORAL_ADDRESS ?? 'localhost:7233',
+      namespace: env.TEMPORAL_NAMESPACE,
+      taskQueue: env.TEMPORAL_TASK_QUEUE,
+      uiUrl: env.TEMPORAL_UI_URL ?? `http://localhost:${env.TEMPORAL_UI_PORT}`,
+      uiPort: env.TEMPORAL_UI_PORT,
+      managed: env.TEMPORAL_ADDRESS === undefined,
+    },
+    port: env.PORT,
+    mllpPort: env.MLLP_PORT,
+    simulatorPort: env.SIMULATOR_PORT,
+    apiKeys,
+    faultInjection: (env.FAULT_INJECTION ?? (production ? 'disabled' : 'enabled')) === 'enabled',
+    providers,
+    simulatedProviders: env.PROVIDERS === undefined,
+    billing: { priceCents: env.PRICE_CENTS, currency: env.CURRENCY },
+    pipeline: pipelineFrom(env, providers),
+    logLevel: env.LOG_LEVEL,
+  };
+}

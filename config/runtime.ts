@@ -1,0 +1,16 @@
+import type { AppConfig } from '.';
+import { ConfigError } from '.';
+
+/** Processes other than the supervisor need a database URL: `npm start` hands them the embedded one. */
+export function requireDatabaseUrl(config: AppConfig): string {
+  if (!config.databaseUrl) throw new ConfigError('DATABASE_URL is not set: run through `npm start` (embedded PostgreSQL) or set it');
+  return config.databaseUrl;
+}
+
+/** Ends the process with one readable line for a configuration error, a stack for anything else. */
+export function runMain(main: () => Promise<unknown>): void {
+  main().catch((err: unknown) => {
+    console.error(err instanceof ConfigError ? `configuration error: ${err.message}` : err);
+    process.exit(1);
+  });
+}

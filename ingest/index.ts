@@ -1,0 +1,105 @@
+/**
+ * The one ingestion path (DESIGN G5): HTTP, upload and MLLP all call `ingest`. The `records` row is
+ * written first and is the permanent key, so a second start for an id is refused even after
+ * Temporal has forgotten the closed run; the workflow id policies are the first line of defence.
+ */
+import { WorkflowExecutionAlreadyStartedError, type Client } from '@temporalio/client';
+import { WorkflowIdConflictPolicy, WorkflowIdReusePolicy } from '@temporalio/common';
+import { createHash } from 'node:crypto';
+import { z } from 'zod';
+import {
+  createRecordBodySchema,
+  recordStatusKey,
+  TERMINAL_STATUSES,
+  workflowIdFor,
+  type FaultPlan,
+  type PipelineOptions,
+  type RecordInput,
+  type RecordStatus,
+  type Source,
+} from '../contract';
+import type { Db } from '../db/client';
+import type { processRecord } from '../workflows';
+
+export type IngestOutcome =
+  | { outcome: 'accepted' | 'duplicate'; id: string; workflowId: string; status: RecordStatus }
+  | { outcome: 'conflict'; id: string; message: string }
+  | { outcome: 'invalid'; issues: z.core.$ZodIssue[]; message: string };
+
+/** The pipeline cannot take work now (database or Temporal unreachable): the sender should retry. */
+export class PipelineUnavailableError extends Error {
+  override name = 'PipelineUnavailableError';
+}
+
+export interface IngestDeps {
+  db: Db;
+  temporal: Client;
+  taskQueue: string;
+  pipeline: PipelineOptions;
+  faultInjection: boolean;
+}
+
+function canonicalJson(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
+  if (value && typeof value === 'object') {
+    const entries = Object.entries(value).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(',')}}`;
+  }
+  return JSON.stringify(value);
+}
+
+export const inputHashOf = (input: RecordInput): string => createHash('sha256').update(canonicalJson(input)).digest('hex');
+
+const describeIssues = (issues: z.core.$ZodIssue[]): string =>
+  issues.map((i) => `${i.path.join('.') || 'body'}: ${i.message}`).join('; ');
+
+export function createIngest({ db, temporal, taskQueue, pipeline, faultInjection }: IngestDeps) {
+  async function startWorkflow(id: string, faults: FaultPlan | undefined): Promise<void> {
+    try {
+      await temporal.workflow.start<typeof processRecord>('processRecord', {
+        workflowId: workflowIdFor(id),
+        taskQueue,
+        args: [{ id, faults, pipeline }],
+        workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,
+        workflowIdConflictPolicy: WorkflowIdConflictPolicy.FAIL,
+        typedSearchAttributes: [{ key: recordStatusKey, value: 'received' }],
+      });
+    } catch (err) {
+      if (err instanceof WorkflowExecutionAlreadyStartedError) return;
+      throw new PipelineUnavailableError(`Temporal did not accept the workflow start: ${(err as Error).message}`, { cause: err });
+    }
+  }
+
+  async function storeOrFind(source: Source, id: string, input: RecordInput, inputHash: string, faults: FaultPlan | undefined) {
+    try {
+      const created = await db.record.createMany({
+        data: [{ id, source, input, inputHash, faultPlan: faults ?? undefined, status: 'received' }],
+        skipDuplicates: true,
+      });
+      const row = await db.record.findUniqueOrThrow({ where: { id }, select: { inputHash: true, status: true, faultPlan: true } });
+      return { created: created.count === 1, row };
+    } catch (err) {
+      throw new PipelineUnavailableError(`the database did not store the record: ${(err as Error).message}`, { cause: err });
+    }
+  }
+
+  return async function ingest(source: Source, candidate: unknown): Promise<IngestOutcome> {
+    const parsed = createRecordBodySchema.safeParse(candidate);
+    if (!parsed.success) return { outcome: 'invalid', issues: parsed.error.issues, message: describeIssues(parsed.error.issues) };
+    const { id, input, simulate } = parsed.data;
+    if (simulate && !faultInjection) {
+      return { outcome: 'invalid', issues: [], message: 'simulate: fault injection is disabled (FAULT_INJECTION=enabled turns it on)' };
+    }
+    const inputHash = inputHashOf(input);
+    const { created, row } = await storeOrFind(source, id, input, inputHash, simulate);
+    if (row.inputHash !== inputHash) {
+      return { outcome: 'conflict', id, message: `record ${id} already exists with a different input` };
+    }
+    const status = row.status as RecordStatus;
+    // A duplicate of a record whose start was lost (crash between row and start) starts it now.
+    if (!TERMINAL_STATUSES.includes(status)) await startWorkflow(id, (row.faultPlan ?? undefined) as FaultPlan | undefined);
+    return { outcome: created ? 'accepted' : 'duplicate', id, workflowId: workflowIdFor(id), status };
+  };
+}
+
+export type Ingest = ReturnType<typeof createIngest>;

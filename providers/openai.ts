@@ -1,0 +1,38 @@
+import OpenAI from 'openai';
+import { classifyProviderError } from './errors';
+import { requestHeaders, SYSTEM_PROMPT, type Completion, type CompletionRequest, type ProviderClient, type ProviderConfig } from './types';
+
+export function createOpenAIClient(cfg: ProviderConfig, apiKey: string): ProviderClient {
+  // Temporal is the one retry authority (DESIGN §4): a retrying SDK would hide calls from the history.
+  const sdk = new OpenAI({ apiKey, baseURL: cfg.baseURL, maxRetries: 0, timeout: cfg.timeoutMs });
+
+  async function call(req: CompletionRequest): Promise<Completion> {
+    const { data, response, request_id } = await sdk.chat.completions
+      .create(
+        {
+          model: cfg.model,
+          messages: [
+            { role: 'system', content: SYSTEM_PROMPT },
+            { role: 'user', content: req.text },
+          ],
+          response_format: { type: 'json_object' },
+        },
+        { headers: requestHeaders(req), signal: req.signal },
+      )
+      .withResponse();
+    return {
+      content: data.choices[0]?.message.content ?? '',
+      httpStatus: response.status,
+      tokensIn: data.usage?.prompt_tokens ?? null,
+      tokensOut: data.usage?.completion_tokens ?? null,
+      requestId: request_id,
+    };
+  }
+
+  return {
+    complete: (req) =>
+      call(req).catch((err: unknown) => {
+        throw classifyProviderError(err, cfg.name);
+      }),
+  };
+}

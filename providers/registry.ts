@@ -1,0 +1,62 @@
+import { readFileSync } from 'node:fs';
+import { z } from 'zod';
+import { createAnthropicClient } from './anthropic';
+import { createOpenAIClient } from './openai';
+import { providerConfigSchema, type ProviderClient, type ProviderConfig } from './types';
+
+export interface RegisteredProvider {
+  config: ProviderConfig;
+  client: ProviderClient;
+}
+export type ProviderRegistry = ReadonlyMap<string, RegisteredProvider>;
+
+const FACTORIES: Record<ProviderConfig['kind'], (cfg: ProviderConfig, apiKey: string) => ProviderClient> = {
+  openai: createOpenAIClient,
+  anthropic: createAnthropicClient,
+};
+
+/** Every missing key is reported at once, so a deploy is fixed in one round, not one per provider. */
+export function createProviderClients(
+  configs: readonly ProviderConfig[],
+  env: Readonly<Record<string, string | undefined>>,
+): Map<string, RegisteredProvider> {
+  const missing = [...new Set(configs.map((c) => c.apiKeyEnv).filter((name) => !env[name]))];
+  if (missing.length > 0) {
+    throw new Error(`missing API key: set the environment variable(s) ${missing.join(', ')} (named by apiKeyEnv in PROVIDERS)`);
+  }
+  return new Map(configs.map((cfg) => [cfg.name, { config: cfg, client: FACTORIES[cfg.kind](cfg, env[cfg.apiKeyEnv] as string) }]));
+}
+
+// The order is the provider chain: primary first, then fallbacks.
+const providersSchema = z
+  .array(providerConfigSchema)
+  .min(1, 'at least one provider is required')
+  .refine((list) => new Set(list.map((p) => p.name)).size === list.length, { message: 'provider names must be unique' });
+
+function readSetting(value: string): unknown {
+  const text = /^\s*[[{]/.test(value) ? value : readProvidersFile(value);
+  try {
+    return JSON.parse(text);
+  } catch (err) {
+    throw new Error(`PROVIDERS is not valid JSON: ${err instanceof Error ? err.message : String(err)}`);
+  }
+}
+
+function readProvidersFile(path: string): string {
+  try {
+    return readFileSync(path, 'utf8');
+  } catch (err) {
+    throw new Error(`PROVIDERS is neither JSON nor a readable file (${path}): ${err instanceof Error ? err.message : String(err)}`);
+  }
+}
+
+/** PROVIDERS (DESIGN §9): a JSON array of provider configs, or the path of a file holding one. */
+export function parseProvidersSetting(value: string | undefined, defaults: unknown): ProviderConfig[] {
+  const raw = value === undefined || value.trim() === '' ? defaults : readSetting(value.trim());
+  const result = providersSchema.safeParse(raw);
+  if (!result.success) {
+    const issues = result.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ');
+    throw new Error(`invalid PROVIDERS: ${issues}`);
+  }
+  return result.data;
+}

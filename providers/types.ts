@@ -1,0 +1,81 @@
+import { z } from 'zod';
+import { providerFaultSchema } from '../contract';
+
+/** Aliases move to a new model silently; a pinned version keeps stored outputs reproducible. */
+const PINNED_MODEL = /(\d{8}|\d{4}-\d{2}-\d{2}|-v\d+(\.\d+)*|-\d{3,})$/;
+const ALIAS_MODEL = /(^|[-:@])latest$/i;
+
+export const providerConfigSchema = z.strictObject({
+  name: z.string().min(1).max(64).regex(/^[a-z0-9-]+$/, 'name may contain only a-z 0-9 -'),
+  kind: z.enum(['openai', 'anthropic']),
+  baseURL: z.url({ protocol: /^https?$/ }),
+  model: z
+    .string()
+    .min(1)
+    .refine((m) => !ALIAS_MODEL.test(m) && PINNED_MODEL.test(m), {
+      message: 'model must be a pinned version (e.g. gpt-4o-2024-08-06, claude-sonnet-4-20250514), not an alias',
+    }),
+  apiKeyEnv: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'apiKeyEnv must be an environment variable name'),
+  timeoutMs: z.number().int().min(1).default(30_000),
+  priceMicrosPerCall: z.number().int().min(0).default(0),
+  maxConcurrent: z.number().int().min(1).default(10),
+  ratePerSecond: z.number().positive().optional(),
+  maxAttempts: z.number().int().min(1).default(5),
+  malformedAttempts: z.number().int().min(1).default(2),
+});
+export type ProviderConfig = z.infer<typeof providerConfigSchema>;
+export type ProviderConfigInput = z.input<typeof providerConfigSchema>;
+
+// The contract's provider fault minus its routing fields (provider, times): what one request serves.
+const contractProviderFault = providerFaultSchema.shape;
+
+/** The `x-simulate-fault` header: the one fault the provider endpoint serves on this request. */
+export const simulatedFaultSchema = z
+  .strictObject({
+    status: contractProviderFault.status,
+    kind: contractProviderFault.kind,
+    delayMs: contractProviderFault.delayMs,
+    retryAfterSeconds: z.number().int().min(0).max(3600).optional(),
+  })
+  .refine((f) => (f.status === undefined) !== (f.kind === undefined), {
+    message: 'a fault has either a status or a kind',
+  });
+export type SimulatedFault = z.infer<typeof simulatedFaultSchema>;
+export const SIMULATE_FAULT_HEADER = 'x-simulate-fault';
+/** Temporal's attempt number, sent so the endpoint's log lines up with the workflow history. */
+export const ATTEMPT_HEADER = 'x-attempt';
+
+export interface CompletionRequest {
+  text: string;
+  attempt: number;
+  /** Sent only where fault injection is on; a contract ProviderFault may be passed as is. */
+  fault?: SimulatedFault;
+  signal?: AbortSignal;
+}
+
+/** Picks the wire fields only, so a ProviderFault's provider and times stay out of the header. */
+export function requestHeaders(req: CompletionRequest): Record<string, string> {
+  const headers: Record<string, string> = { [ATTEMPT_HEADER]: String(req.attempt) };
+  if (req.fault) {
+    const { status, kind, delayMs, retryAfterSeconds } = req.fault;
+    headers[SIMULATE_FAULT_HEADER] = JSON.stringify({ status, kind, delayMs, retryAfterSeconds });
+  }
+  return headers;
+}
+
+export interface Completion {
+  content: string;
+  httpStatus: number;
+  tokensIn: number | null;
+  tokensOut: number | null;
+  requestId: string | null;
+}
+
+export interface ProviderClient {
+  /** Rejects only with an ApplicationFailure from classifyProviderError. */
+  complete(req: CompletionRequest): Promise<Completion>;
+}
+
+export const SYSTEM_PROMPT =
+  'Summarise and label the user text. Answer with only a JSON object, no prose and no code fence: ' +
+  '{"summary": string, "labels": string[], "confidence": number between 0 and 1}.';

@@ -1,0 +1,84 @@
+/** Child processes for the `npm start` supervisor: started, watched, restarted, and stopped in order. */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { connect } from 'node:net';
+
+export interface ChildSpec {
+  name: string;
+  command: string;
+  args: string[];
+  env?: NodeJS.ProcessEnv;
+  /** Restarted after an unexpected exit, as a crashed worker must be (DESIGN §8 `crash`). */
+  restart: boolean;
+  quiet?: boolean;
+}
+
+export interface Supervised {
+  name: string;
+  stop(): Promise<void>;
+  restarts(): number;
+}
+
+const MAX_RESTART_DELAY_MS = 10_000;
+
+function prefixOutput(child: ChildProcess, name: string): void {
+  const prefix = `[${name}] `;
+  const forward = (target: NodeJS.WriteStream) => (chunk: Buffer) => {
+    const text = chunk.toString().replace(/\n(?!$)/g, `\n${prefix}`);
+    target.write(prefix + text);
+  };
+  child.stdout?.on('data', forward(process.stdout));
+  child.stderr?.on('data', forward(process.stderr));
+}
+
+export function supervise(spec: ChildSpec, log: (line: string) => void): Supervised {
+  let child: ChildProcess | undefined;
+  let stopping = false;
+  let restarts = 0;
+  let delay = 500;
+
+  const launch = () => {
+    const started = Date.now();
+    child = spawn(spec.command, spec.args, { env: spec.env ?? process.env, stdio: ['ignore', spec.quiet ? 'ignore' : 'pipe', 'pipe'] });
+    prefixOutput(child, spec.name);
+    child.once('exit', (code, signal) => {
+      if (stopping || !spec.restart) return;
+      // A process that ran a while gets restarted at once; one that keeps dying backs off.
+      delay = Date.now() - started > 30_000 ? 500 : Math.min(delay * 2, MAX_RESTART_DELAY_MS);
+      restarts += 1;
+      log(`${spec.name} exited (${signal ?? `code ${code}`}); restarting in ${delay} ms`);
+      setTimeout(() => !stopping && launch(), delay);
+    });
+  };
+  launch();
+
+  return {
+    name: spec.name,
+    restarts: () => restarts,
+    async stop() {
+      stopping = true;
+      const current = child;
+      if (!current || current.exitCode !== null || current.signalCode !== null) return;
+      const exited = new Promise<void>((resolve) => current.once('exit', () => resolve()));
+      current.kill('SIGTERM');
+      const timer = setTimeout(() => current.kill('SIGKILL'), 10_000);
+      await exited;
+      clearTimeout(timer);
+    },
+  };
+}
+
+export async function waitForPort(port: number, host: string, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    const open = await new Promise<boolean>((resolve) => {
+      const socket = connect({ port, host }, () => {
+        socket.end();
+        resolve(true);
+      });
+      socket.once('error', () => resolve(false));
+    });
+    if (open) return;
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+  throw new Error(`nothing accepted connections on ${host}:${port} within ${timeoutMs} ms`);
+}

@@ -1,0 +1,109 @@
+/**
+ * `npm start`: the whole system on embedded defaults under one supervisor. It provisions the
+ * Temporal CLI, runs the dev server (Web UI, SQLite in .data/ so state survives restarts),
+ * embedded PostgreSQL with migrations, the provider simulator, the worker and the API; it
+ * restarts a worker or API that dies and stops everything cleanly on Ctrl-C.
+ */
+import { mkdirSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { loadConfig, type AppConfig } from '../config';
+import { runMain } from '../config/runtime';
+import { recordStatusKey, recordStepKey } from '../contract';
+import { startEmbeddedPostgres } from '../db/embedded';
+import { applyMigrations } from '../db/migrate';
+import { startSimulator } from '../providers/simulator';
+import { supervise, waitForPort, type Supervised } from './processes';
+import { ensureTemporalCli } from './provision';
+
+const log = (line: string) => console.log(`[start] ${line}`);
+const SIMULATOR_KEY = 'local-simulator';
+
+type Stopper = () => Promise<void>;
+
+async function startTemporal(config: AppConfig, stoppers: Stopper[]): Promise<void> {
+  if (!config.temporal.managed) return log(`using Temporal at ${config.temporal.address}`);
+  const cli = await ensureTemporalCli(log);
+  const [host = 'localhost', port = '7233'] = config.temporal.address.split(':');
+  const server = supervise(
+    {
+      name: 'temporal',
+      command: cli,
+      args: [
+        'server', 'start-dev',
+        '--ip', '127.0.0.1',
+        '--port', port,
+        '--ui-port', String(config.temporal.uiPort),
+        '--namespace', config.temporal.namespace,
+        '--db-filename', resolve(config.dataDir, 'temporal.sqlite'),
+        '--search-attribute', `${recordStatusKey.name}=Keyword`,
+        '--search-attribute', `${recordStepKey.name}=Keyword`,
+        '--log-level', 'warn',
+      ],
+      restart: true,
+    },
+    log,
+  );
+  stoppers.unshift(server.stop);
+  await waitForPort(Number(port), host === 'localhost' ? '127.0.0.1' : host, 60_000);
+}
+
+async function startDatabase(config: AppConfig, stoppers: Stopper[]): Promise<string> {
+  if (config.databaseUrl) return config.databaseUrl;
+  const pg = await startEmbeddedPostgres({ dataDir: resolve(config.dataDir, 'postgres'), port: config.embeddedPgPort, log });
+  stoppers.unshift(pg.stop);
+  return pg.connectionString;
+}
+
+function childEnv(config: AppConfig, databaseUrl: string): NodeJS.ProcessEnv {
+  return {
+    ...process.env,
+    DATABASE_URL: databaseUrl,
+    TEMPORAL_ADDRESS: config.temporal.address,
+    SIMULATOR_API_KEY: process.env.SIMULATOR_API_KEY ?? SIMULATOR_KEY,
+  };
+}
+
+function startNodeChild(name: string, entry: string, env: NodeJS.ProcessEnv): Supervised {
+  return supervise({ name, command: process.execPath, args: ['--import', 'tsx', resolve(__dirname, '..', entry)], env, restart: true }, log);
+}
+
+function printUrls(config: AppConfig): void {
+  const lines = [
+    `API          http://localhost:${config.port}  (Authorization: Bearer ${config.apiKeys[0] ?? '<API_KEYS>'})`,
+    `Upload page  http://localhost:${config.port}/`,
+    `Temporal     ${config.temporal.address}  (namespace ${config.temporal.namespace})`,
+    `Web UI       ${config.temporal.uiUrl}/namespaces/${config.temporal.namespace}/workflows`,
+    `Simulator    http://127.0.0.1:${config.simulatorPort}/v1`,
+  ];
+  log(`ready:\n  ${lines.join('\n  ')}`);
+}
+
+async function main(): Promise<void> {
+  const config = loadConfig(process.env);
+  mkdirSync(config.dataDir, { recursive: true });
+  const stoppers: Stopper[] = [];
+  let stopping = false;
+  const stopAll = async () => {
+    if (stopping) return;
+    stopping = true;
+    log('stopping…');
+    for (const stop of stoppers) await stop().catch((err: unknown) => log(`stop failed: ${String(err)}`));
+    process.exit(0);
+  };
+  process.on('SIGINT', () => void stopAll());
+  process.on('SIGTERM', () => void stopAll());
+
+  const [databaseUrl] = await Promise.all([startDatabase(config, stoppers), startTemporal(config, stoppers)]);
+  await applyMigrations(databaseUrl, log);
+  if (config.simulatedProviders) {
+    const simulator = await startSimulator({ port: config.simulatorPort });
+    stoppers.unshift(simulator.close);
+  }
+  const env = childEnv(config, databaseUrl);
+  const children = [startNodeChild('worker', 'workers/main.ts', env), startNodeChild('api', 'api/server.ts', env)];
+  stoppers.unshift(...children.map((c) => c.stop));
+  await waitForPort(config.port, '127.0.0.1', 60_000);
+  printUrls(config);
+}
+
+runMain(main);

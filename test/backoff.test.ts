@@ -1,0 +1,84 @@
+/**
+ * Retry backoff on the time-skipping test server: minutes of configured backoff pass in a moment
+ * of wall time, and the attempts are scheduled exactly where the retry policy says.
+ */
+import { Context } from '@temporalio/activity';
+import { TestWorkflowEnvironment } from '@temporalio/testing';
+import { createActivities } from '../activities';
+import { createLedgerBilling } from '../billing';
+import { workflowIdFor } from '../contract';
+import { createDb, type Db } from '../db/client';
+import { createIngest } from '../ingest';
+import { createProviderClients } from '../providers/registry';
+import { startSimulator, type Simulator } from '../providers/simulator';
+import { createWorkers } from '../workers/main';
+import { uniqueId } from './support/records';
+import { requiredEnv, testConfig } from './support/stack';
+
+const MINUTE = 60_000;
+let env: TestWorkflowEnvironment;
+let simulator: Simulator;
+let db: Db;
+
+beforeAll(async () => {
+  env = await TestWorkflowEnvironment.createTimeSkipping({
+    server: { executable: { type: 'existing-path', path: requiredEnv('TEST_TEMPORAL_TEST_SERVER') } },
+  });
+  simulator = await startSimulator({ port: 0 });
+  db = createDb(requiredEnv('DATABASE_URL'));
+});
+afterAll(async () => {
+  await env?.teardown();
+  await simulator?.close();
+  await db?.$disconnect();
+});
+
+it('a charge failing 4 times with 1 min initial backoff completes, attempts scheduled at +1, +2, +4, +8 min', async () => {
+  const config = testConfig(simulator.port, {
+    RETRY_INITIAL_INTERVAL_MS: String(MINUTE),
+    RETRY_MAXIMUM_INTERVAL_MS: String(30 * MINUTE),
+    RETRY_BACKOFF_COEFFICIENT: '2',
+    RETRY_MAXIMUM_ATTEMPTS: '6',
+  });
+  const activities = createActivities({
+    db,
+    billing: createLedgerBilling(),
+    providers: createProviderClients(config.providers, { SIMULATOR_API_KEY: 'test' }),
+    pricing: config.billing,
+    faultHooks: { crash: () => undefined, hang: async () => undefined },
+  });
+  const scheduledAt: number[] = [];
+  const observedCharge: typeof activities.charge = (input) => {
+    // The server's schedule time, not the worker's clock: under time skipping only the former jumps.
+    scheduledAt.push(Context.current().info.currentAttemptScheduledTimestampMs);
+    return activities.charge(input);
+  };
+  const workers = await createWorkers({
+    config,
+    connection: env.nativeConnection,
+    activities: { ...activities, charge: observedCharge },
+    workflowBundle: { codePath: requiredEnv('TEST_WORKFLOW_BUNDLE') },
+  });
+  const ingest = createIngest({ db, temporal: env.client, taskQueue: config.temporal.taskQueue, pipeline: config.pipeline, faultInjection: true });
+  const id = uniqueId('backoff');
+
+  const running = workers.map((w) => w.run());
+  const wallStart = Date.now();
+  let view: unknown;
+  try {
+    await ingest('api', { id, input: { text: 'Backoff under time skipping.' }, simulate: { faults: [{ step: 'charge', when: 'before', times: 4 }] } });
+    view = await env.client.workflow.getHandle(workflowIdFor(id)).result();
+  } finally {
+    for (const w of workers) w.shutdown();
+    await Promise.all(running);
+  }
+  const wallMs = Date.now() - wallStart;
+
+  expect(view).toMatchObject({ status: 'completed' });
+  expect(scheduledAt).toHaveLength(5);
+  const gaps = scheduledAt.slice(1).map((t, i) => t - scheduledAt[i]!);
+  expect(gaps.map((g) => Math.round(g / MINUTE))).toEqual([1, 2, 4, 8]);
+  // 15 minutes of backoff in server time took a small fraction of it on the wall clock.
+  expect(wallMs).toBeLessThan(gaps.reduce((a, b) => a + b, 0) / 10);
+  expect(await db.charge.count({ where: { recordId: id } })).toBe(1);
+});

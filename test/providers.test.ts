@@ -1,0 +1,303 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { APIError as AnthropicAPIError } from '@anthropic-ai/sdk';
+import { ApplicationFailure } from '@temporalio/common';
+import { APIError as OpenAIAPIError } from 'openai';
+import { FailureType } from '../contract';
+import { createAnthropicClient } from '../providers/anthropic';
+import { classifyProviderError, parseModelOutput, providerFailureDetails } from '../providers/errors';
+import { createOpenAIClient } from '../providers/openai';
+import { createProviderClients, parseProvidersSetting } from '../providers/registry';
+import { answerFor, startSimulator, type Simulator } from '../providers/simulator';
+import { providerConfigSchema, type ProviderConfig, type ProviderClient, type SimulatedFault } from '../providers/types';
+
+let sim: Simulator;
+beforeAll(async () => {
+  sim = await startSimulator({ port: 0 });
+});
+afterAll(() => sim.close());
+
+type Kind = ProviderConfig['kind'];
+const MODEL = 'sim-model-2026-11-01';
+
+function configFor(kind: Kind, overrides: Partial<ProviderConfig> = {}): ProviderConfig {
+  // The OpenAI SDK appends /chat/completions, the Anthropic one /v1/messages.
+  const baseURL = kind === 'openai' ? `${sim.url}/v1` : sim.url;
+  return providerConfigSchema.parse({ name: `sim-${kind}`, kind, baseURL, model: MODEL, apiKeyEnv: 'SIM_KEY', ...overrides });
+}
+
+const FACTORIES = { openai: createOpenAIClient, anthropic: createAnthropicClient };
+const clientFor = (kind: Kind, overrides: Partial<ProviderConfig> = {}, apiKey = 'test-key'): ProviderClient =>
+  FACTORIES[kind](configFor(kind, overrides), apiKey);
+
+/** Runs fn and proves the SDK sent exactly one HTTP request: no hidden SDK retries. */
+async function singleRequest<T>(fn: () => Promise<T>): Promise<T> {
+  const before = sim.requestCount();
+  try {
+    return await fn();
+  } finally {
+    expect(sim.requestCount() - before).toBe(1);
+  }
+}
+
+async function failureOf(promise: Promise<unknown>): Promise<ApplicationFailure> {
+  const err = await promise.then(
+    () => new Error('expected a failure'),
+    (e: unknown) => e,
+  );
+  expect(err).toBeInstanceOf(ApplicationFailure);
+  return err as ApplicationFailure;
+}
+
+const callWithFault = (kind: Kind, fault: SimulatedFault, overrides: Partial<ProviderConfig> = {}) =>
+  singleRequest(() => failureOf(clientFor(kind, overrides).complete({ text: 'hello world', attempt: 1, fault })));
+
+describe.each<Kind>(['openai', 'anthropic'])('%s adapter against the simulator', (kind) => {
+  const provider = `sim-${kind}`;
+
+  it('returns a schema-valid answer derived from the text', async () => {
+    const text = 'Patient reports mild headache and fatigue after the night shift.';
+    const completion = await singleRequest(() => clientFor(kind).complete({ text, attempt: 1 }));
+    expect(completion.httpStatus).toBe(200);
+    expect(completion.requestId).toMatch(/^req_/);
+    expect(completion.tokensIn).toBeGreaterThan(0);
+    expect(completion.tokensOut).toBeGreaterThan(0);
+    const output = parseModelOutput(completion.content);
+    expect(output).toEqual(answerFor(text));
+    expect(output.confidence).toBeGreaterThanOrEqual(0.6);
+    expect(output.confidence).toBeLessThanOrEqual(0.99);
+  });
+
+  it('answers confidence 0.1 when the text carries the low-confidence marker', async () => {
+    const completion = await clientFor(kind).complete({ text: 'unclear scan [low-confidence]', attempt: 1 });
+    expect(parseModelOutput(completion.content).confidence).toBe(0.1);
+  });
+
+  it('classifies 503 as retryable with the status in the details', async () => {
+    const failure = await callWithFault(kind, { status: 503 });
+    expect(failure.type).toBe(FailureType.ProviderRetryable);
+    expect(failure.nonRetryable).toBe(false);
+    expect(failure.message).toContain(provider);
+    expect(failure.message).toContain('503');
+    expect(providerFailureDetails(failure)).toMatchObject({ provider, httpStatus: 503, reason: 'http' });
+    expect(failure.cause).toBeInstanceOf(kind === 'openai' ? OpenAIAPIError : AnthropicAPIError);
+  });
+
+  it('honours Retry-After on 429 as the next retry delay', async () => {
+    const failure = await callWithFault(kind, { status: 429, retryAfterSeconds: 2 });
+    expect(failure.type).toBe(FailureType.ProviderRetryable);
+    expect(failure.nonRetryable).toBe(false);
+    expect(failure.nextRetryDelay).toBe(2000);
+    expect(providerFailureDetails(failure)).toMatchObject({ httpStatus: 429, retryAfterMs: 2000 });
+  });
+
+  it('classifies 401 as non-retryable rejected', async () => {
+    const failure = await singleRequest(() =>
+      failureOf(clientFor(kind, {}, 'invalid').complete({ text: 'hello', attempt: 1 })),
+    );
+    expect(failure.type).toBe(FailureType.ProviderRejected);
+    expect(failure.nonRetryable).toBe(true);
+    expect(providerFailureDetails(failure)).toMatchObject({ provider, httpStatus: 401 });
+  });
+
+  it('classifies a provider that never answers as a retryable timeout', async () => {
+    const started = Date.now();
+    const failure = await callWithFault(kind, { kind: 'timeout' }, { timeoutMs: 300 });
+    expect(Date.now() - started).toBeGreaterThanOrEqual(290);
+    expect(failure.type).toBe(FailureType.ProviderRetryable);
+    expect(failure.nonRetryable).toBe(false);
+    expect(providerFailureDetails(failure)).toMatchObject({ provider, httpStatus: null });
+    // Under Jest, undici's abort DOMException comes from another realm and openai-node 6.x loses its
+    // name, reporting "connection"; in a plain Node process it throws APIConnectionTimeoutError.
+    expect(['timeout', 'connection']).toContain(providerFailureDetails(failure)?.reason);
+  });
+
+  it('classifies a caller abort as retryable, not as a rejection', async () => {
+    const controller = new AbortController();
+    const pending = clientFor(kind).complete({ text: 'hello', attempt: 1, fault: { kind: 'timeout' }, signal: controller.signal });
+    setTimeout(() => controller.abort(), 50);
+    const failure = await failureOf(pending);
+    expect(failure.nonRetryable).toBe(false);
+    expect(providerFailureDetails(failure)).toMatchObject({ reason: 'aborted' });
+  });
+
+  it('serves a slow answer correctly after the delay', async () => {
+    const started = Date.now();
+    const completion = await clientFor(kind).complete({ text: 'slow one', attempt: 1, fault: { kind: 'slow', delayMs: 200 } });
+    expect(Date.now() - started).toBeGreaterThanOrEqual(190);
+    expect(parseModelOutput(completion.content)).toEqual(answerFor('slow one'));
+  });
+
+  it('turns a malformed answer, broken JSON or schema violation, into ProviderMalformed', async () => {
+    const messages: string[] = [];
+    for (const text of ['a', 'b', 'c', 'd', 'e', 'f', 'g', 'h']) {
+      const completion = await clientFor(kind).complete({ text, attempt: 1, fault: { kind: 'malformed' } });
+      expect(completion.httpStatus).toBe(200);
+      const failure = await failureOf(Promise.resolve().then(() => parseModelOutput(completion.content)));
+      expect(failure.type).toBe(FailureType.ProviderMalformed);
+      expect(failure.nonRetryable).toBe(false);
+      messages.push(failure.message);
+    }
+    expect(messages.some((m) => m.includes('not JSON'))).toBe(true);
+    expect(messages.some((m) => m.includes('violates its schema'))).toBe(true);
+  });
+});
+
+describe('simulator wire format', () => {
+  const post = (path: string, headers: Record<string, string>, body: object) =>
+    fetch(`${sim.url}${path}`, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify(body) });
+  const chat = { model: MODEL, messages: [{ role: 'user', content: 'hi there' }] };
+
+  it('answers 401 in the OpenAI error shape without a bearer token', async () => {
+    const res = await post('/v1/chat/completions', {}, chat);
+    expect(res.status).toBe(401);
+    expect(await res.json()).toMatchObject({ error: { type: 'invalid_request_error', code: 'invalid_api_key' } });
+  });
+
+  it('answers 401 in the Anthropic error shape without x-api-key or bearer token', async () => {
+    const res = await post('/v1/messages', {}, { ...chat, max_tokens: 10 });
+    expect(res.status).toBe(401);
+    expect(await res.json()).toMatchObject({ type: 'error', error: { type: 'authentication_error' } });
+  });
+
+  it('rejects an invalid fault header with 400 and says why', async () => {
+    const res = await post('/v1/chat/completions', { authorization: 'Bearer k', 'x-simulate-fault': '{"kind":"explode"}' }, chat);
+    expect(res.status).toBe(400);
+    expect(JSON.stringify(await res.json())).toContain('x-simulate-fault');
+  });
+
+  it('sends Retry-After with every 429', async () => {
+    const res = await post('/v1/messages', { 'x-api-key': 'k', 'x-simulate-fault': '{"status":429}' }, { ...chat, max_tokens: 10 });
+    expect(res.status).toBe(429);
+    expect(res.headers.get('retry-after')).toBe('1');
+    expect(await res.json()).toMatchObject({ type: 'error', error: { type: 'rate_limit_error' } });
+  });
+
+  it('applies a per-model latency', async () => {
+    const slow = await startSimulator({ port: 0, modelDelayMs: { [MODEL]: 200 } });
+    try {
+      const started = Date.now();
+      const res = await fetch(`${slow.url}/v1/chat/completions`, {
+        method: 'POST',
+        headers: { authorization: 'Bearer k', 'content-type': 'application/json' },
+        body: JSON.stringify(chat),
+      });
+      expect(res.status).toBe(200);
+      expect(Date.now() - started).toBeGreaterThanOrEqual(190);
+    } finally {
+      await slow.close();
+    }
+  });
+});
+
+describe('classifyProviderError', () => {
+  const errorsOf = (status: number, headers: Record<string, string> = {}) => [
+    OpenAIAPIError.generate(status, { error: { message: 'boom' } }, undefined, new Headers(headers)),
+    AnthropicAPIError.generate(status, { type: 'error', error: { type: 'api_error', message: 'boom' } }, undefined, new Headers(headers)),
+  ];
+
+  it.each([408, 409, 429, 500, 502, 503, 529])('retries HTTP %i', (status) => {
+    for (const err of errorsOf(status)) {
+      const failure = classifyProviderError(err, 'p');
+      expect([failure.type, failure.nonRetryable]).toEqual([FailureType.ProviderRetryable, false]);
+    }
+  });
+
+  it.each([400, 401, 403, 404, 422])('rejects HTTP %i for good', (status) => {
+    for (const err of errorsOf(status)) {
+      const failure = classifyProviderError(err, 'p');
+      expect([failure.type, failure.nonRetryable]).toEqual([FailureType.ProviderRejected, true]);
+      expect(failure.cause).toBe(err);
+    }
+  });
+
+  it('reads Retry-After as an HTTP date and retry-after-ms', () => {
+    const inFiveSeconds = new Date(Date.now() + 5000).toUTCString();
+    for (const err of errorsOf(429, { 'retry-after': inFiveSeconds })) {
+      const delay = classifyProviderError(err, 'p').nextRetryDelay as number;
+      expect(delay).toBeGreaterThan(3000);
+      expect(delay).toBeLessThanOrEqual(5000);
+    }
+    for (const err of errorsOf(503, { 'retry-after-ms': '1500', 'retry-after': '9' })) {
+      expect(classifyProviderError(err, 'p').nextRetryDelay).toBe(1500);
+    }
+  });
+
+  it('leaves the backoff to the policy when Retry-After is absent or past', () => {
+    for (const err of [...errorsOf(429), ...errorsOf(429, { 'retry-after': 'Thu, 01 Jan 1970 00:00:00 GMT' })]) {
+      expect(classifyProviderError(err, 'p').nextRetryDelay).toBeUndefined();
+    }
+  });
+
+  it('passes an ApplicationFailure through and retries unknown errors', () => {
+    const malformed = ApplicationFailure.create({ type: FailureType.ProviderMalformed, message: 'x' });
+    expect(classifyProviderError(malformed, 'p')).toBe(malformed);
+    const unknown = classifyProviderError(new TypeError('socket hang up'), 'p');
+    expect([unknown.type, unknown.nonRetryable]).toEqual([FailureType.ProviderRetryable, false]);
+    expect(providerFailureDetails(unknown)).toMatchObject({ reason: 'unexpected' });
+  });
+});
+
+describe('parseModelOutput', () => {
+  it('accepts a fenced JSON answer', () => {
+    expect(parseModelOutput('```json\n{"summary":"s","labels":[],"confidence":0.7}\n```')).toEqual({
+      summary: 's',
+      labels: [],
+      confidence: 0.7,
+    });
+  });
+
+  it('rejects extra keys and out-of-range confidence with the zod issues', () => {
+    expect.assertions(3);
+    try {
+      parseModelOutput('{"summary":"s","labels":[],"confidence":2,"extra":1}');
+    } catch (err) {
+      const failure = err as ApplicationFailure;
+      expect(failure.type).toBe(FailureType.ProviderMalformed);
+      expect(failure.message).toContain('confidence');
+      expect(failure.message).toContain('extra');
+    }
+  });
+});
+
+describe('provider registry', () => {
+  const raw = (overrides: object = {}) => ({ name: 'primary', kind: 'openai', baseURL: 'http://127.0.0.1:1/v1', model: MODEL, apiKeyEnv: 'PRIMARY_KEY', ...overrides });
+
+  it('names every missing API key variable', () => {
+    const configs = parseProvidersSetting(undefined, [raw(), raw({ name: 'fallback', kind: 'anthropic', apiKeyEnv: 'FALLBACK_KEY' })]);
+    expect(() => createProviderClients(configs, {})).toThrow(/PRIMARY_KEY, FALLBACK_KEY/);
+  });
+
+  it('builds working clients of both kinds', async () => {
+    const configs = [configFor('openai'), configFor('anthropic')];
+    const registry = createProviderClients(configs, { SIM_KEY: 'k' });
+    for (const { client } of registry.values()) {
+      const completion = await client.complete({ text: 'via registry', attempt: 1 });
+      expect(parseModelOutput(completion.content)).toEqual(answerFor('via registry'));
+    }
+  });
+
+  it('applies defaults and reads JSON or a file', () => {
+    const [fromDefaults] = parseProvidersSetting('  ', [raw()]);
+    expect(fromDefaults).toMatchObject({ timeoutMs: 30_000, maxAttempts: 5, malformedAttempts: 2, maxConcurrent: 10 });
+    expect(parseProvidersSetting(JSON.stringify([raw({ timeoutMs: 1000 })]), [])[0]?.timeoutMs).toBe(1000);
+    const file = join(mkdtempSync(join(tmpdir(), 'providers-')), 'providers.json');
+    writeFileSync(file, JSON.stringify([raw({ name: 'from-file' })]));
+    expect(parseProvidersSetting(file, [])[0]?.name).toBe('from-file');
+  });
+
+  it.each([
+    ['an alias model', [raw({ model: 'gpt-4o' })], /pinned version/],
+    ['a -latest model', [raw({ model: 'claude-3-5-sonnet-latest' })], /pinned version/],
+    ['duplicate names', [raw(), raw()], /unique/],
+    ['an empty list', [], /at least one/],
+    ['an unknown field', [raw({ retries: 3 })], /retries/],
+  ])('rejects %s', (_what, value, message) => {
+    expect(() => parseProvidersSetting(JSON.stringify(value), [])).toThrow(message);
+  });
+
+  it('says when PROVIDERS is neither JSON nor a file', () => {
+    expect(() => parseProvidersSetting('/no/such/providers.json', [])).toThrow(/neither JSON nor a readable file/);
+  });
+});

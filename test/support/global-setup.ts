@@ -1,0 +1,35 @@
+/**
+ * Provisions once for the whole run what every test file shares: the Temporal binaries, one
+ * PostgreSQL with migrations applied, and the workflow bundle (bundling per file would cost
+ * seconds each). Handed to the test files through the environment.
+ */
+import { bundleWorkflowCode, DefaultLogger } from '@temporalio/worker';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { startEmbeddedPostgres } from '../../db/embedded';
+import { applyMigrations } from '../../db/migrate';
+import { ensureTemporalCli, ensureTestServer } from '../../scripts/provision';
+import { freePort } from './ports';
+
+declare global {
+  // eslint-disable-next-line no-var
+  var stopTestDatabase: (() => Promise<void>) | undefined;
+}
+
+export default async function globalSetup(): Promise<void> {
+  const dir = mkdtempSync(join(tmpdir(), 'durable-inference-test-'));
+  const [cli, testServer] = await Promise.all([ensureTemporalCli(), ensureTestServer()]);
+  process.env.TEST_TEMPORAL_CLI = cli;
+  process.env.TEST_TEMPORAL_TEST_SERVER = testServer;
+  if (!process.env.DATABASE_URL) {
+    const pg = await startEmbeddedPostgres({ dataDir: join(dir, 'postgres'), port: await freePort() });
+    globalThis.stopTestDatabase = pg.stop;
+    process.env.DATABASE_URL = pg.connectionString;
+  }
+  await applyMigrations(process.env.DATABASE_URL);
+  const { code } = await bundleWorkflowCode({ workflowsPath: require.resolve('../../workflows'), logger: new DefaultLogger('WARN') });
+  const bundlePath = join(dir, 'workflow-bundle.js');
+  writeFileSync(bundlePath, code);
+  process.env.TEST_WORKFLOW_BUNDLE = bundlePath;
+}

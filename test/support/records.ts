@@ -1,0 +1,65 @@
+/** Helpers that read the outcome of a scenario from the real tables and the real API. */
+import { randomUUID } from 'node:crypto';
+import { workflowIdFor, type RecordStatusView } from '../../contract';
+import type { Stack } from './stack';
+
+export const uniqueId = (label: string): string => `${label}-${randomUUID().slice(0, 8)}`;
+
+export async function post(stack: Stack, path: string, body: unknown, apiKey = stack.apiKey): Promise<{ status: number; body: any }> {
+  const res = await fetch(`${stack.baseUrl}${path}`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', authorization: `Bearer ${apiKey}` },
+    body: typeof body === 'string' ? body : JSON.stringify(body),
+  });
+  return { status: res.status, body: await res.json() };
+}
+
+export async function get(stack: Stack, path: string, apiKey = stack.apiKey): Promise<{ status: number; body: any }> {
+  const res = await fetch(`${stack.baseUrl}${path}`, { headers: { authorization: `Bearer ${apiKey}` } });
+  return { status: res.status, body: await res.json() };
+}
+
+export function submit(stack: Stack, id: string, text: string, simulate?: unknown) {
+  return post(stack, '/v1/records', { id, input: { text }, ...(simulate ? { simulate } : {}) });
+}
+
+export function result(stack: Stack, id: string): Promise<RecordStatusView> {
+  return stack.env.client.workflow.getHandle(workflowIdFor(id)).result();
+}
+
+/** Polls the workflow's own `status` query: no sleeps-and-hope, it ends as soon as the state is reached. */
+export async function waitForStatus(stack: Stack, id: string, status: string, timeoutMs = 60_000): Promise<RecordStatusView> {
+  const handle = stack.env.client.workflow.getHandle(workflowIdFor(id));
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const view = await handle.query<RecordStatusView>('status').catch(() => undefined);
+    if (view?.status === status) return view;
+    if (Date.now() > deadline) throw new Error(`record ${id} did not reach ${status} (last: ${JSON.stringify(view)})`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+
+export async function ledgerOf(stack: Stack, id: string) {
+  const [charges, outputs, calls, record, events] = await Promise.all([
+    stack.db.charge.findMany({ where: { recordId: id } }),
+    stack.db.inferenceOutput.findMany({ where: { recordId: id } }),
+    stack.db.modelCall.findMany({ where: { recordId: id }, orderBy: { id: 'asc' } }),
+    stack.db.record.findUnique({ where: { id } }),
+    stack.db.recordEvent.findMany({ where: { recordId: id }, orderBy: { id: 'asc' } }),
+  ]);
+  return { charges, outputs, calls, okCalls: calls.filter((c) => c.outcome === 'ok'), record, events };
+}
+
+/** The invariants of the acceptance: no double charge, no double output, nothing stuck behind a closed workflow. */
+export async function invariantViolations(stack: Stack): Promise<string[]> {
+  const problems: string[] = [];
+  const doubleCharges = await stack.db.$queryRaw<Array<{ record_id: string }>>`SELECT record_id FROM charges GROUP BY record_id HAVING count(*) > 1`;
+  const doubleOutputs = await stack.db.$queryRaw<Array<{ record_id: string }>>`SELECT record_id FROM inference_outputs GROUP BY record_id HAVING count(*) > 1`;
+  problems.push(...doubleCharges.map((r) => `two charges: ${r.record_id}`), ...doubleOutputs.map((r) => `two outputs: ${r.record_id}`));
+  const open = await stack.db.record.findMany({ where: { status: { in: ['received', 'processing'] } }, select: { id: true } });
+  for (const { id } of open) {
+    const description = await stack.env.client.workflow.getHandle(workflowIdFor(id)).describe().catch(() => undefined);
+    if (description && description.status.name !== 'RUNNING') problems.push(`stuck: ${id} is open but its workflow is ${description.status.name}`);
+  }
+  return problems;
+}

@@ -1,0 +1,131 @@
+/**
+ * The real pipeline in one test process: a Temporal dev server started from the provisioned CLI,
+ * the shared PostgreSQL, the provider simulator over real HTTP, the real activities and workers,
+ * and the real HTTP API on an ephemeral port.
+ */
+import { TestWorkflowEnvironment } from '@temporalio/testing';
+import type { Worker } from '@temporalio/worker';
+import { createServer, type Server } from 'node:http';
+import pino from 'pino';
+import { createActivities } from '../../activities';
+import { createApp } from '../../api/app';
+import { createLedgerBilling, type BillingProvider } from '../../billing';
+import { loadConfig, type AppConfig } from '../../config';
+import { recordStatusKey, recordStepKey } from '../../contract';
+import { createDb, type Db } from '../../db/client';
+import type { FaultHooks } from '../../faults';
+import { createIngest, type Ingest } from '../../ingest';
+import { createProviderClients } from '../../providers/registry';
+import { startSimulator, type Simulator } from '../../providers/simulator';
+import { createWorkers } from '../../workers/main';
+
+export interface Stack {
+  env: TestWorkflowEnvironment;
+  config: AppConfig;
+  db: Db;
+  ingest: Ingest;
+  simulator: Simulator;
+  baseUrl: string;
+  apiKey: string;
+  stop(): Promise<void>;
+}
+
+export interface StackOptions {
+  settings?: Record<string, string>;
+  billing?: BillingProvider;
+  faultHooks?: FaultHooks;
+}
+
+export const TEST_API_KEY = 'test-key';
+
+/** Fast retries so a test of a dozen failures takes seconds; the backoff itself is tested with time skipping. */
+const FAST_RETRIES = {
+  RETRY_INITIAL_INTERVAL_MS: '20',
+  RETRY_MAXIMUM_INTERVAL_MS: '100',
+  RETRY_MAXIMUM_ATTEMPTS: '5',
+  STEP_TIMEOUT_MS: '3000',
+};
+
+const unexpectedFault: FaultHooks = {
+  crash: () => {
+    throw new Error('a crash fault needs a worker in its own process (see test/support/worker-process.ts)');
+  },
+  hang: () => new Promise((resolve) => setTimeout(resolve, 4_000)),
+};
+
+export function testConfig(simulatorPort: number, settings: Record<string, string> = {}): AppConfig {
+  return loadConfig({
+    NODE_ENV: 'test',
+    DATABASE_URL: process.env.DATABASE_URL,
+    API_KEYS: TEST_API_KEY,
+    SIMULATOR_PORT: String(simulatorPort),
+    LOG_LEVEL: 'warn',
+    ...FAST_RETRIES,
+    ...settings,
+  });
+}
+
+export async function startTemporal(): Promise<TestWorkflowEnvironment> {
+  return TestWorkflowEnvironment.createLocal({
+    server: {
+      executable: { type: 'existing-path', path: requiredEnv('TEST_TEMPORAL_CLI') },
+      searchAttributes: [recordStatusKey, recordStepKey],
+    },
+  });
+}
+
+export function requiredEnv(name: string): string {
+  const value = process.env[name];
+  if (!value) throw new Error(`${name} is not set: run the tests through jest (test/support/global-setup.ts)`);
+  return value;
+}
+
+async function listen(server: Server): Promise<number> {
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const address = server.address();
+  if (!address || typeof address === 'string') throw new Error('API did not bind');
+  return address.port;
+}
+
+export async function startStack(options: StackOptions = {}): Promise<Stack> {
+  const simulator = await startSimulator({ port: 0 });
+  const env = await startTemporal();
+  const config = testConfig(simulator.port, options.settings);
+  const db = createDb(requiredEnv('DATABASE_URL'));
+  const activities = createActivities({
+    db,
+    billing: options.billing ?? createLedgerBilling(),
+    providers: createProviderClients(config.providers, { SIMULATOR_API_KEY: 'test', ...options.settings }),
+    pricing: config.billing,
+    faultHooks: options.faultHooks ?? unexpectedFault,
+  });
+  const workers: Worker[] = await createWorkers({
+    config,
+    connection: env.nativeConnection,
+    activities,
+    workflowBundle: { codePath: requiredEnv('TEST_WORKFLOW_BUNDLE') },
+  });
+  const running = workers.map((w) => w.run());
+  const ingest = createIngest({ db, temporal: env.client, taskQueue: config.temporal.taskQueue, pipeline: config.pipeline, faultInjection: config.faultInjection });
+  const app = createApp({ db, temporal: env.client, ingest, apiKeys: config.apiKeys, bodyLimit: '1mb', ui: { url: config.temporal.uiUrl, namespace: 'default' }, log: pino({ level: 'silent' }) });
+  const server = createServer(app);
+  const port = await listen(server);
+  return {
+    env,
+    config,
+    db,
+    ingest,
+    simulator,
+    baseUrl: `http://127.0.0.1:${port}`,
+    apiKey: TEST_API_KEY,
+    async stop() {
+      server.closeAllConnections();
+      await new Promise((resolve) => server.close(resolve));
+      for (const w of workers) w.shutdown();
+      await Promise.all(running);
+      await env.teardown();
+      await simulator.close();
+      await db.$disconnect();
+    },
+  };
+}

@@ -1,0 +1,65 @@
+/**
+ * The worker process: one Worker on the `records` queue for the workflow and its bookkeeping
+ * steps, and one per provider queue so a slow provider only ever occupies its own slots and its
+ * rate limit holds across every worker polling that queue.
+ */
+import { Context } from '@temporalio/activity';
+import { NativeConnection, Worker, type WorkflowBundleOption } from '@temporalio/worker';
+import { createActivities } from '../activities';
+import { createLedgerBilling } from '../billing';
+import { loadConfig, type AppConfig } from '../config';
+import { createLogger } from '../config/logger';
+import { requireDatabaseUrl, runMain } from '../config/runtime';
+import { createDb } from '../db/client';
+import { processFaultHooks } from '../faults';
+import { createProviderClients } from '../providers/registry';
+
+export interface WorkerSetOptions {
+  config: AppConfig;
+  connection: NativeConnection;
+  activities: ReturnType<typeof createActivities>;
+  /** A pre-built bundle (tests, production images); without one the worker bundles at start. */
+  workflowBundle?: WorkflowBundleOption;
+}
+
+export async function createWorkers({ config, connection, activities, workflowBundle }: WorkerSetOptions): Promise<Worker[]> {
+  const common = { connection, namespace: config.temporal.namespace };
+  const records = await Worker.create({
+    ...common,
+    taskQueue: config.temporal.taskQueue,
+    ...(workflowBundle ? { workflowBundle } : { workflowsPath: require.resolve('../workflows') }),
+    activities: { charge: activities.charge, persist: activities.persist, park: activities.park, resume: activities.resume, abandon: activities.abandon, recordRejectedSignal: activities.recordRejectedSignal },
+  });
+  const providers = await Promise.all(
+    config.providers.map((p) =>
+      Worker.create({
+        ...common,
+        taskQueue: config.pipeline.providers.find((r) => r.name === p.name)?.taskQueue ?? p.name,
+        activities: { infer: activities.infer },
+        maxConcurrentActivityTaskExecutions: p.maxConcurrent,
+        ...(p.ratePerSecond ? { maxTaskQueueActivitiesPerSecond: p.ratePerSecond } : {}),
+      }),
+    ),
+  );
+  return [records, ...providers];
+}
+
+export async function runWorkerProcess(config: AppConfig): Promise<void> {
+  const log = createLogger(config.logLevel, 'worker');
+  const db = createDb(requireDatabaseUrl(config));
+  const activities = createActivities({
+    db,
+    billing: createLedgerBilling(),
+    providers: createProviderClients(config.providers, process.env),
+    pricing: config.billing,
+    faultHooks: processFaultHooks(() => Context.current().info.startToCloseTimeoutMs + 1_000),
+  });
+  const connection = await NativeConnection.connect({ address: config.temporal.address });
+  const workers = await createWorkers({ config, connection, activities });
+  log.info({ taskQueues: workers.map((w) => w.options.taskQueue) }, 'workers polling');
+  await Promise.all(workers.map((w) => w.run()));
+  await connection.close();
+  await db.$disconnect();
+}
+
+if (require.main === module) runMain(() => runWorkerProcess(loadConfig(process.env)));

@@ -1,0 +1,1 @@
+export { processRecord } from './processRecord';
