@@ -5,6 +5,7 @@ module.exports = {
   testMatch: ['<rootDir>/test/**/*.test.ts'],
   globalSetup: '<rootDir>/test/support/global-setup.ts',
   globalTeardown: '<rootDir>/test/support/global-teardown.ts',
+  setupFiles: ['<rootDir>/test/support/runtime.ts'],
   testTimeout: 120_000,
   // Each file starts its own Temporal server; two at a time fits this 2-core machine.
   maxWorkers: 2,

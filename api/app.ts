@@ -26,12 +26,20 @@ async function reachable(probe: () => Promise<unknown>): Promise<boolean> {
   }
 }
 
+/** What body-parser and http-errors attach to the errors they raise. */
+interface HttpError {
+  status?: number;
+  type?: string;
+  limit?: number;
+  message?: string;
+}
+
 function errorHandler(log: Logger): ErrorRequestHandler {
-  return (err, req, res, _next) => {
-    const status = typeof err?.status === 'number' ? err.status : undefined;
-    if (err?.type === 'entity.too.large') return void res.status(413).json({ error: 'payload_too_large', message: `body exceeds ${err.limit} bytes` });
-    if (err?.type === 'entity.parse.failed') return void res.status(400).json({ error: 'invalid_json', message: 'body is not valid JSON' });
-    if (status && status >= 400 && status < 500) return void res.status(status).json({ error: 'bad_request', message: String(err.message) });
+  return (err: unknown, req, res, _next) => {
+    const http: HttpError = typeof err === 'object' && err !== null ? err : {};
+    if (http.type === 'entity.too.large') return void res.status(413).json({ error: 'payload_too_large', message: `body exceeds ${http.limit} bytes` });
+    if (http.type === 'entity.parse.failed') return void res.status(400).json({ error: 'invalid_json', message: 'body is not valid JSON' });
+    if (http.status && http.status >= 400 && http.status < 500) return void res.status(http.status).json({ error: 'bad_request', message: String(http.message) });
     if (err instanceof PipelineUnavailableError) {
       log.warn({ err, path: req.path }, 'pipeline unavailable');
       return void res.status(503).set('Retry-After', '5').json({ error: 'unavailable', message: err.message });

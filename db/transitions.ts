@@ -5,6 +5,7 @@
  * repeats a transition writes no second event.
  */
 import type { RecordStatus, Step } from '../contract';
+import type { Prisma } from '../prisma/generated/client';
 import type { DbClient } from './client';
 
 export type Actor = 'system' | 'operator';
@@ -56,6 +57,6 @@ export async function appendEvent(
   event: { status: RecordStatus; step: Step | null; actor: Actor; detail: Record<string, unknown> },
 ): Promise<void> {
   await db.recordEvent.create({
-    data: { recordId: id, fromStatus: event.status, toStatus: event.status, step: event.step, actor: event.actor, detail: event.detail as object },
+    data: { recordId: id, fromStatus: event.status, toStatus: event.status, step: event.step, actor: event.actor, detail: event.detail as Prisma.InputJsonObject },
   });
 }

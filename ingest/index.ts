@@ -3,10 +3,10 @@
  * written first and is the permanent key, so a second start for an id is refused even after
  * Temporal has forgotten the closed run; the workflow id policies are the first line of defence.
  */
-import { WorkflowExecutionAlreadyStartedError, type Client } from '@temporalio/client';
+import { type Client, WorkflowExecutionAlreadyStartedError } from '@temporalio/client';
 import { WorkflowIdConflictPolicy, WorkflowIdReusePolicy } from '@temporalio/common';
 import { createHash } from 'node:crypto';
-import { z } from 'zod';
+import type { z } from 'zod';
 import {
   createRecordBodySchema,
   recordStatusKey,
@@ -88,7 +88,8 @@ export function createIngest({ db, temporal, taskQueue, pipeline, faultInjection
     if (!parsed.success) return { outcome: 'invalid', issues: parsed.error.issues, message: describeIssues(parsed.error.issues) };
     const { id, input, simulate } = parsed.data;
     if (simulate && !faultInjection) {
-      return { outcome: 'invalid', issues: [], message: 'simulate: fault injection is disabled (FAULT_INJECTION=enabled turns it on)' };
+      const issues: z.core.$ZodIssue[] = [{ code: 'custom', path: ['simulate'], message: 'fault injection is disabled (FAULT_INJECTION=enabled turns it on)', input: simulate }];
+      return { outcome: 'invalid', issues, message: describeIssues(issues) };
     }
     const inputHash = inputHashOf(input);
     const { created, row } = await storeOrFind(source, id, input, inputHash, simulate);

@@ -77,15 +77,17 @@ export function classifyProviderError(err: unknown, provider: string): Applicati
     const details: ProviderFailureDetails = { provider, httpStatus: null, requestId: null, reason: 'unexpected', retryAfterMs: null };
     return failure(details, `provider ${provider}: unexpected error (${cause.message})`, cause, false);
   }
-  if (err.status === undefined) return withoutResponse(err, provider);
+  // Both SDKs' APIError share this shape; naming it keeps the two class hierarchies apart.
+  const api: { status: number | undefined; requestID?: string | null; headers: Headers | undefined; message: string } = err;
+  if (api.status === undefined) return withoutResponse(err, provider);
   const details: ProviderFailureDetails = {
     provider,
-    httpStatus: err.status,
-    requestId: err.requestID ?? null,
+    httpStatus: api.status,
+    requestId: api.requestID ?? null,
     reason: 'http',
-    retryAfterMs: retryAfterMs(err.headers),
+    retryAfterMs: retryAfterMs(api.headers),
   };
-  return failure(details, `provider ${provider}: HTTP ${err.status} (${err.message})`, err, isRejected(err.status));
+  return failure(details, `provider ${provider}: HTTP ${api.status} (${api.message})`, err, isRejected(api.status));
 }
 
 // Models asked for bare JSON still sometimes fence it; the fence carries no meaning, so accept it.

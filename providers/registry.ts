@@ -38,7 +38,7 @@ function readSetting(value: string): unknown {
   try {
     return JSON.parse(text);
   } catch (err) {
-    throw new Error(`PROVIDERS is not valid JSON: ${err instanceof Error ? err.message : String(err)}`);
+    throw new Error(`PROVIDERS is not valid JSON: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
   }
 }
 
@@ -46,7 +46,7 @@ function readProvidersFile(path: string): string {
   try {
     return readFileSync(path, 'utf8');
   } catch (err) {
-    throw new Error(`PROVIDERS is neither JSON nor a readable file (${path}): ${err instanceof Error ? err.message : String(err)}`);
+    throw new Error(`PROVIDERS is neither JSON nor a readable file (${path}): ${err instanceof Error ? err.message : String(err)}`, { cause: err });
   }
 }
 

@@ -13,7 +13,7 @@ import { startEmbeddedPostgres } from '../db/embedded';
 import { applyMigrations } from '../db/migrate';
 import { startSimulator } from '../providers/simulator';
 import { supervise, waitForPort, type Supervised } from './processes';
-import { ensureTemporalCli } from './provision';
+import { ensureTemporalCli, provisionOptionsFromEnv } from './provision';
 
 const log = (line: string) => console.log(`[start] ${line}`);
 const SIMULATOR_KEY = 'local-simulator';
@@ -22,7 +22,7 @@ type Stopper = () => Promise<void>;
 
 async function startTemporal(config: AppConfig, stoppers: Stopper[]): Promise<void> {
   if (!config.temporal.managed) return log(`using Temporal at ${config.temporal.address}`);
-  const cli = await ensureTemporalCli(log);
+  const cli = await ensureTemporalCli(log, provisionOptionsFromEnv(process.env));
   const [host = 'localhost', port = '7233'] = config.temporal.address.split(':');
   const server = supervise(
     {
@@ -43,14 +43,14 @@ async function startTemporal(config: AppConfig, stoppers: Stopper[]): Promise<vo
     },
     log,
   );
-  stoppers.unshift(server.stop);
+  stoppers.unshift(() => server.stop());
   await waitForPort(Number(port), host === 'localhost' ? '127.0.0.1' : host, 60_000);
 }
 
 async function startDatabase(config: AppConfig, stoppers: Stopper[]): Promise<string> {
   if (config.databaseUrl) return config.databaseUrl;
   const pg = await startEmbeddedPostgres({ dataDir: resolve(config.dataDir, 'postgres'), port: config.embeddedPgPort, log });
-  stoppers.unshift(pg.stop);
+  stoppers.unshift(() => pg.stop());
   return pg.connectionString;
 }
 
@@ -97,11 +97,11 @@ async function main(): Promise<void> {
   await applyMigrations(databaseUrl, log);
   if (config.simulatedProviders) {
     const simulator = await startSimulator({ port: config.simulatorPort });
-    stoppers.unshift(simulator.close);
+    stoppers.unshift(() => simulator.close());
   }
   const env = childEnv(config, databaseUrl);
   const children = [startNodeChild('worker', 'workers/main.ts', env), startNodeChild('api', 'api/server.ts', env)];
-  stoppers.unshift(...children.map((c) => c.stop));
+  stoppers.unshift(...children.map((c) => () => c.stop()));
   await waitForPort(config.port, '127.0.0.1', 60_000);
   printUrls(config);
 }

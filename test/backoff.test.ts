@@ -2,11 +2,11 @@
  * Retry backoff on the time-skipping test server: minutes of configured backoff pass in a moment
  * of wall time, and the attempts are scheduled exactly where the retry policy says.
  */
-import { Context } from '@temporalio/activity';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { createActivities } from '../activities';
 import { createLedgerBilling } from '../billing';
-import { workflowIdFor } from '../contract';
+import { temporal } from '@temporalio/proto';
+import { recordStatusKey, recordStepKey, workflowIdFor } from '../contract';
 import { createDb, type Db } from '../db/client';
 import { createIngest } from '../ingest';
 import { createProviderClients } from '../providers/registry';
@@ -23,6 +23,11 @@ let db: Db;
 beforeAll(async () => {
   env = await TestWorkflowEnvironment.createTimeSkipping({
     server: { executable: { type: 'existing-path', path: requiredEnv('TEST_TEMPORAL_TEST_SERVER') } },
+  });
+  // The Java test server knows no custom search attributes until they are registered.
+  await env.connection.operatorService.addSearchAttributes({
+    namespace: env.namespace ?? 'default',
+    searchAttributes: Object.fromEntries([recordStatusKey, recordStepKey].map((k) => [k.name, temporal.api.enums.v1.IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD])),
   });
   simulator = await startSimulator({ port: 0 });
   db = createDb(requiredEnv('DATABASE_URL'));
@@ -47,10 +52,11 @@ it('a charge failing 4 times with 1 min initial backoff completes, attempts sche
     pricing: config.billing,
     faultHooks: { crash: () => undefined, hang: async () => undefined },
   });
-  const scheduledAt: number[] = [];
-  const observedCharge: typeof activities.charge = (input) => {
-    // The server's schedule time, not the worker's clock: under time skipping only the former jumps.
-    scheduledAt.push(Context.current().info.currentAttemptScheduledTimestampMs);
+  const startedAt: number[] = [];
+  const observedCharge: typeof activities.charge = async (input) => {
+    // The test server's clock, not the worker's: under time skipping only the former jumps.
+    const { time } = await env.connection.testService.getCurrentTime({});
+    startedAt.push(Number(time?.seconds ?? 0) * 1000 + Math.floor((time?.nanos ?? 0) / 1e6));
     return activities.charge(input);
   };
   const workers = await createWorkers({
@@ -75,8 +81,8 @@ it('a charge failing 4 times with 1 min initial backoff completes, attempts sche
   const wallMs = Date.now() - wallStart;
 
   expect(view).toMatchObject({ status: 'completed' });
-  expect(scheduledAt).toHaveLength(5);
-  const gaps = scheduledAt.slice(1).map((t, i) => t - scheduledAt[i]!);
+  expect(startedAt).toHaveLength(5);
+  const gaps = startedAt.slice(1).map((t, i) => t - startedAt[i]!);
   expect(gaps.map((g) => Math.round(g / MINUTE))).toEqual([1, 2, 4, 8]);
   // 15 minutes of backoff in server time took a small fraction of it on the wall clock.
   expect(wallMs).toBeLessThan(gaps.reduce((a, b) => a + b, 0) / 10);

@@ -45,7 +45,7 @@ function optionsFrom(retry: RetryOptions, taskQueue?: string): ActivityOptions {
       initialInterval: retry.initialIntervalMs,
       backoffCoefficient: retry.backoffCoefficient,
       maximumInterval: retry.maximumIntervalMs,
-      maximumAttempts: retry.maximumAttempts,
+      ...(retry.maximumAttempts > 0 ? { maximumAttempts: retry.maximumAttempts } : {}),
     },
   };
 }

@@ -9,22 +9,22 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startEmbeddedPostgres } from '../../db/embedded';
 import { applyMigrations } from '../../db/migrate';
-import { ensureTemporalCli, ensureTestServer } from '../../scripts/provision';
+import { ensureTemporalCli, ensureTestServer, provisionOptionsFromEnv } from '../../scripts/provision';
 import { freePort } from './ports';
 
 declare global {
-  // eslint-disable-next-line no-var
   var stopTestDatabase: (() => Promise<void>) | undefined;
 }
 
 export default async function globalSetup(): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'durable-inference-test-'));
-  const [cli, testServer] = await Promise.all([ensureTemporalCli(), ensureTestServer()]);
+  const options = provisionOptionsFromEnv(process.env);
+  const [cli, testServer] = await Promise.all([ensureTemporalCli(undefined, options), ensureTestServer(undefined, options)]);
   process.env.TEST_TEMPORAL_CLI = cli;
   process.env.TEST_TEMPORAL_TEST_SERVER = testServer;
   if (!process.env.DATABASE_URL) {
     const pg = await startEmbeddedPostgres({ dataDir: join(dir, 'postgres'), port: await freePort() });
-    globalThis.stopTestDatabase = pg.stop;
+    globalThis.stopTestDatabase = () => pg.stop();
     process.env.DATABASE_URL = pg.connectionString;
   }
   await applyMigrations(process.env.DATABASE_URL);

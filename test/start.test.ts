@@ -1,0 +1,125 @@
+/**
+ * `npm start` as a newcomer runs it: the supervisor brings up the whole system on embedded
+ * defaults (here on free ports and a fresh data folder), a posted record shows up in the Temporal
+ * Web UI as `record-<id>`, and after Ctrl-C and a second start the record and its workflow are
+ * still there.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdirSync, mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { Client, Connection } from '@temporalio/client';
+import { chromium } from 'playwright-core';
+import { CHROMIUM_ARGS, ensureChromium } from '../scripts/browser';
+import { freePort } from './support/ports';
+
+const ROOT = resolve(__dirname, '..');
+const ARTIFACTS = join(ROOT, 'test', 'artifacts');
+
+interface Running {
+  child: ChildProcess;
+  output: () => string;
+}
+
+async function npmStart(env: NodeJS.ProcessEnv): Promise<Running> {
+  const child = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'scripts/start.ts')], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  let output = '';
+  child.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  child.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  await new Promise<void>((resolveReady, reject) => {
+    const timer = setTimeout(() => reject(new Error(`npm start printed no ready line in 180 s:\n${output}`)), 180_000);
+    const check = () => {
+      if (output.includes('[start] ready:')) {
+        clearTimeout(timer);
+        resolveReady();
+      }
+    };
+    child.stdout?.on('data', check);
+    child.once('exit', (code) => reject(new Error(`npm start exited with ${code}:\n${output}`)));
+  });
+  return { child, output: () => output };
+}
+
+async function ctrlC({ child }: Running): Promise<number | null> {
+  const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
+  child.kill('SIGINT');
+  return exited;
+}
+
+async function untilCompleted(api: string, id: string): Promise<any> {
+  for (let i = 0; i < 600; i++) {
+    const res = await fetch(`${api}/v1/records/${id}`, { headers: { authorization: 'Bearer dev-key' } });
+    const body = await res.json();
+    if (body.status === 'completed') return body;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`record ${id} did not complete`);
+}
+
+it('runs the whole system, shows the workflow in the Web UI, and keeps it across a restart', async () => {
+  const dataDir = mkdtempSync(join(tmpdir(), 'durable-inference-start-'));
+  const [port, temporalPort, uiPort, pgPort, simulatorPort, mllpPort] = await Promise.all(Array.from({ length: 6 }, freePort));
+  const env: NodeJS.ProcessEnv = {
+    PATH: process.env.PATH,
+    HOME: process.env.HOME,
+    DATA_DIR: dataDir,
+    PORT: String(port),
+    TEMPORAL_DEV_PORT: String(temporalPort),
+    TEMPORAL_UI_PORT: String(uiPort),
+    EMBEDDED_PG_PORT: String(pgPort),
+    SIMULATOR_PORT: String(simulatorPort),
+    MLLP_PORT: String(mllpPort),
+    TEMPORAL_CLI_PATH: process.env.TEST_TEMPORAL_CLI,
+  };
+  const api = `http://localhost:${port}`;
+  const id = `start-${Date.now()}`;
+
+  const first = await npmStart(env);
+  try {
+    expect(first.output()).toContain(`http://localhost:${port}`);
+    expect(first.output()).toContain(`http://localhost:${uiPort}`);
+    expect((await fetch(`${api}/readyz`)).status).toBe(200);
+    const posted = await fetch(`${api}/v1/records`, {
+      method: 'POST',
+      headers: { authorization: 'Bearer dev-key', 'content-type': 'application/json' },
+      body: JSON.stringify({ id, input: { text: 'Started by npm start.' } }),
+    });
+    expect(posted.status).toBe(202);
+    await untilCompleted(api, id);
+
+    const browser = await chromium.launch({ executablePath: ensureChromium(), args: CHROMIUM_ARGS });
+    try {
+      const page = await browser.newPage();
+      await page.goto(`http://localhost:${uiPort}/namespaces/default/workflows`);
+      await page.getByText(`record-${id}`).first().waitFor({ timeout: 60_000 });
+      mkdirSync(ARTIFACTS, { recursive: true });
+      await page.screenshot({ path: join(ARTIFACTS, 'web-ui-workflows.png'), fullPage: true });
+    } finally {
+      await browser.close();
+    }
+  } finally {
+    expect(await ctrlC(first)).toBe(0);
+  }
+
+  const second = await npmStart(env);
+  try {
+    const kept = await untilCompleted(api, id);
+    expect(kept.charge).toMatchObject({ idempotencyKey: `charge-${id}` });
+    const again = await fetch(`${api}/v1/records`, {
+      method: 'POST',
+      headers: { authorization: 'Bearer dev-key', 'content-type': 'application/json' },
+      body: JSON.stringify({ id, input: { text: 'Started by npm start.' } }),
+    });
+    expect(await again.json()).toMatchObject({ duplicate: true, status: 'completed' });
+    // Temporal kept the closed workflow too: its SQLite file lives in DATA_DIR.
+    const connection = await Connection.connect({ address: `localhost:${temporalPort}` });
+    try {
+      const described = await new Client({ connection }).workflow.getHandle(`record-${id}`).describe();
+      expect(described.status.name).toBe('COMPLETED');
+    } finally {
+      await connection.close();
+    }
+  } finally {
+    expect(await ctrlC(second)).toBe(0);
+  }
+}, 600_000);
