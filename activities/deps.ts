@@ -1,6 +1,7 @@
 import type { BillingProvider } from '../billing';
 import type { Db } from '../db/client';
 import type { FaultHooks } from '../faults';
+import type { CircuitBreakers } from '../providers/breaker';
 import type { ProviderRegistry } from '../providers/registry';
 
 /** What the activities need, passed in so tests can hand over real or simulated parts. */
@@ -8,6 +9,7 @@ export interface ActivityDeps {
   db: Db;
   billing: BillingProvider;
   providers: ProviderRegistry;
+  breakers: CircuitBreakers;
   pricing: { priceCents: number; currency: string };
   faultHooks: FaultHooks;
 }

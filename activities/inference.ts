@@ -7,6 +7,7 @@ import type { DbClient } from '../db/client';
 import { enterStep } from '../db/transitions';
 import { firstDue, injectStepFault } from '../faults';
 import { classifyProviderError, parseModelOutput, providerFailureDetails } from '../providers/errors';
+import type { RegisteredProvider } from '../providers/registry';
 import type { ProviderConfig } from '../providers/types';
 import type { ActivityDeps } from './deps';
 
@@ -15,6 +16,8 @@ export interface InferInput {
   provider: string;
   faults: StepFault[];
   providerFaults: ProviderFault[];
+  /** A later provider exists in the chain, so an open circuit may skip this one. */
+  canSkip: boolean;
 }
 
 export interface StoredOutput {
@@ -65,7 +68,7 @@ function boundMalformed(failure: ApplicationFailure, attempt: number, config: Pr
   });
 }
 
-export function createInferenceActivity({ db, providers, faultHooks }: ActivityDeps) {
+export function createInferenceActivity({ db, providers, breakers, faultHooks }: ActivityDeps) {
   function logCall(id: string, config: ProviderConfig, attempt: number, call: CallRecord, tx: DbClient = db) {
     return tx.modelCall.create({
       data: {
@@ -84,13 +87,19 @@ export function createInferenceActivity({ db, providers, faultHooks }: ActivityD
     });
   }
 
-  async function callModel(id: string, text: string, config: ProviderConfig, fault: ProviderFault | undefined) {
+  /** Only provider health counts: a rejected request or a malformed answer says nothing about uptime. */
+  function recordHealth(provider: string, failure: ApplicationFailure | undefined) {
+    if (!failure) breakers.succeeded(provider);
+    else if (failure.type === FailureType.ProviderRetryable) breakers.failed(provider);
+  }
+
+  async function callModel(id: string, text: string, route: RegisteredProvider, fault: ProviderFault | undefined) {
     const { attempt } = Context.current().info;
-    const route = providers.get(config.name);
-    if (!route) throw ApplicationFailure.nonRetryable(`provider ${config.name} is not configured on this worker`, FailureType.ProviderRejected);
+    const { config } = route;
     const started = Date.now();
     try {
       const completion = await route.client.complete({ text, attempt, fault });
+      recordHealth(config.name, undefined);
       return { completion, output: parseModelOutput(completion.content), latencyMs: Date.now() - started };
     } catch (err) {
       const failure = boundMalformed(
@@ -98,24 +107,36 @@ export function createInferenceActivity({ db, providers, faultHooks }: ActivityD
         attempt,
         config,
       );
+      recordHealth(config.name, failure);
       const httpStatus = providerFailureDetails(failure)?.httpStatus ?? null;
       await logCall(id, config, attempt, { outcome: outcomeOf(failure), httpStatus, latencyMs: Date.now() - started, error: failure.message });
       throw failure;
     }
   }
 
-  return async function infer({ id, provider, faults, providerFaults }: InferInput): Promise<StoredOutput> {
+  function skipIfOpen(provider: string, canSkip: boolean) {
+    if (breakers.tryAcquire(provider) || !canSkip) return;
+    throw ApplicationFailure.create({
+      type: FailureType.CircuitOpen,
+      message: `provider ${provider} is failing (circuit open); skipped for the next provider`,
+      nonRetryable: true,
+    });
+  }
+
+  return async function infer({ id, provider, faults, providerFaults, canSkip }: InferInput): Promise<StoredOutput> {
     const { attempt } = Context.current().info;
     await enterStep(db, id, 'inference', attempt);
     await injectStepFault(faults, 'before', attempt, faultHooks);
     const stored = await db.inferenceOutput.findUnique({ where: { recordId: id } });
     if (stored) return viewOf(stored, false);
-    const config = providers.get(provider)?.config;
-    if (!config) throw ApplicationFailure.nonRetryable(`provider ${provider} is not configured on this worker`, FailureType.ProviderRejected);
+    const route = providers.get(provider);
+    if (!route) throw ApplicationFailure.nonRetryable(`provider ${provider} is not configured on this worker`, FailureType.ProviderRejected);
+    const { config } = route;
     const record = await db.record.findUnique({ where: { id } });
     if (!record) throw ApplicationFailure.nonRetryable(`record ${id} does not exist`, FailureType.RecordNotFound);
     const { text } = record.input as { text: string };
-    const { completion, output, latencyMs } = await callModel(id, text, config, firstDue(providerFaults, attempt));
+    skipIfOpen(provider, canSkip);
+    const { completion, output, latencyMs } = await callModel(id, text, route, firstDue(providerFaults, attempt));
     const result = await db.$transaction(async (tx) => {
       const inserted = await tx.inferenceOutput.createMany({
         data: [{ recordId: id, idempotencyKey: idempotencyKey.inference(id), provider: config.name, model: config.model, output, outputHash: hashOf(output), confidence: output.confidence }],

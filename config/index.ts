@@ -35,6 +35,8 @@ const envSchema = z.object({
   RETRY_MAXIMUM_INTERVAL_MS: intFrom(60_000),
   RETRY_MAXIMUM_ATTEMPTS: z.coerce.number().int().min(1).default(5),
   STEP_TIMEOUT_MS: z.coerce.number().int().min(100).default(30_000),
+  BREAKER_FAILURE_THRESHOLD: z.coerce.number().int().min(1).default(5),
+  BREAKER_COOLDOWN_MS: intFrom(30_000),
   LOG_LEVEL: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'),
 });
 
@@ -57,6 +59,7 @@ export interface AppConfig {
   simulatedProviders: boolean;
   billing: { priceCents: number; currency: string };
   pipeline: PipelineOptions;
+  breaker: { failureThreshold: number; cooldownMs: number };
   logLevel: string;
 }
 
@@ -133,6 +136,7 @@ export function loadConfig(source: NodeJS.ProcessEnv): AppConfig {
     simulatedProviders: env.PROVIDERS === undefined,
     billing: { priceCents: env.PRICE_CENTS, currency: env.CURRENCY },
     pipeline: pipelineFrom(env, providers),
+    breaker: { failureThreshold: env.BREAKER_FAILURE_THRESHOLD, cooldownMs: env.BREAKER_COOLDOWN_MS },
     logLevel: env.LOG_LEVEL,
   };
 }

@@ -39,6 +39,7 @@ export const FailureType = {
   ProviderRetryable: 'ProviderRetryable',
   ProviderRejected: 'ProviderRejected',
   ProviderMalformed: 'ProviderMalformed',
+  CircuitOpen: 'CircuitOpen',
   BillingFailed: 'BillingFailed',
 } as const;
 

@@ -4,16 +4,14 @@
  */
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { createActivities } from '../activities';
-import { createLedgerBilling } from '../billing';
 import { temporal } from '@temporalio/proto';
 import { recordStatusKey, recordStepKey, workflowIdFor } from '../contract';
 import { createDb, type Db } from '../db/client';
 import { createIngest } from '../ingest';
-import { createProviderClients } from '../providers/registry';
 import { startSimulator, type Simulator } from '../providers/simulator';
 import { createWorkers } from '../workers/main';
 import { uniqueId } from './support/records';
-import { requiredEnv, testConfig } from './support/stack';
+import { requiredEnv, testActivityDeps, testConfig } from './support/stack';
 
 const MINUTE = 60_000;
 let env: TestWorkflowEnvironment;
@@ -45,17 +43,11 @@ it('a charge failing 4 times with 1 min initial backoff completes, attempts sche
     RETRY_BACKOFF_COEFFICIENT: '2',
     RETRY_MAXIMUM_ATTEMPTS: '6',
   });
-  const activities = createActivities({
-    db,
-    billing: createLedgerBilling(),
-    providers: createProviderClients(config.providers, { SIMULATOR_API_KEY: 'test' }),
-    pricing: config.billing,
-    faultHooks: { crash: () => undefined, hang: async () => undefined },
-  });
+  const activities = createActivities(testActivityDeps(config, db));
   const startedAt: number[] = [];
   const observedCharge: typeof activities.charge = async (input) => {
     // The test server's clock, not the worker's: under time skipping only the former jumps.
-    const { time } = await env.connection.testService.getCurrentTime({});
+    const { time } = await env.connection.testService!.getCurrentTime({});
     startedAt.push(Number(time?.seconds ?? 0) * 1000 + Math.floor((time?.nanos ?? 0) / 1e6));
     return activities.charge(input);
   };

@@ -49,7 +49,7 @@ async function ctrlC({ child }: Running): Promise<number | null> {
 async function untilCompleted(api: string, id: string): Promise<any> {
   for (let i = 0; i < 600; i++) {
     const res = await fetch(`${api}/v1/records/${id}`, { headers: { authorization: 'Bearer dev-key' } });
-    const body = await res.json();
+    const body = (await res.json()) as any;
     if (body.status === 'completed') return body;
     await new Promise((r) => setTimeout(r, 100));
   }

@@ -3,16 +3,13 @@
  * steps, and one per provider queue so a slow provider only ever occupies its own slots and its
  * rate limit holds across every worker polling that queue.
  */
-import { Context } from '@temporalio/activity';
 import { NativeConnection, Worker, type WorkflowBundleOption } from '@temporalio/worker';
 import { createActivities } from '../activities';
-import { createLedgerBilling } from '../billing';
 import { loadConfig, type AppConfig } from '../config';
 import { createLogger } from '../config/logger';
 import { requireDatabaseUrl, runMain } from '../config/runtime';
 import { createDb } from '../db/client';
-import { processFaultHooks } from '../faults';
-import { createProviderClients } from '../providers/registry';
+import { createActivityDeps } from './deps';
 
 export interface WorkerSetOptions {
   config: AppConfig;
@@ -47,13 +44,7 @@ export async function createWorkers({ config, connection, activities, workflowBu
 export async function runWorkerProcess(config: AppConfig): Promise<void> {
   const log = createLogger(config.logLevel, 'worker');
   const db = createDb(requireDatabaseUrl(config));
-  const activities = createActivities({
-    db,
-    billing: createLedgerBilling(),
-    providers: createProviderClients(config.providers, process.env),
-    pricing: config.billing,
-    faultHooks: processFaultHooks(() => Context.current().info.startToCloseTimeoutMs + 1_000),
-  });
+  const activities = createActivities(createActivityDeps(config, db, process.env));
   const connection = await NativeConnection.connect({ address: config.temporal.address });
   const workers = await createWorkers({ config, connection, activities });
   log.info({ taskQueues: workers.map((w) => w.options.taskQueue) }, 'workers polling');

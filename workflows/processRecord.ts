@@ -146,9 +146,15 @@ export async function processRecord({ id, faults, pipeline }: ProcessRecordInput
   async function inferWithFallback(round: number): Promise<StoredOutput> {
     const planned = faultsFor(faults, round);
     let lastFailure: unknown;
-    for (const route of acts.providers) {
+    for (const [index, route] of acts.providers.entries()) {
       try {
-        return await route.infer({ id, provider: route.name, faults: planned.step('inference'), providerFaults: planned.provider(route.name) });
+        return await route.infer({
+          id,
+          provider: route.name,
+          faults: planned.step('inference'),
+          providerFaults: planned.provider(route.name),
+          canSkip: index < acts.providers.length - 1,
+        });
       } catch (err) {
         if (!(err instanceof ActivityFailure)) throw err;
         lastFailure = err;

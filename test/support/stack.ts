@@ -7,16 +7,17 @@ import { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { Worker } from '@temporalio/worker';
 import { createServer, type Server } from 'node:http';
 import pino from 'pino';
-import { createActivities } from '../../activities';
+import { Context } from '@temporalio/activity';
+import { createActivities, type ActivityDeps } from '../../activities';
 import { createApp } from '../../api/app';
-import { createLedgerBilling, type BillingProvider } from '../../billing';
+import type { BillingProvider } from '../../billing';
 import { loadConfig, type AppConfig } from '../../config';
 import { recordStatusKey, recordStepKey } from '../../contract';
 import { createDb, type Db } from '../../db/client';
-import type { FaultHooks } from '../../faults';
+import { processFaultHooks, type FaultHooks } from '../../faults';
 import { createIngest, type Ingest } from '../../ingest';
-import { createProviderClients } from '../../providers/registry';
 import { startSimulator, type Simulator } from '../../providers/simulator';
+import { createActivityDeps } from '../../workers/deps';
 import { createWorkers } from '../../workers/main';
 
 export interface Stack {
@@ -46,12 +47,23 @@ const FAST_RETRIES = {
   STEP_TIMEOUT_MS: '3000',
 };
 
-const unexpectedFault: FaultHooks = {
-  crash: () => {
-    throw new Error('a crash fault needs a worker in its own process (see test/support/worker-process.ts)');
-  },
-  hang: () => new Promise((resolve) => setTimeout(resolve, 4_000)),
+/** The production hooks, but a crash cannot end the test process: crash tests run a worker process. */
+const inProcessFaults = (): FaultHooks => {
+  const { hang } = processFaultHooks(() => Context.current().info.startToCloseTimeoutMs + 1_000);
+  return {
+    hang,
+    crash: () => {
+      throw new Error('a crash fault needs a worker in its own process (test/crash.test.ts)');
+    },
+  };
 };
+
+export function testActivityDeps(config: AppConfig, db: Db, options: Omit<StackOptions, 'settings'> = {}): ActivityDeps {
+  return createActivityDeps(config, db, { SIMULATOR_API_KEY: 'test' }, {
+    faultHooks: options.faultHooks ?? inProcessFaults(),
+    ...(options.billing ? { billing: options.billing } : {}),
+  });
+}
 
 export function testConfig(simulatorPort: number, settings: Record<string, string> = {}): AppConfig {
   return loadConfig({
@@ -92,13 +104,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
   const env = await startTemporal();
   const config = testConfig(simulator.port, options.settings);
   const db = createDb(requiredEnv('DATABASE_URL'));
-  const activities = createActivities({
-    db,
-    billing: options.billing ?? createLedgerBilling(),
-    providers: createProviderClients(config.providers, { SIMULATOR_API_KEY: 'test', ...options.settings }),
-    pricing: config.billing,
-    faultHooks: options.faultHooks ?? unexpectedFault,
-  });
+  const activities = createActivities(testActivityDeps(config, db, options));
   const workers: Worker[] = await createWorkers({
     config,
     connection: env.nativeConnection,
