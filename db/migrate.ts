@@ -70,7 +70,7 @@ export async function applyMigrations(connectionString: string, log: Log = () =>
  * The SQL that would bring a database built from prisma/migrations to schema.prisma; '' when they
  * agree. The engine replays the migrations into a temporary shadow database on the server of
  * `connectionString` (so its user needs CREATEDB) and drops it afterwards; the database itself is
- * only read.
+ * left alone.
  */
 export async function diffSchemaAgainstMigrations(connectionString: string, log: Log = () => undefined): Promise<string> {
   const [migrations, schema] = await Promise.all([readMigrations(), readSchema()]);
@@ -124,12 +124,12 @@ async function readSchema(): Promise<SchemaContainer> {
 
 /** The migrations directory as the CLI hands it to the engine; a missing directory is an empty history. */
 async function readMigrations(): Promise<MigrationList> {
-  const entries = await fs.readdir(MIGRATIONS_DIR, { withFileTypes: true }).catch(emptyIfMissing);
+  const entries = await fs.readdir(MIGRATIONS_DIR, { withFileTypes: true }).catch(ifMissing([]));
   const names = entries
     .filter((entry) => entry.isDirectory())
     .map((entry) => entry.name)
     .sort((a, b) => a.localeCompare(b));
-  const lockfile = await fs.readFile(path.join(MIGRATIONS_DIR, LOCKFILE), 'utf8').catch(() => LOCKFILE_CONTENT);
+  const lockfile = await fs.readFile(path.join(MIGRATIONS_DIR, LOCKFILE), 'utf8').catch(ifMissing(LOCKFILE_CONTENT));
   return {
     baseDir: MIGRATIONS_DIR,
     lockfile: { path: LOCKFILE, content: lockfile },
@@ -305,7 +305,7 @@ function supportCharColumns(adapter: PgAdapter): void {
   };
 }
 
-/** The engine turns this shape into "Database error code: … ERROR: …" with the failing migration's name. */
+/** The shape adapter-pg gives its own errors, which the engine reports with the failing migration's name. */
 function toDriverAdapterError(error: unknown): never {
   const pgError = error as Partial<DatabaseError>;
   if (typeof pgError.code !== 'string' || typeof pgError.severity !== 'string') throw error;
@@ -330,9 +330,11 @@ async function runStatement(connectionString: string, sql: string): Promise<void
   }
 }
 
-function emptyIfMissing(error: NodeJS.ErrnoException): never[] {
-  if (error.code === 'ENOENT') return [];
-  throw error;
+function ifMissing<T>(fallback: T): (error: NodeJS.ErrnoException) => T {
+  return (error) => {
+    if (error.code === 'ENOENT') return fallback;
+    throw error;
+  };
 }
 
 function ignoreExisting(error: NodeJS.ErrnoException): void {

@@ -14,10 +14,12 @@ import { freePort } from './ports';
 
 declare global {
   var stopTestDatabase: (() => Promise<void>) | undefined;
+  var testScratchDir: string | undefined;
 }
 
 export default async function globalSetup(): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'durable-inference-test-'));
+  globalThis.testScratchDir = dir;
   const options = provisionOptionsFromEnv(process.env);
   const [cli, testServer] = await Promise.all([ensureTemporalCli(undefined, options), ensureTestServer(undefined, options)]);
   process.env.TEST_TEMPORAL_CLI = cli;

@@ -1,0 +1,76 @@
+/**
+ * `crash` faults (DESIGN §8) end the worker process for real, mid-step, and its supervisor —
+ * the same code that `npm start` uses — restarts it. The lost attempt times out, the retry finds
+ * the committed side effect, and nothing is done twice (G7).
+ */
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import { resolve } from 'node:path';
+import { createDb, type Db } from '../db/client';
+import { createIngest } from '../ingest';
+import { startSimulator, type Simulator } from '../providers/simulator';
+import { supervise, type Supervised } from '../scripts/processes';
+import { ledgerOf, uniqueId } from './support/records';
+import { requiredEnv, startTemporal, testConfig, type Stack } from './support/stack';
+import { workflowIdFor, type RecordStatusView } from '../contract';
+
+let env: TestWorkflowEnvironment;
+let simulator: Simulator;
+let db: Db;
+let worker: Supervised;
+
+const settings = { STEP_TIMEOUT_MS: '2000', RETRY_INITIAL_INTERVAL_MS: '20', RETRY_MAXIMUM_INTERVAL_MS: '100', LOG_LEVEL: 'warn' };
+
+beforeAll(async () => {
+  env = await startTemporal();
+  simulator = await startSimulator({ port: 0 });
+  db = createDb(requiredEnv('DATABASE_URL'));
+  worker = supervise(
+    {
+      name: 'worker',
+      command: process.execPath,
+      args: ['--import', 'tsx', resolve(__dirname, '../workers/main.ts')],
+      env: {
+        ...process.env,
+        ...settings,
+        NODE_ENV: 'test',
+        TEMPORAL_ADDRESS: env.address,
+        SIMULATOR_PORT: String(simulator.port),
+        SIMULATOR_API_KEY: 'test',
+        WORKFLOW_BUNDLE_PATH: requiredEnv('TEST_WORKFLOW_BUNDLE'),
+      },
+      restart: true,
+    },
+    () => undefined,
+  );
+});
+afterAll(async () => {
+  await worker?.stop();
+  await env?.teardown();
+  await simulator?.close();
+  await db?.$disconnect();
+});
+
+it('a worker killed right after committing the charge, and again before persist, still gives one charge and one result', async () => {
+  const config = testConfig(simulator.port, settings);
+  const ingest = createIngest({ db, temporal: env.client, taskQueue: config.temporal.taskQueue, pipeline: config.pipeline, faultInjection: true });
+  const id = uniqueId('crash');
+  const restartsBefore = worker.restarts();
+  await ingest('api', {
+    id,
+    input: { text: 'The worker dies twice on the way.' },
+    simulate: {
+      faults: [
+        { step: 'charge', when: 'after', kind: 'crash', times: 1 },
+        { step: 'persist', when: 'before', kind: 'crash', times: 1 },
+      ],
+    },
+  });
+  const view = await env.client.workflow.getHandle(workflowIdFor(id)).result() as RecordStatusView;
+  expect(view.status).toBe('completed');
+  expect(worker.restarts() - restartsBefore).toBe(2);
+  const ledger = await ledgerOf({ db } as Stack, id);
+  expect(ledger.charges).toHaveLength(1);
+  expect(ledger.outputs).toHaveLength(1);
+  expect(ledger.okCalls).toHaveLength(1);
+  expect(ledger.record?.status).toBe('completed');
+}, 120_000);
