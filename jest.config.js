@@ -6,6 +6,7 @@ module.exports = {
   globalSetup: '<rootDir>/test/support/global-setup.ts',
   globalTeardown: '<rootDir>/test/support/global-teardown.ts',
   setupFiles: ['<rootDir>/test/support/runtime.ts'],
+  reporters: ['default', '<rootDir>/test/support/summary-reporter.js'],
   testTimeout: 120_000,
   // Each file starts its own Temporal server; two at a time fits this 2-core machine.
   maxWorkers: 2,

@@ -49,9 +49,9 @@ const FAST_RETRIES = {
 
 /** The production hooks, but a crash cannot end the test process: crash tests run a worker process. */
 const inProcessFaults = (): FaultHooks => {
-  const { hang } = processFaultHooks(() => Context.current().info.startToCloseTimeoutMs + 1_000);
+  const production = processFaultHooks(() => Context.current().info.startToCloseTimeoutMs + 1_000);
   return {
-    hang,
+    hang: () => production.hang(),
     crash: () => {
       throw new Error('a crash fault needs a worker in its own process (test/crash.test.ts)');
     },
