@@ -30,7 +30,11 @@ export function createChargeActivity({ db, billing, pricing, faultHooks }: Activ
         data: [{ recordId: id, idempotencyKey: key, amountCents: pricing.priceCents, currency: pricing.currency, status: 'charged' }],
         skipDuplicates: true,
       });
-      if (inserted.count === 0) return { row: await tx.charge.findUniqueOrThrow({ where: { recordId: id } }), created: false };
+      if (inserted.count === 0) {
+        // Counted in the row, not in process memory, so the metric is right across workers and restarts.
+        const row = await tx.charge.update({ where: { recordId: id }, data: { duplicateAttempts: { increment: 1 } } });
+        return { row, created: false };
+      }
       // Inside the transaction: if the provider call fails, the row goes with it and the retry calls
       // again with the same key, which the provider deduplicates.
       const { providerRef } = await billing.charge({ key, recordId: id, amountCents: pricing.priceCents, currency: pricing.currency });

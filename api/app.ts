@@ -1,11 +1,14 @@
 import express, { type ErrorRequestHandler, type Express } from 'express';
 import helmet from 'helmet';
 import type { Logger } from 'pino';
+import type { Registry } from 'prom-client';
 import type { Client } from '@temporalio/client';
 import type { Db } from '../db/client';
 import { PipelineUnavailableError, type Ingest } from '../ingest';
 import { bearerAuth } from './auth';
+import { pageRoutes } from './page';
 import { recordRoutes } from './records';
+import { uploadRoutes } from './uploads';
 
 export interface AppDeps {
   db: Db;
@@ -14,7 +17,11 @@ export interface AppDeps {
   apiKeys: string[];
   bodyLimit: string;
   ui: { url: string; namespace: string };
+  uploadLimitBytes: number;
+  /** Set only in development, where the upload page may prefill it. */
+  devApiKey?: string;
   log: Logger;
+  metrics: Registry;
 }
 
 async function reachable(probe: () => Promise<unknown>): Promise<boolean> {
@@ -58,6 +65,9 @@ export function createApp(deps: AppDeps): Express {
     next();
   });
   app.get('/healthz', (_req, res) => void res.json({ ok: true }));
+  app.get('/metrics', async (_req, res) => {
+    res.type(deps.metrics.contentType).send(await deps.metrics.metrics());
+  });
   app.get('/readyz', async (_req, res) => {
     const [database, temporal] = await Promise.all([
       reachable(() => deps.db.$queryRaw`SELECT 1`),
@@ -65,7 +75,14 @@ export function createApp(deps: AppDeps): Express {
     ]);
     res.status(database && temporal ? 200 : 503).json({ database, temporal });
   });
-  app.use('/v1', bearerAuth(deps.apiKeys), express.json({ limit: deps.bodyLimit }), recordRoutes(deps));
+  app.use(
+    '/v1',
+    bearerAuth(deps.apiKeys),
+    express.json({ limit: deps.bodyLimit }),
+    recordRoutes(deps),
+    uploadRoutes({ ingest: deps.ingest, limitBytes: deps.uploadLimitBytes, log: deps.log }),
+  );
+  app.use(pageRoutes(deps));
   app.use((_req, res) => void res.status(404).json({ error: 'not_found', message: 'no such route' }));
   app.use(errorHandler(deps.log));
   return app;

@@ -5,6 +5,7 @@ import { requireDatabaseUrl, runMain } from '../config/runtime';
 import { createDb } from '../db/client';
 import { createIngest } from '../ingest';
 import { connectClient } from '../temporal/client';
+import { createApiMetrics } from '../metrics/api';
 import { createApp } from './app';
 
 export async function startApi(config: AppConfig): Promise<{ server: Server; close(): Promise<void> }> {
@@ -19,7 +20,10 @@ export async function startApi(config: AppConfig): Promise<{ server: Server; clo
     apiKeys: config.apiKeys,
     bodyLimit: '1mb',
     ui: { url: config.temporal.uiUrl, namespace: config.temporal.namespace },
+    uploadLimitBytes: config.uploadLimitBytes,
+    devApiKey: config.devApiKey,
     log,
+    metrics: createApiMetrics({ db, temporal, stuckAfterMs: 60_000 }),
   });
   const server = await new Promise<Server>((resolve) => {
     const s = app.listen(config.port, () => resolve(s));

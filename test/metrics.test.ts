@@ -1,0 +1,67 @@
+/** /metrics after a few records with faults: every metric DESIGN §6 names, with the right values. */
+import { migratedDatabase } from './support/database';
+import { get, post, result, submit, uniqueId, waitForStatus } from './support/records';
+import { startStack, type Stack } from './support/stack';
+
+let stack: Stack;
+let drop: () => Promise<void>;
+beforeAll(async () => {
+  // Totals are asserted exactly, so this file has a database of its own.
+  const database = await migratedDatabase(`metrics_test_${process.pid}`);
+  drop = database.drop;
+  stack = await startStack({ databaseUrl: database.url, settings: { BREAKER_FAILURE_THRESHOLD: '1000' } });
+});
+afterAll(async () => {
+  await stack?.stop();
+  await drop?.();
+});
+
+async function scrape(): Promise<Map<string, number>> {
+  const res = await fetch(`${stack.baseUrl}/metrics`);
+  expect(res.status).toBe(200);
+  const lines = (await res.text()).split('\n').filter((l) => l && !l.startsWith('#'));
+  return new Map(lines.map((l) => [l.slice(0, l.lastIndexOf(' ')), Number(l.slice(l.lastIndexOf(' ') + 1))]));
+}
+
+it('counts records by status, charges, prevented duplicate charges, model calls and stuck records', async () => {
+  const clean = uniqueId('m-clean');
+  const chargeAfter = uniqueId('m-charge-after');
+  const flaky = uniqueId('m-flaky');
+  const parked = uniqueId('m-parked');
+  await submit(stack, clean, 'Clean.');
+  await submit(stack, chargeAfter, 'Charge then lose the attempt.', { faults: [{ step: 'charge', when: 'after', times: 1 }] });
+  await submit(stack, flaky, 'Primary flaky.', { faults: [{ provider: 'primary', status: 503, times: 2 }] });
+  await submit(stack, parked, 'Parked then abandoned.', { faults: [{ step: 'persist', when: 'before', times: 50 }] });
+  await Promise.all([clean, chargeAfter, flaky].map((id) => result(stack, id)));
+  await waitForStatus(stack, parked, 'needs_investigation');
+  expect((await get(stack, `/v1/records/${parked}`)).body.status).toBe('needs_investigation');
+
+  const parkedMetrics = await scrape();
+  expect(parkedMetrics.get('records_total{status="completed"}')).toBe(3);
+  expect(parkedMetrics.get('records_total{status="needs_investigation"}')).toBe(1);
+
+  await post(stack, `/v1/records/${parked}/resolve`, { action: 'abandon', reason: 'metrics test' });
+  await result(stack, parked);
+  const metrics = await scrape();
+  expect(Object.fromEntries([...metrics].filter(([k]) => /^(records_|charges_|refunds_|duplicate_|model_calls_)/.test(k)))).toEqual({
+    'records_total{status="received"}': 0,
+    'records_total{status="processing"}': 0,
+    'records_total{status="completed"}': 3,
+    'records_total{status="needs_investigation"}': 0,
+    'records_total{status="failed"}': 1,
+    charges_total: 4,
+    refunds_total: 1,
+    duplicate_charges_prevented_total: 1,
+    'model_calls_total{provider="primary",outcome="ok"}': 4,
+    'model_calls_total{provider="primary",outcome="retryable"}': 2,
+    records_stuck: 0,
+  });
+});
+
+it('reports a record left processing with no workflow as stuck', async () => {
+  const id = uniqueId('m-stuck');
+  await stack.db.$executeRaw`
+    INSERT INTO records (id, source, input, input_hash, status, step, created_at, updated_at)
+    VALUES (${id}, 'api', '{"text":"orphan"}'::jsonb, 'x', 'processing', 'charge', now() - interval '5 minutes', now() - interval '5 minutes')`;
+  expect((await scrape()).get('records_stuck')).toBe(1);
+});
