@@ -21,8 +21,16 @@ const envSchema = z.object({
   TEMPORAL_NAMESPACE: z.string().default('default'),
   TEMPORAL_TASK_QUEUE: z.string().default(DEFAULT_TASK_QUEUE),
   TEMPORAL_UI_URL: z.url().optional(),
+  // Named as in Temporal's client environment configuration, so the `temporal` CLI reads the same settings.
+  TEMPORAL_API_KEY: z.string().min(1).optional(),
+  TEMPORAL_TLS: z.enum(['true', 'false']).optional(),
+  TEMPORAL_TLS_CLIENT_CERT_PATH: z.string().min(1).optional(),
+  TEMPORAL_TLS_CLIENT_KEY_PATH: z.string().min(1).optional(),
+  TEMPORAL_TLS_SERVER_CA_CERT_PATH: z.string().min(1).optional(),
+  WORKFLOW_BUNDLE_PATH: z.string().min(1).optional(),
   PORT: intFrom(3000),
   MLLP_PORT: intFrom(2575),
+  UPLOAD_LIMIT_BYTES: z.coerce.number().int().min(1).default(10 * 1024 * 1024),
   SIMULATOR_PORT: intFrom(8787),
   API_KEYS: z.string().optional(),
   FAULT_INJECTION: z.enum(['enabled', 'disabled']).optional(),
@@ -48,11 +56,26 @@ export interface AppConfig {
   databaseUrl: string | undefined;
   embeddedPgPort: number;
   /** `managed`: no TEMPORAL_ADDRESS was given, so `npm start` runs the dev server itself. */
-  temporal: { address: string; namespace: string; taskQueue: string; uiUrl: string; uiPort: number; managed: boolean };
+  temporal: {
+    address: string;
+    namespace: string;
+    taskQueue: string;
+    uiUrl: string;
+    uiPort: number;
+    managed: boolean;
+    apiKey: string | undefined;
+    /** false: plaintext; otherwise TLS, with the certificate files to read when connecting. */
+    tls: TemporalTls | false;
+  };
+  /** A bundle made by scripts/bundle-workflows.ts: the worker starts without bundling (production images). */
+  workflowBundlePath: string | undefined;
   port: number;
   mllpPort: number;
   simulatorPort: number;
   apiKeys: string[];
+  /** Only the well-known dev key, only in development: the upload page may prefill it. */
+  devApiKey: string | undefined;
+  uploadLimitBytes: number;
   faultInjection: boolean;
   providers: ProviderConfig[];
   /** No PROVIDERS given: the providers are the local simulator, which `npm start` runs. */
@@ -61,6 +84,14 @@ export interface AppConfig {
   pipeline: PipelineOptions;
   breaker: { failureThreshold: number; cooldownMs: number };
   logLevel: string;
+}
+
+export interface TemporalTls {
+  /** mTLS: both or neither. */
+  clientCertPath?: string;
+  clientKeyPath?: string;
+  /** A private CA's certificate; without it the system's trust store verifies the server (Temporal Cloud). */
+  serverCaCertPath?: string;
 }
 
 export class ConfigError extends Error {
@@ -102,6 +133,23 @@ function pipelineFrom(env: z.infer<typeof envSchema>, providers: ProviderConfig[
   };
 }
 
+/** As Temporal's own clients decide: an API key or any certificate turns TLS on, unless TEMPORAL_TLS says otherwise. */
+function temporalTlsFrom(env: z.infer<typeof envSchema>): TemporalTls | false {
+  const { TEMPORAL_TLS_CLIENT_CERT_PATH: clientCertPath, TEMPORAL_TLS_CLIENT_KEY_PATH: clientKeyPath, TEMPORAL_TLS_SERVER_CA_CERT_PATH: serverCaCertPath } = env;
+  if ((clientCertPath === undefined) !== (clientKeyPath === undefined)) {
+    throw new ConfigError('TEMPORAL_TLS_CLIENT_CERT_PATH and TEMPORAL_TLS_CLIENT_KEY_PATH go together: set both or neither');
+  }
+  const implied = env.TEMPORAL_API_KEY !== undefined || clientCertPath !== undefined || serverCaCertPath !== undefined;
+  if (env.TEMPORAL_TLS === 'false' && (clientCertPath !== undefined || serverCaCertPath !== undefined)) {
+    throw new ConfigError('TEMPORAL_TLS=false contradicts the TEMPORAL_TLS_* certificate paths');
+  }
+  if (env.TEMPORAL_TLS === 'false' || (env.TEMPORAL_TLS === undefined && !implied)) return false;
+  return {
+    ...(clientCertPath !== undefined && clientKeyPath !== undefined ? { clientCertPath, clientKeyPath } : {}),
+    ...(serverCaCertPath !== undefined ? { serverCaCertPath } : {}),
+  };
+}
+
 function describeIssues(error: z.ZodError): string {
   return error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ');
 }
@@ -126,11 +174,16 @@ export function loadConfig(source: NodeJS.ProcessEnv): AppConfig {
       uiUrl: env.TEMPORAL_UI_URL ?? `http://localhost:${env.TEMPORAL_UI_PORT}`,
       uiPort: env.TEMPORAL_UI_PORT,
       managed: env.TEMPORAL_ADDRESS === undefined,
+      apiKey: env.TEMPORAL_API_KEY,
+      tls: temporalTlsFrom(env),
     },
+    workflowBundlePath: env.WORKFLOW_BUNDLE_PATH,
     port: env.PORT,
     mllpPort: env.MLLP_PORT,
     simulatorPort: env.SIMULATOR_PORT,
     apiKeys,
+    devApiKey: env.NODE_ENV === 'development' && apiKeys.includes(DEV_API_KEY) ? DEV_API_KEY : undefined,
+    uploadLimitBytes: env.UPLOAD_LIMIT_BYTES,
     faultInjection: (env.FAULT_INJECTION ?? (production ? 'disabled' : 'enabled')) === 'enabled',
     providers,
     simulatedProviders: env.PROVIDERS === undefined,

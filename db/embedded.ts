@@ -125,6 +125,9 @@ async function loadEmbeddedPostgres(): Promise<typeof EmbeddedPostgres> {
   return module.default;
 }
 
+/** The URL of the app database on an embedded server: what `npm start` hands its processes. */
+export const embeddedDatabaseUrl = (port: number): string => connectionStringFor(port, APP_DATABASE);
+
 function connectionStringFor(port: number, database: string): string {
   return `postgresql://${USER}:${PASSWORD}@${HOST}:${port}/${database}`;
 }

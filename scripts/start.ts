@@ -1,8 +1,8 @@
 /**
  * `npm start`: the whole system on embedded defaults under one supervisor. It provisions the
  * Temporal CLI, runs the dev server (Web UI, SQLite in .data/ so state survives restarts),
- * embedded PostgreSQL with migrations, the provider simulator, the worker and the API; it
- * restarts a worker or API that dies and stops everything cleanly on Ctrl-C.
+ * embedded PostgreSQL with migrations, the provider simulator, the worker, the API and the MLLP
+ * listener; it restarts a worker, API or listener that dies and stops everything cleanly on Ctrl-C.
  */
 import { mkdirSync } from 'node:fs';
 import { resolve } from 'node:path';
@@ -71,6 +71,7 @@ function printUrls(config: AppConfig): void {
   const lines = [
     `API          http://localhost:${config.port}  (Authorization: Bearer ${config.apiKeys[0] ?? '<API_KEYS>'})`,
     `Upload page  http://localhost:${config.port}/`,
+    `HL7 MLLP     localhost:${config.mllpPort}  (TCP, MLLP framing)`,
     `Temporal     ${config.temporal.address}  (namespace ${config.temporal.namespace})`,
     `Web UI       ${config.temporal.uiUrl}/namespaces/${config.temporal.namespace}/workflows`,
     `Simulator    http://127.0.0.1:${config.simulatorPort}/v1`,
@@ -100,9 +101,13 @@ async function main(): Promise<void> {
     stoppers.unshift(() => simulator.close());
   }
   const env = childEnv(config, databaseUrl);
-  const children = [startNodeChild('worker', 'workers/main.ts', env), startNodeChild('api', 'api/server.ts', env)];
+  const children = [
+    startNodeChild('worker', 'workers/main.ts', env),
+    startNodeChild('api', 'api/server.ts', env),
+    startNodeChild('mllp', 'mllp/server.ts', env),
+  ];
   stoppers.unshift(...children.map((c) => () => c.stop()));
-  await waitForPort(config.port, '127.0.0.1', 60_000);
+  await Promise.all([waitForPort(config.port, '127.0.0.1', 60_000), waitForPort(config.mllpPort, '127.0.0.1', 60_000)]);
   printUrls(config);
 }
 

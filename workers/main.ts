@@ -9,6 +9,7 @@ import { loadConfig, type AppConfig } from '../config';
 import { createLogger } from '../config/logger';
 import { requireDatabaseUrl, runMain } from '../config/runtime';
 import { createDb } from '../db/client';
+import { temporalConnectionOptions } from '../temporal/client';
 import { createActivityDeps } from './deps';
 
 export interface WorkerSetOptions {
@@ -45,8 +46,9 @@ export async function runWorkerProcess(config: AppConfig): Promise<void> {
   const log = createLogger(config.logLevel, 'worker');
   const db = createDb(requireDatabaseUrl(config));
   const activities = createActivities(createActivityDeps(config, db, process.env));
-  const connection = await NativeConnection.connect({ address: config.temporal.address });
-  const workers = await createWorkers({ config, connection, activities });
+  const connection = await NativeConnection.connect(temporalConnectionOptions(config.temporal));
+  const workflowBundle = config.workflowBundlePath ? { codePath: config.workflowBundlePath } : undefined;
+  const workers = await createWorkers({ config, connection, activities, workflowBundle });
   log.info({ taskQueues: workers.map((w) => w.options.taskQueue) }, 'workers polling');
   await Promise.all(workers.map((w) => w.run()));
   await connection.close();

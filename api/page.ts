@@ -1,0 +1,22 @@
+/**
+ * The upload page (GET /): static HTML, CSS and JS with no build step. Scripts are separate files
+ * so helmet's default Content-Security-Policy (`script-src 'self'`) holds without exceptions.
+ */
+import express, { Router } from 'express';
+import { join } from 'node:path';
+
+export interface PageDeps {
+  ui: { url: string; namespace: string };
+  /** Only ever the well-known development key: this answer needs no authentication. */
+  devApiKey?: string;
+  uploadLimitBytes: number;
+}
+
+export function pageRoutes({ ui, devApiKey, uploadLimitBytes }: PageDeps): Router {
+  const router = Router();
+  router.get('/ui-config', (_req, res) => {
+    res.json({ ...(devApiKey ? { devKey: devApiKey } : {}), temporalUiUrl: ui.url, namespace: ui.namespace, uploadLimitBytes });
+  });
+  router.use(express.static(join(__dirname, 'public')));
+  return router;
+}

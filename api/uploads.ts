@@ -1,0 +1,155 @@
+/**
+ * POST /v1/uploads: a JSON Lines or CSV file, streamed through busboy and ingested one record at
+ * a time through the same `ingest` as POST /v1/records (DESIGN G5). The next line is read only
+ * once the previous one is ingested, so a slow pipeline slows the upload down (TCP backpressure)
+ * instead of the file piling up in memory.
+ */
+import busboy from 'busboy';
+import { Router, type Request, type Response } from 'express';
+import type { Readable } from 'node:stream';
+import type { Logger } from 'pino';
+import { z } from 'zod';
+import { PipelineUnavailableError, type Ingest, type IngestOutcome } from '../ingest';
+import { formatHint, uploadEntries, UploadFormatError, type UploadEntry } from '../ingest/files';
+
+export const LINE_OUTCOMES = ['accepted', 'duplicate', 'conflict', 'invalid', 'unavailable'] as const;
+type Outcome = (typeof LINE_OUTCOMES)[number];
+
+export interface LineOutcome {
+  line: number;
+  id?: string;
+  outcome: Outcome;
+  reason?: string;
+}
+
+export interface UploadDeps {
+  ingest: Ingest;
+  limitBytes: number;
+  log: Logger;
+}
+
+/** The same bound as one POST /v1/records body: a line is one such body. */
+const MAX_RECORD_BYTES = 1024 * 1024;
+
+/** The request cannot be read as an upload (400); nothing after the failing point was ingested. */
+class InvalidUpload extends Error {}
+
+class UploadTruncated extends Error {}
+
+const candidateIdSchema = z.object({ id: z.string() });
+const idOf = (candidate: unknown): { id?: string } => {
+  const parsed = candidateIdSchema.safeParse(candidate);
+  return parsed.success ? { id: parsed.data.id } : {};
+};
+
+function outcomeOf(line: number, candidate: unknown, result: IngestOutcome): LineOutcome {
+  switch (result.outcome) {
+    case 'accepted':
+    case 'duplicate':
+      return { line, id: result.id, outcome: result.outcome };
+    case 'conflict':
+      return { line, id: result.id, outcome: 'conflict', reason: result.message };
+    case 'invalid':
+      return { line, ...idOf(candidate), outcome: 'invalid', reason: result.message };
+  }
+}
+
+class UploadReport {
+  readonly outcomes: LineOutcome[] = [];
+  readonly counts = Object.fromEntries(LINE_OUTCOMES.map((o) => [o, 0])) as Record<Outcome, number>;
+  truncated = false;
+  /** Set at the first line the pipeline could not take: the lines after it are not attempted. */
+  unavailable: string | undefined;
+
+  add(outcome: LineOutcome): void {
+    this.outcomes.push(outcome);
+    this.counts[outcome.outcome] += 1;
+  }
+}
+
+async function ingestEntry(entry: UploadEntry, ingest: Ingest, report: UploadReport): Promise<LineOutcome> {
+  if ('invalid' in entry) return { line: entry.line, ...(entry.id === undefined ? {} : { id: entry.id }), outcome: 'invalid', reason: entry.invalid };
+  const { line, candidate } = entry;
+  if (report.unavailable) return { line, ...idOf(candidate), outcome: 'unavailable', reason: `not attempted: ${report.unavailable}` };
+  try {
+    return outcomeOf(line, candidate, await ingest('upload', candidate));
+  } catch (err) {
+    if (!(err instanceof PipelineUnavailableError)) throw err;
+    report.unavailable = `the pipeline became unavailable at line ${line}`;
+    return { line, ...idOf(candidate), outcome: 'unavailable', reason: err.message };
+  }
+}
+
+/** The file's bytes; a file cut at the size limit ends in an error, so its partial last line is never ingested. */
+async function* capped(file: Readable & { truncated?: boolean }): AsyncGenerator<Buffer> {
+  for await (const chunk of file) yield chunk as Buffer;
+  if (file.truncated) throw new UploadTruncated();
+}
+
+async function ingestFile(file: Readable, info: busboy.FileInfo, ingest: Ingest): Promise<UploadReport> {
+  const report = new UploadReport();
+  try {
+    for await (const entry of uploadEntries(capped(file), formatHint(info.filename, info.mimeType), MAX_RECORD_BYTES)) {
+      report.add(await ingestEntry(entry, ingest, report));
+    }
+  } catch (err) {
+    if (err instanceof UploadFormatError) throw new InvalidUpload(err.message);
+    if (!(err instanceof UploadTruncated)) throw err;
+    report.truncated = true;
+  }
+  return report;
+}
+
+function receive(req: Request, ingest: Ingest, limitBytes: number): Promise<UploadReport> {
+  return new Promise((resolve, reject) => {
+    let parser: busboy.Busboy;
+    try {
+      parser = busboy({ headers: req.headers, limits: { files: 1, fileSize: limitBytes, fields: 20, fieldSize: 64 * 1024 } });
+    } catch (err) {
+      return reject(new InvalidUpload(`send multipart/form-data with a field "file" (${(err as Error).message})`));
+    }
+    let work: Promise<UploadReport> | undefined;
+    parser.on('file', (name, file, info) => {
+      if (name !== 'file' || work) return void file.resume();
+      work = ingestFile(file, info, ingest);
+      // A failed file is still drained, so busboy reaches its end and the socket stays usable.
+      work.catch((err: Error) => {
+        file.resume();
+        reject(err);
+      });
+    });
+    parser.on('error', (err) => reject(new InvalidUpload(`malformed multipart body: ${(err as Error).message}`)));
+    // A client gone mid-upload ends the file stream with an error instead of leaving it waiting.
+    req.once('close', () => req.complete || parser.destroy(new Error('the client closed the connection mid-upload')));
+    parser.on('close', () => (work ? work.then(resolve, reject) : reject(new InvalidUpload('the multipart field "file" is missing'))));
+    req.pipe(parser);
+  });
+}
+
+function tooLarge(res: Response, limitBytes: number, report?: UploadReport): void {
+  const message = report
+    ? `the file exceeds ${limitBytes} bytes: the lines before the cut were ingested (outcomes below), the rest was not read; upload the rest as another file`
+    : `uploads are limited to ${limitBytes} bytes`;
+  // Without reading the body, the connection cannot be reused for another request.
+  if (!report) res.set('Connection', 'close');
+  res.status(413).json({ error: 'payload_too_large', message, ...(report ? { counts: report.counts, outcomes: report.outcomes } : {}) });
+}
+
+export function uploadRoutes({ ingest, limitBytes, log }: UploadDeps): Router {
+  const router = Router();
+  router.post('/uploads', async (req: Request, res: Response) => {
+    if (Number(req.get('content-length') ?? 0) > limitBytes) return tooLarge(res, limitBytes);
+    const started = Date.now();
+    let report: UploadReport;
+    try {
+      report = await receive(req, ingest, limitBytes);
+    } catch (err) {
+      if (!(err instanceof InvalidUpload)) throw err;
+      return void res.status(400).json({ error: 'invalid_upload', message: err.message });
+    }
+    log.info({ counts: report.counts, truncated: report.truncated, ms: Date.now() - started }, 'upload ingested');
+    if (report.truncated) return tooLarge(res, limitBytes, report);
+    res.json({ lines: report.outcomes.length, counts: report.counts, outcomes: report.outcomes });
+  });
+  return router;
+}

@@ -1,0 +1,36 @@
+/**
+ * The MLLP listener as a process of its own (`npm run mllp`; `npm start` supervises it): a crash
+ * or a flood of HL7 traffic does not take the HTTP API with it, and the supervisor restarts it.
+ */
+import { loadConfig, type AppConfig } from '../config';
+import { createLogger } from '../config/logger';
+import { requireDatabaseUrl, runMain } from '../config/runtime';
+import { createDb } from '../db/client';
+import { createIngest } from '../ingest';
+import { connectClient } from '../temporal/client';
+import { startMllpListener, type MllpListener } from './listener';
+
+export async function startMllp(config: AppConfig): Promise<MllpListener> {
+  const log = createLogger(config.logLevel, 'mllp');
+  const db = createDb(requireDatabaseUrl(config));
+  const temporal = await connectClient(config.temporal);
+  const ingest = createIngest({ db, temporal, taskQueue: config.temporal.taskQueue, pipeline: config.pipeline, faultInjection: config.faultInjection });
+  const listener = await startMllpListener({ port: config.mllpPort, ingest, log });
+  return {
+    port: listener.port,
+    async close() {
+      await listener.close();
+      await temporal.connection.close();
+      await db.$disconnect();
+    },
+  };
+}
+
+if (require.main === module) {
+  runMain(async () => {
+    const listener = await startMllp(loadConfig(process.env));
+    const stop = () => void listener.close().then(() => process.exit(0));
+    process.once('SIGINT', stop);
+    process.once('SIGTERM', stop);
+  });
+}
