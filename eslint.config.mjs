@@ -42,7 +42,7 @@ export default tseslint.config(
           paths: nodeBuiltins.map((name) => ({ name, message: 'workflow code is deterministic: no Node built-ins' })),
           patterns: [
             {
-              regex: '^(?!@temporalio/(workflow|common)$|zod$|\\.\\./contract$|\\.\\./activities(/\\w+)?$|\\./)',
+              regex: '^(?!@temporalio/(workflow|common)$|zod$|\\.\\./contract$|\\.\\./(activities|reconcile)(/\\w+)?$|\\./)',
               message: 'workflow code imports only @temporalio/workflow, @temporalio/common, zod and the shared contract',
             },
           ],
@@ -50,7 +50,7 @@ export default tseslint.config(
       ],
       '@typescript-eslint/no-restricted-imports': [
         'error',
-        { patterns: [{ regex: '^\\.\\./activities', allowTypeImports: true, message: 'workflows import activity types only (import type)' }] },
+        { patterns: [{ regex: '^\\.\\./(activities|reconcile)', allowTypeImports: true, message: 'workflows import activity types only (import type)' }] },
       ],
     },
   },

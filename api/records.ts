@@ -1,5 +1,5 @@
 import { Router, type Request, type Response } from 'express';
-import type { Client } from '@temporalio/client';
+import { WorkflowNotFoundError, type Client } from '@temporalio/client';
 import { z } from 'zod';
 import { RECORD_STATUSES, recordIdSchema, resolveSchema, resolveSignal, workflowIdFor } from '../contract';
 import type { Db } from '../db/client';
@@ -91,7 +91,12 @@ export function recordRoutes({ db, temporal, ingest, ui }: RecordRoutesDeps): Ro
     if (record.status !== 'needs_investigation') {
       return void res.status(409).json({ error: 'conflict', message: `record ${id.data} is ${record.status}, not needs_investigation` });
     }
-    await temporal.workflow.getHandle(workflowIdFor(id.data)).signal(resolveSignal, action.data);
+    try {
+      await temporal.workflow.getHandle(workflowIdFor(id.data)).signal(resolveSignal, action.data);
+    } catch (err) {
+      if (!(err instanceof WorkflowNotFoundError)) throw err;
+      return void res.status(409).json({ error: 'conflict', message: `record ${id.data} has no running workflow to resolve it (see its last error)` });
+    }
     res.status(202).json({ id: id.data, workflowId: workflowIdFor(id.data), signal: 'resolve', action: action.data.action });
   });
 

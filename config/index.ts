@@ -45,6 +45,8 @@ const envSchema = z.object({
   STEP_TIMEOUT_MS: z.coerce.number().int().min(100).default(30_000),
   BREAKER_FAILURE_THRESHOLD: z.coerce.number().int().min(1).default(5),
   BREAKER_COOLDOWN_MS: intFrom(30_000),
+  RECONCILE_INTERVAL_MS: z.coerce.number().int().min(1_000).default(60_000),
+  RECONCILE_QUIET_MS: intFrom(60_000),
   LOG_LEVEL: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'),
 });
 
@@ -83,6 +85,8 @@ export interface AppConfig {
   billing: { priceCents: number; currency: string };
   pipeline: PipelineOptions;
   breaker: { failureThreshold: number; cooldownMs: number };
+  /** The reconciler's Schedule: how often, and how long a row must be quiet before it is suspect. */
+  reconcile: { everyMs: number; input: { quietForMs: number; limit: number } };
   logLevel: string;
 }
 
@@ -190,6 +194,7 @@ export function loadConfig(source: NodeJS.ProcessEnv): AppConfig {
     billing: { priceCents: env.PRICE_CENTS, currency: env.CURRENCY },
     pipeline: pipelineFrom(env, providers),
     breaker: { failureThreshold: env.BREAKER_FAILURE_THRESHOLD, cooldownMs: env.BREAKER_COOLDOWN_MS },
+    reconcile: { everyMs: env.RECONCILE_INTERVAL_MS, input: { quietForMs: env.RECONCILE_QUIET_MS, limit: 1_000 } },
     logLevel: env.LOG_LEVEL,
   };
 }

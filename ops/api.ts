@@ -88,7 +88,7 @@ export function createApiClient(config: OpsConfig): ApiClient {
       const query = new URLSearchParams();
       if (status) query.set('status', status);
       if (limit) query.set('limit', String(limit));
-      return call(config, recordListSchema, 'GET', `/v1/records${query.size ? `?${query}` : ''}`);
+      return call(config, recordListSchema, 'GET', `/v1/records${query.size ? `?${query.toString()}` : ''}`);
     },
     getRecord: (id) => call(config, recordDetailSchema, 'GET', recordPath(id)),
     resolve: (id, action) => call(config, resolveAcceptedSchema, 'POST', `${recordPath(id)}/resolve`, action),

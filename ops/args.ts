@@ -46,6 +46,7 @@ const OPTIONS = {
 } as const;
 
 const json = z.boolean().default(false);
+const LIMIT_RANGE = 'must be from 1 to 1000';
 const oneId = z.tuple([recordIdSchema], { error: 'expects one record <id>' });
 const abandonReason = resolveSchema.options[1].shape.reason;
 
@@ -54,7 +55,7 @@ const commandSchemas = {
     .strictObject({
       args: z.tuple([], { error: 'takes no record id' }),
       status: z.enum(RECORD_STATUSES, { error: `must be one of ${RECORD_STATUSES.join(', ')}` }).optional(),
-      limit: z.coerce.number({ error: 'must be a number' }).int('must be a whole number').min(1).max(1000).optional(),
+      limit: z.coerce.number({ error: 'must be a number' }).int('must be a whole number').min(1, LIMIT_RANGE).max(1000, LIMIT_RANGE).optional(),
       json,
     })
     .transform((c): Command => ({ name: 'list', status: c.status, limit: c.limit, json: c.json })),

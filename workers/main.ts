@@ -9,24 +9,29 @@ import { loadConfig, type AppConfig } from '../config';
 import { createLogger } from '../config/logger';
 import { requireDatabaseUrl, runMain } from '../config/runtime';
 import { createDb } from '../db/client';
-import { temporalConnectionOptions } from '../temporal/client';
+import { createRecordStarter } from '../ingest';
+import { createReconcileActivities, type ReconcileActivities } from '../reconcile/activities';
+import { ensureReconcileSchedule } from '../reconcile/schedule';
+import { connectClient, temporalConnectionOptions } from '../temporal/client';
 import { createActivityDeps } from './deps';
 
 export interface WorkerSetOptions {
   config: AppConfig;
   connection: NativeConnection;
   activities: ReturnType<typeof createActivities>;
+  /** The reconciler's activity, which needs a Temporal client of its own. */
+  reconcile?: ReconcileActivities;
   /** A pre-built bundle (tests, production images); without one the worker bundles at start. */
   workflowBundle?: WorkflowBundleOption;
 }
 
-export async function createWorkers({ config, connection, activities, workflowBundle }: WorkerSetOptions): Promise<Worker[]> {
+export async function createWorkers({ config, connection, activities, reconcile, workflowBundle }: WorkerSetOptions): Promise<Worker[]> {
   const common = { connection, namespace: config.temporal.namespace };
   const records = await Worker.create({
     ...common,
     taskQueue: config.temporal.taskQueue,
     ...(workflowBundle ? { workflowBundle } : { workflowsPath: require.resolve('../workflows') }),
-    activities: { charge: activities.charge, persist: activities.persist, park: activities.park, resume: activities.resume, abandon: activities.abandon, recordRejectedSignal: activities.recordRejectedSignal },
+    activities: { ...activities, ...reconcile },
   });
   const providers = await Promise.all(
     config.providers.map((p) =>
@@ -47,10 +52,14 @@ export async function runWorkerProcess(config: AppConfig): Promise<void> {
   const db = createDb(requireDatabaseUrl(config));
   const activities = createActivities(createActivityDeps(config, db, process.env));
   const connection = await NativeConnection.connect(temporalConnectionOptions(config.temporal));
+  const temporal = await connectClient(config.temporal);
+  const reconcile = createReconcileActivities({ db, temporal, start: createRecordStarter({ temporal, taskQueue: config.temporal.taskQueue, pipeline: config.pipeline }) });
   const workflowBundle = config.workflowBundlePath ? { codePath: config.workflowBundlePath } : undefined;
-  const workers = await createWorkers({ config, connection, activities, workflowBundle });
-  log.info({ taskQueues: workers.map((w) => w.options.taskQueue) }, 'workers polling');
+  const workers = await createWorkers({ config, connection, activities, reconcile, workflowBundle });
+  const schedule = await ensureReconcileSchedule(temporal, { taskQueue: config.temporal.taskQueue, ...config.reconcile });
+  log.info({ taskQueues: workers.map((w) => w.options.taskQueue), reconcileSchedule: schedule }, 'workers polling');
   await Promise.all(workers.map((w) => w.run()));
+  await temporal.connection.close();
   await connection.close();
   await db.$disconnect();
 }

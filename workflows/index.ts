@@ -1,1 +1,2 @@
 export { processRecord } from './processRecord';
+export { reconcileRecords } from './reconcileRecords';

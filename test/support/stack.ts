@@ -15,7 +15,8 @@ import { loadConfig, type AppConfig } from '../../config';
 import { recordStatusKey, recordStepKey } from '../../contract';
 import { createDb, type Db } from '../../db/client';
 import { processFaultHooks, type FaultHooks } from '../../faults';
-import { createIngest, type Ingest } from '../../ingest';
+import { createIngest, createRecordStarter, type Ingest } from '../../ingest';
+import { createReconcileActivities } from '../../reconcile/activities';
 import { createApiMetrics } from '../../metrics/api';
 import { startSimulator, type Simulator } from '../../providers/simulator';
 import { createActivityDeps } from '../../workers/deps';
@@ -113,6 +114,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     config,
     connection: env.nativeConnection,
     activities,
+    reconcile: createReconcileActivities({ db, temporal: env.client, start: createRecordStarter({ temporal: env.client, taskQueue: config.temporal.taskQueue, pipeline: config.pipeline }) }),
     workflowBundle: { codePath: requiredEnv('TEST_WORKFLOW_BUNDLE') },
   });
   const running = workers.map((w) => w.run());

@@ -1,0 +1,175 @@
+/**
+ * The operator CLI as an operator runs it: a child process with DI_API_URL and DI_API_KEY, talking
+ * to the real API over HTTP, with the real workflows, workers and PostgreSQL behind it. A database
+ * of its own, because `retry --all-investigating` would otherwise resume other files' parked records.
+ */
+import { execFile } from 'node:child_process';
+import path from 'node:path';
+import { workflowIdFor } from '../contract';
+import { createProgress } from '../ops/progress';
+import { migratedDatabase } from './support/database';
+import { ledgerOf, result, submit, uniqueId, waitForStatus } from './support/records';
+import { startStack, type Stack } from './support/stack';
+
+const REPO = path.resolve(__dirname, '..');
+const OPS = path.join(REPO, 'scripts', 'ops.ts');
+const exhaustPersist = { faults: [{ step: 'persist', when: 'before', times: 50 }] };
+
+let stack: Stack;
+let database: Awaited<ReturnType<typeof migratedDatabase>>;
+
+beforeAll(async () => {
+  database = await migratedDatabase('ops_test');
+  stack = await startStack({ databaseUrl: database.url });
+});
+afterAll(async () => {
+  await stack?.stop();
+  await database?.drop();
+});
+
+interface Run {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+/** Asynchronous on purpose: the API answering the CLI runs in this process and must not be blocked. */
+function ops(args: string[], env: Record<string, string> = {}): Promise<Run> {
+  return new Promise((resolve) => {
+    execFile(
+      process.execPath,
+      ['--import', 'tsx', OPS, ...args],
+      { cwd: REPO, env: { ...process.env, DI_API_URL: stack.baseUrl, DI_API_KEY: stack.apiKey, ...env }, timeout: 60_000 },
+      (error, stdout, stderr) => resolve({ code: error ? Number(error.code ?? 1) : 0, stdout, stderr }),
+    );
+  });
+}
+
+async function parked(label: string): Promise<string> {
+  const id = uniqueId(label);
+  await submit(stack, id, `Parked for the operator: ${label}.`, exhaustPersist);
+  await waitForStatus(stack, id, 'needs_investigation');
+  return id;
+}
+
+describe('show, list and retry of an exhausted record', () => {
+  it('shows why it is parked, lists it, and a retry completes it', async () => {
+    const id = await parked('ops-show');
+
+    const shown = await ops(['show', id]);
+    expect(shown).toMatchObject({ code: 0, stderr: '' });
+    expect(shown.stdout).toMatch(/^status\s+needs_investigation$/m);
+    expect(shown.stdout).toMatch(/^step\s+persist$/m);
+    expect(shown.stdout).toMatch(/^attempts\s+5$/m);
+    expect(shown.stdout).toMatch(/^investigation\s+exhausted at step persist$/m);
+    expect(shown.stdout).toMatch(/^last error\s+.*injected error before persist/m);
+    expect(shown.stdout).toMatch(/^charge\s+0\.05 USD, charged \(key charge-/m);
+    expect(shown.stdout).toMatch(/^PROVIDER\s+MODEL\s+ATTEMPT\s+OUTCOME\s+HTTP\s+LATENCY\s+COST/m);
+    expect(shown.stdout).toMatch(/^primary\s+\S+\s+1\s+ok\s+200\s+\d+ ms\s+\d+\.\d{6}/m);
+    expect(shown.stdout).toMatch(/^total cost \d+\.\d{6} over 1 call\(s\)$/m);
+    expect(shown.stdout).toMatch(/processing → needs_investigation\s+persist\s+system\s+reason=exhausted/);
+
+    const json = await ops(['show', id, '--json']);
+    expect(json.code).toBe(0);
+    expect(JSON.parse(json.stdout)).toMatchObject({ id, status: 'needs_investigation', step: 'persist', attempts: 5, workflowId: workflowIdFor(id) });
+
+    const listed = await ops(['list', '--status', 'needs_investigation', '--json']);
+    expect(listed.code).toBe(0);
+    const { records } = JSON.parse(listed.stdout) as { records: Array<{ id: string; status: string }> };
+    expect(records.map((r) => r.id)).toContain(id);
+    expect(new Set(records.map((r) => r.status))).toEqual(new Set(['needs_investigation']));
+    const table = await ops(['list', '--status', 'needs_investigation', '--limit', '5']);
+    expect(table.stdout).toMatch(/^ID\s+STATUS\s+STEP\s+ATTEMPTS\s+UPDATED\s+LAST ERROR$/m);
+    expect(table.stdout).toMatch(new RegExp(`^${id}\\s+needs_investigation\\s+persist\\s+5\\s`, 'm'));
+
+    const retried = await ops(['retry', id]);
+    expect(retried).toMatchObject({ code: 0, stderr: '' });
+    expect(retried.stdout).toContain(`retry sent to ${workflowIdFor(id)}`);
+    expect((await result(stack, id)).status).toBe('completed');
+    expect((await ledgerOf(stack, id)).charges).toHaveLength(1);
+  });
+});
+
+describe('abandon', () => {
+  it('ends the record failed with its charge refunded, and show says why', async () => {
+    const id = await parked('ops-abandon');
+    const abandoned = await ops(['abandon', id, '--reason', 'duplicate lab order']);
+    expect(abandoned).toMatchObject({ code: 0, stderr: '' });
+    expect((await result(stack, id)).status).toBe('failed');
+    const ledger = await ledgerOf(stack, id);
+    expect(ledger.charges).toHaveLength(1);
+    expect(ledger.charges[0]).toMatchObject({ status: 'refunded' });
+    const shown = await ops(['show', id]);
+    expect(shown.stdout).toMatch(/^status\s+failed$/m);
+    expect(shown.stdout).toMatch(/^abandoned\s+duplicate lab order$/m);
+    expect(shown.stdout).toMatch(/^charge\s+0\.05 USD, refunded/m);
+  });
+});
+
+describe('retry --all-investigating', () => {
+  it('retries every parked record, reporting one that cannot be retried without stopping', async () => {
+    const ids = await Promise.all([1, 2, 3].map((n) => parked(`ops-all-${n}`)));
+    // Newest first in the listing, so the broken one comes first and the others must still follow.
+    const broken = await parked('ops-all-broken');
+    await stack.env.client.workflow.getHandle(workflowIdFor(broken)).terminate('gone for the test');
+
+    const run = await ops(['retry', '--all-investigating', '--json']);
+    expect(run.code).toBe(1);
+    const outcome = JSON.parse(run.stdout) as { retried: string[]; failed: Array<{ id: string; status: number }>; unreached: boolean };
+    expect(outcome.retried.sort()).toEqual([...ids].sort());
+    expect(outcome.failed).toEqual([expect.objectContaining({ id: broken, status: expect.any(Number) })]);
+    expect(outcome.unreached).toBe(false);
+    expect(run.stderr).toContain(`${broken}: `);
+    for (const id of ids) expect((await result(stack, id)).status).toBe('completed');
+  });
+});
+
+describe('errors', () => {
+  it('a usage error exits 2 with the usage text and prints nothing on stdout', async () => {
+    for (const args of [[], ['frobnicate'], ['show'], ['list', '--status', 'stuck'], ['abandon', 'x'], ['retry', 'x', '--all-investigating']]) {
+      const run = await ops(args);
+      expect({ args, code: run.code, stdout: run.stdout }).toEqual({ args, code: 2, stdout: '' });
+      expect(run.stderr).toMatch(/^error: .+\n\nusage: npm run ops -- <command>/);
+    }
+    expect((await ops(['list', '--status', 'stuck'])).stderr).toContain('--status must be one of received, processing');
+  });
+
+  it('an operation the API refuses exits 1 with the API message', async () => {
+    const id = uniqueId('ops-done');
+    await submit(stack, id, 'Completes without help.');
+    expect((await result(stack, id)).status).toBe('completed');
+    const retry = await ops(['retry', id]);
+    expect(retry).toMatchObject({ code: 1, stdout: '' });
+    expect(retry.stderr).toBe(`error: record ${id} is completed, not needs_investigation (HTTP 409 conflict)\n`);
+
+    const missing = await ops(['show', uniqueId('ops-missing')]);
+    expect(missing.code).toBe(1);
+    expect(missing.stderr).toMatch(/no record ops-missing-\w+ \(HTTP 404 not_found\)/);
+    const wrongKey = await ops(['list'], { DI_API_KEY: 'wrong' });
+    expect(wrongKey.code).toBe(1);
+    expect(wrongKey.stderr).toContain('(HTTP 401 unauthorized)');
+    const down = await ops(['list'], { DI_API_URL: 'http://127.0.0.1:9' });
+    expect(down.code).toBe(1);
+    expect(down.stderr).toContain('cannot reach the API at http://127.0.0.1:9');
+  });
+});
+
+describe('the progress bar', () => {
+  it('redraws one line on a terminal, keeps notes above it, and draws nothing elsewhere', () => {
+    const draw = (isTTY: boolean) => {
+      let screen = '';
+      const progress = createProgress({ isTTY, write: (text: string) => (screen += text) }, 'retrying');
+      progress.add(2);
+      progress.advance();
+      progress.note('r1: refused');
+      progress.advance();
+      progress.finish();
+      return screen;
+    };
+    const tty = draw(true);
+    expect(tty).toContain(`retrying [${'#'.repeat(15)}${'-'.repeat(15)}] 1/2`);
+    expect(tty).toContain('\r\x1b[2Kr1: refused\n');
+    expect(tty.endsWith(`retrying [${'#'.repeat(30)}] 2/2\n`)).toBe(true);
+    expect(draw(false)).toBe('r1: refused\n');
+  });
+});
