@@ -41,6 +41,7 @@ export function createChargeActivity({ db, billing, pricing, faultHooks }: Activ
       const row = await tx.charge.update({ where: { recordId: id }, data: { providerRef } });
       return { row, created: true };
     });
+    Context.current().log.info(result.created ? 'charged' : 'already charged; billing skipped', { recordId: id, step: 'charge', key });
     await injectStepFault(faults, 'after', attempt, faultHooks);
     const { row, created } = result;
     return { idempotencyKey: row.idempotencyKey, amountCents: row.amountCents, currency: row.currency, status: row.status, providerRef: row.providerRef, created };

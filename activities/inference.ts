@@ -69,7 +69,11 @@ function boundMalformed(failure: ApplicationFailure, attempt: number, config: Pr
 }
 
 export function createInferenceActivity({ db, providers, breakers, faultHooks }: ActivityDeps) {
+  /** The row is the audit trail; the log line and the latency histogram are for the on-call view. */
   function logCall(id: string, config: ProviderConfig, attempt: number, call: CallRecord, tx: DbClient = db) {
+    const context = Context.current();
+    context.metricMeter.createHistogram('model_call_latency', 'int', 'ms', 'Model call latency').record(call.latencyMs, { provider: config.name, outcome: call.outcome });
+    context.log.info('model call', { recordId: id, provider: config.name, model: config.model, attempt, outcome: call.outcome, httpStatus: call.httpStatus, latencyMs: call.latencyMs });
     return tx.modelCall.create({
       data: {
         recordId: id,

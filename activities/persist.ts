@@ -19,6 +19,7 @@ export function createPersistActivity({ db, faultHooks }: ActivityDeps) {
     if (!output) throw ApplicationFailure.nonRetryable(`record ${id} has no stored output to persist`, FailureType.InvalidInput);
     // Doing it twice is a no-op: only a record still processing moves to completed.
     const completed = await transition(db, id, { from: ['processing'], to: 'completed', step: null, actor: 'system', lastError: null });
+    Context.current().log.info(completed ? 'record completed' : 'record already completed', { recordId: id, step: 'persist' });
     await injectStepFault(faults, 'after', attempt, faultHooks);
     return { completed };
   };

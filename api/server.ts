@@ -9,7 +9,7 @@ import { createApiMetrics } from '../metrics/api';
 import { createApp } from './app';
 
 export async function startApi(config: AppConfig): Promise<{ server: Server; close(): Promise<void> }> {
-  const log = createLogger(config.logLevel, 'api');
+  const log = createLogger(config.log, 'api');
   const db = createDb(requireDatabaseUrl(config));
   const temporal = await connectClient(config.temporal);
   const ingest = createIngest({ db, temporal, taskQueue: config.temporal.taskQueue, pipeline: config.pipeline, faultInjection: config.faultInjection });

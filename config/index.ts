@@ -6,6 +6,7 @@
 import { z } from 'zod';
 import { DEFAULT_TASK_QUEUE, providerTaskQueue, type PipelineOptions, type RetryOptions } from '../contract';
 import { parseProvidersSetting } from '../providers/registry';
+import type { LogSettings } from './logger';
 import type { ProviderConfig } from '../providers/types';
 
 const intFrom = (fallback: number) => z.coerce.number().int().nonnegative().default(fallback);
@@ -48,6 +49,9 @@ const envSchema = z.object({
   RECONCILE_INTERVAL_MS: z.coerce.number().int().min(1_000).default(60_000),
   RECONCILE_QUIET_MS: intFrom(60_000),
   LOG_LEVEL: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'),
+  LOG_FORMAT: z.enum(['json', 'pretty']).default('json'),
+  /** Where a worker serves Temporal's Prometheus metrics (SDK and model-call metrics); empty: off. */
+  WORKER_METRICS_ADDRESS: z.string().default('127.0.0.1:9464'),
 });
 
 export const DEV_API_KEY = 'dev-key';
@@ -87,7 +91,8 @@ export interface AppConfig {
   breaker: { failureThreshold: number; cooldownMs: number };
   /** The reconciler's Schedule: how often, and how long a row must be quiet before it is suspect. */
   reconcile: { everyMs: number; input: { quietForMs: number; limit: number } };
-  logLevel: string;
+  log: LogSettings;
+  workerMetricsAddress: string | undefined;
 }
 
 export interface TemporalTls {
@@ -195,6 +200,7 @@ export function loadConfig(source: NodeJS.ProcessEnv): AppConfig {
     pipeline: pipelineFrom(env, providers),
     breaker: { failureThreshold: env.BREAKER_FAILURE_THRESHOLD, cooldownMs: env.BREAKER_COOLDOWN_MS },
     reconcile: { everyMs: env.RECONCILE_INTERVAL_MS, input: { quietForMs: env.RECONCILE_QUIET_MS, limit: 1_000 } },
-    logLevel: env.LOG_LEVEL,
+    log: { level: env.LOG_LEVEL, pretty: env.LOG_FORMAT === 'pretty' },
+    workerMetricsAddress: env.WORKER_METRICS_ADDRESS || undefined,
   };
 }

@@ -1,5 +1,37 @@
+import { DefaultLogger, Runtime, type LogLevel } from '@temporalio/worker';
 import pino, { type Logger } from 'pino';
 
-export function createLogger(level: string, name: string): Logger {
-  return pino({ level, name, redact: { paths: ['req.headers.authorization', 'apiKey', '*.apiKey'], censor: '[redacted]' } });
+export interface LogSettings {
+  level: string;
+  /** Human-readable lines for a terminal; JSON lines for everything that ships logs. */
+  pretty: boolean;
+}
+
+export function createLogger({ level, pretty }: LogSettings, name: string): Logger {
+  return pino({
+    level,
+    name,
+    redact: { paths: ['req.headers.authorization', 'apiKey', '*.apiKey', 'apiKeys'], censor: '[redacted]' },
+    ...(pretty ? { transport: { target: 'pino-pretty', options: { colorize: true, ignore: 'pid,hostname' } } } : {}),
+  });
+}
+
+const PINO_LEVEL: Record<LogLevel, 'trace' | 'debug' | 'info' | 'warn' | 'error'> = {
+  TRACE: 'trace',
+  DEBUG: 'debug',
+  INFO: 'info',
+  WARN: 'warn',
+  ERROR: 'error',
+};
+
+/**
+ * Routes the Temporal SDK's own logs, and the workflow and activity loggers (which carry
+ * workflowId, activityType and attempt), into pino; optionally serves the SDK's Prometheus metrics.
+ * Must run before the process creates its first Worker or NativeConnection.
+ */
+export function installTemporalRuntime(log: Logger, metricsBindAddress?: string): void {
+  Runtime.install({
+    logger: new DefaultLogger('INFO', ({ level, message, meta }) => log[PINO_LEVEL[level]]({ ...meta }, message)),
+    ...(metricsBindAddress ? { telemetryOptions: { metrics: { prometheus: { bindAddress: metricsBindAddress } } } } : {}),
+  });
 }

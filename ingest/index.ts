@@ -58,7 +58,7 @@ const describeIssues = (issues: z.core.$ZodIssue[]): string =>
  * "already started" answer, which is what a retried ingest or a reconciler wants to hear.
  */
 export function createRecordStarter({ temporal, taskQueue, pipeline }: Pick<IngestDeps, 'temporal' | 'taskQueue' | 'pipeline'>) {
-  return async function startRecordWorkflow(id: string, faults: FaultPlan | undefined): Promise<void> {
+  return async function startRecordWorkflow(id: string, source: string, faults: FaultPlan | undefined): Promise<void> {
     try {
       await temporal.workflow.start<typeof processRecord>('processRecord', {
         workflowId: workflowIdFor(id),
@@ -67,6 +67,7 @@ export function createRecordStarter({ temporal, taskQueue, pipeline }: Pick<Inge
         workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,
         workflowIdConflictPolicy: WorkflowIdConflictPolicy.FAIL,
         typedSearchAttributes: [{ key: recordStatusKey, value: 'received' }],
+        staticSummary: `record ${id} from ${source}`,
       });
     } catch (err) {
       if (err instanceof WorkflowExecutionAlreadyStartedError) return;
@@ -86,7 +87,7 @@ export function createIngest(deps: IngestDeps) {
         data: [{ id, source, input, inputHash, faultPlan: faults ?? undefined, status: 'received' }],
         skipDuplicates: true,
       });
-      const row = await db.record.findUniqueOrThrow({ where: { id }, select: { inputHash: true, status: true, faultPlan: true } });
+      const row = await db.record.findUniqueOrThrow({ where: { id }, select: { inputHash: true, status: true, faultPlan: true, source: true } });
       return { created: created.count === 1, row };
     } catch (err) {
       throw new PipelineUnavailableError(`the database did not store the record: ${(err as Error).message}`, { cause: err });
@@ -108,7 +109,7 @@ export function createIngest(deps: IngestDeps) {
     }
     const status = row.status as RecordStatus;
     // A duplicate of a record whose start was lost (crash between row and start) starts it now.
-    if (!TERMINAL_STATUSES.includes(status)) await startWorkflow(id, (row.faultPlan ?? undefined) as FaultPlan | undefined);
+    if (!TERMINAL_STATUSES.includes(status)) await startWorkflow(id, row.source, (row.faultPlan ?? undefined) as FaultPlan | undefined);
     return { outcome: created ? 'accepted' : 'duplicate', id, workflowId: workflowIdFor(id), status };
   };
 }

@@ -11,7 +11,7 @@ import { connectClient } from '../temporal/client';
 import { startMllpListener, type MllpListener } from './listener';
 
 export async function startMllp(config: AppConfig): Promise<MllpListener> {
-  const log = createLogger(config.logLevel, 'mllp');
+  const log = createLogger(config.log, 'mllp');
   const db = createDb(requireDatabaseUrl(config));
   const temporal = await connectClient(config.temporal);
   const ingest = createIngest({ db, temporal, taskQueue: config.temporal.taskQueue, pipeline: config.pipeline, faultInjection: config.faultInjection });

@@ -2,7 +2,7 @@
  * The CLI's only way to act: the public HTTP API, the same routes and checks as every other
  * client, so an operator's retry goes through the API's `needs_investigation` guard too.
  */
-import type { z } from 'zod';
+import { z } from 'zod';
 import type { ResolveAction } from '../contract';
 import type { OpsConfig } from './config';
 import {
@@ -27,7 +27,7 @@ export class ApiError extends Error {
   }
 }
 
-export interface ListQuery {
+interface ListQuery {
   status?: string | undefined;
   limit?: number | undefined;
 }
@@ -77,7 +77,7 @@ async function call<T>(config: OpsConfig, schema: z.ZodType<T>, method: string, 
   const json = await readJson(res);
   if (!res.ok) throw errorFrom(res, json);
   const parsed = schema.safeParse(json);
-  if (!parsed.success) throw new ApiError(res.status, 'unexpected_answer', `unexpected answer from ${method} ${path}: ${parsed.error.message}`);
+  if (!parsed.success) throw new ApiError(res.status, 'unexpected_answer', `unexpected answer from ${method} ${path}: ${z.prettifyError(parsed.error)}`);
   return parsed.data;
 }
 

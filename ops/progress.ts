@@ -44,7 +44,7 @@ export function createProgress(terminal: Terminal, label: string): Progress {
     },
     finish() {
       // The last state of the bar stays on screen above the summary.
-      if (terminal.isTTY) terminal.write('\n');
+      if (terminal.isTTY && total > 0) terminal.write('\n');
     },
   };
 }

@@ -13,8 +13,11 @@ export function renderList({ records }: RecordList): string {
 
 /** The event that put the record in its current state says why: the park reason or the abandon reason. */
 function currentReason({ status, events }: RecordDetail): string | undefined {
-  const cause = [...events].reverse().find((e) => e.toStatus === status && typeof e.detail?.reason === 'string');
-  return cause?.detail?.reason as string | undefined;
+  for (const event of [...events].reverse()) {
+    const reason = event.detail?.reason;
+    if (event.toStatus === status && typeof reason === 'string') return reason;
+  }
+  return undefined;
 }
 
 function summary(record: RecordDetail): string {
@@ -57,5 +60,5 @@ export function renderRecord(record: RecordDetail): string {
 }
 
 export function renderResolve(accepted: ResolveAccepted): string {
-  return `${accepted.action} sent to ${accepted.workflowId}; \`show ${accepted.id}\` follows it`;
+  return `${accepted.action} sent to ${accepted.workflowId} (follow it with: show ${accepted.id})`;
 }

@@ -6,7 +6,7 @@
 import { ApiError, type ApiClient } from './api';
 import type { Progress } from './progress';
 
-export interface RetryFailure {
+interface RetryFailure {
   id: string;
   status: number;
   error: string;

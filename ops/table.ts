@@ -1,6 +1,6 @@
 /** Plain-text layout for a terminal: aligned columns and label/value blocks, no escape codes. */
 
-export interface Column {
+interface Column {
   header: string;
   align?: 'left' | 'right';
 }

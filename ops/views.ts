@@ -7,7 +7,7 @@ import { z } from 'zod';
 
 const timestamp = z.string();
 
-export const recordSummarySchema = z.looseObject({
+const recordSummarySchema = z.looseObject({
   id: z.string(),
   status: z.string(),
   step: z.string().nullable(),
@@ -15,7 +15,6 @@ export const recordSummarySchema = z.looseObject({
   lastError: z.string().nullable(),
   updatedAt: timestamp,
 });
-export type RecordSummary = z.infer<typeof recordSummarySchema>;
 
 export const recordListSchema = z.looseObject({ records: z.array(recordSummarySchema) });
 export type RecordList = z.infer<typeof recordListSchema>;
@@ -43,7 +42,6 @@ const modelCallSchema = z.looseObject({
   costMicros: z.number(),
   error: z.string().nullable(),
 });
-export type ModelCallView = z.infer<typeof modelCallSchema>;
 
 const eventSchema = z.looseObject({
   fromStatus: z.string().nullable(),

@@ -43,8 +43,8 @@ export function createReconcileActivities({ db, temporal, start }: { db: Db; tem
     const result: ReconcileResult = { checked: stuck.length, started: [], parked: [] };
     for (const record of stuck) {
       if (record.status === 'received' && record.workflow === 'missing') {
-        const row = await db.record.findUniqueOrThrow({ where: { id: record.id }, select: { faultPlan: true } });
-        await start(record.id, (row.faultPlan ?? undefined) as FaultPlan | undefined);
+        const row = await db.record.findUniqueOrThrow({ where: { id: record.id }, select: { faultPlan: true, source: true } });
+        await start(record.id, row.source, (row.faultPlan ?? undefined) as FaultPlan | undefined);
         result.started.push(record.id);
       } else if (await park(record.id, record.workflow)) {
         result.parked.push(record.id);

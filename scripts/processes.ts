@@ -1,6 +1,8 @@
 /** Child processes for the `npm start` supervisor: started, watched, restarted, and stopped in order. */
 import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { connect } from 'node:net';
+import { dirname } from 'node:path';
 
 export interface ChildSpec {
   name: string;
@@ -10,6 +12,8 @@ export interface ChildSpec {
   /** Restarted after an unexpected exit, as a crashed worker must be (DESIGN §8 `crash`). */
   restart: boolean;
   quiet?: boolean;
+  /** Rewritten with the pid of every (re)start, so an outside tool (the chaos harness) can signal the child. */
+  pidFile?: string;
 }
 
 export interface Supervised {
@@ -30,6 +34,11 @@ function prefixOutput(child: ChildProcess, name: string): void {
   child.stderr?.on('data', forward(process.stderr));
 }
 
+function writePidFile(file: string, pid: number): void {
+  mkdirSync(dirname(file), { recursive: true });
+  writeFileSync(file, `${pid}\n`);
+}
+
 export function supervise(spec: ChildSpec, log: (line: string) => void): Supervised {
   let child: ChildProcess | undefined;
   let stopping = false;
@@ -40,6 +49,7 @@ export function supervise(spec: ChildSpec, log: (line: string) => void): Supervi
     const started = Date.now();
     child = spawn(spec.command, spec.args, { env: spec.env ?? process.env, stdio: ['ignore', spec.quiet ? 'ignore' : 'pipe', 'pipe'] });
     prefixOutput(child, spec.name);
+    if (spec.pidFile && child.pid !== undefined) writePidFile(spec.pidFile, child.pid);
     child.once('exit', (code, signal) => {
       if (stopping || !spec.restart) return;
       // A process that ran a while gets restarted at once; one that keeps dying backs off.

@@ -60,11 +60,14 @@ function childEnv(config: AppConfig, databaseUrl: string): NodeJS.ProcessEnv {
     DATABASE_URL: databaseUrl,
     TEMPORAL_ADDRESS: config.temporal.address,
     SIMULATOR_API_KEY: process.env.SIMULATOR_API_KEY ?? SIMULATOR_KEY,
+    // Children write to a pipe; they print for a person when the supervisor does.
+    LOG_FORMAT: process.env.LOG_FORMAT ?? (process.stdout.isTTY ? 'pretty' : 'json'),
   };
 }
 
-function startNodeChild(name: string, entry: string, env: NodeJS.ProcessEnv): Supervised {
-  return supervise({ name, command: process.execPath, args: ['--import', 'tsx', resolve(__dirname, '..', entry)], env, restart: true }, log);
+function startNodeChild(config: AppConfig, name: string, entry: string, env: NodeJS.ProcessEnv): Supervised {
+  const pidFile = resolve(config.dataDir, 'pids', `${name}.pid`);
+  return supervise({ name, command: process.execPath, args: ['--import', 'tsx', resolve(__dirname, '..', entry)], env, restart: true, pidFile }, log);
 }
 
 function printUrls(config: AppConfig): void {
@@ -75,6 +78,7 @@ function printUrls(config: AppConfig): void {
     `Temporal     ${config.temporal.address}  (namespace ${config.temporal.namespace})`,
     `Web UI       ${config.temporal.uiUrl}/namespaces/${config.temporal.namespace}/workflows`,
     `Simulator    http://127.0.0.1:${config.simulatorPort}/v1`,
+    `Metrics      http://localhost:${config.port}/metrics (API), ${config.workerMetricsAddress ? `http://${config.workerMetricsAddress}/metrics (worker)` : 'worker metrics off'}`,
   ];
   log(`ready:\n  ${lines.join('\n  ')}`);
 }
@@ -102,9 +106,9 @@ async function main(): Promise<void> {
   }
   const env = childEnv(config, databaseUrl);
   const children = [
-    startNodeChild('worker', 'workers/main.ts', env),
-    startNodeChild('api', 'api/server.ts', env),
-    startNodeChild('mllp', 'mllp/server.ts', env),
+    startNodeChild(config, 'worker', 'workers/main.ts', env),
+    startNodeChild(config, 'api', 'api/server.ts', env),
+    startNodeChild(config, 'mllp', 'mllp/server.ts', env),
   ];
   stoppers.unshift(...children.map((c) => () => c.stop()));
   await Promise.all([waitForPort(config.port, '127.0.0.1', 60_000), waitForPort(config.mllpPort, '127.0.0.1', 60_000)]);

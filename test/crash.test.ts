@@ -36,6 +36,7 @@ beforeAll(async () => {
         TEMPORAL_ADDRESS: env.address,
         SIMULATOR_PORT: String(simulator.port),
         SIMULATOR_API_KEY: 'test',
+        WORKER_METRICS_ADDRESS: '',
         WORKFLOW_BUNDLE_PATH: requiredEnv('TEST_WORKFLOW_BUNDLE'),
       },
       restart: true,

@@ -6,6 +6,7 @@
 import { execFile } from 'node:child_process';
 import path from 'node:path';
 import { workflowIdFor } from '../contract';
+import { loadOpsConfig } from '../ops/config';
 import { createProgress } from '../ops/progress';
 import { migratedDatabase } from './support/database';
 import { ledgerOf, result, submit, uniqueId, waitForStatus } from './support/records';
@@ -126,12 +127,13 @@ describe('retry --all-investigating', () => {
 
 describe('errors', () => {
   it('a usage error exits 2 with the usage text and prints nothing on stdout', async () => {
-    for (const args of [[], ['frobnicate'], ['show'], ['list', '--status', 'stuck'], ['abandon', 'x'], ['retry', 'x', '--all-investigating']]) {
-      const run = await ops(args);
-      expect({ args, code: run.code, stdout: run.stdout }).toEqual({ args, code: 2, stdout: '' });
+    const cases = [[], ['frobnicate'], ['show'], ['list', '--status', 'stuck'], ['abandon', 'x'], ['retry', 'x', '--all-investigating']];
+    const runs = await Promise.all(cases.map((args) => ops(args)));
+    runs.forEach((run, i) => {
+      expect({ args: cases[i], code: run.code, stdout: run.stdout }).toEqual({ args: cases[i], code: 2, stdout: '' });
       expect(run.stderr).toMatch(/^error: .+\n\nusage: npm run ops -- <command>/);
-    }
-    expect((await ops(['list', '--status', 'stuck'])).stderr).toContain('--status must be one of received, processing');
+    });
+    expect(runs[3]?.stderr).toContain('list: --status must be one of received, processing');
   });
 
   it('an operation the API refuses exits 1 with the API message', async () => {
@@ -171,5 +173,18 @@ describe('the progress bar', () => {
     expect(tty).toContain('\r\x1b[2Kr1: refused\n');
     expect(tty.endsWith(`retrying [${'#'.repeat(30)}] 2/2\n`)).toBe(true);
     expect(draw(false)).toBe('r1: refused\n');
+  });
+});
+
+describe('where the CLI finds the API', () => {
+  it('defaults to the local API and its first key, and prefers DI_API_URL and DI_API_KEY', () => {
+    expect(loadOpsConfig({})).toEqual({ apiUrl: 'http://localhost:3000', apiKey: 'dev-key' });
+    expect(loadOpsConfig({ PORT: '4000', API_KEYS: ' k1 , k2' })).toEqual({ apiUrl: 'http://localhost:4000', apiKey: 'k1' });
+    expect(loadOpsConfig({ DI_API_URL: 'https://di.example/', DI_API_KEY: 'ops', API_KEYS: 'k1' })).toEqual({ apiUrl: 'https://di.example', apiKey: 'ops' });
+  });
+
+  it('refuses a URL that is not http(s), and production without a key', () => {
+    expect(() => loadOpsConfig({ DI_API_URL: 'localhost:3000' })).toThrow('DI_API_URL: must be an http(s) URL');
+    expect(() => loadOpsConfig({ NODE_ENV: 'production' })).toThrow('DI_API_KEY (or API_KEYS) is required');
   });
 });

@@ -58,7 +58,7 @@ async function untilCompleted(api: string, id: string): Promise<any> {
 
 it('runs the whole system, shows the workflow in the Web UI, and keeps it across a restart', async () => {
   const dataDir = mkdtempSync(join(tmpdir(), 'durable-inference-start-'));
-  const [port, temporalPort, uiPort, pgPort, simulatorPort, mllpPort] = await Promise.all(Array.from({ length: 6 }, freePort));
+  const [port, temporalPort, uiPort, pgPort, simulatorPort, mllpPort, workerMetricsPort] = await Promise.all(Array.from({ length: 7 }, freePort));
   const env: NodeJS.ProcessEnv = {
     PATH: process.env.PATH,
     HOME: process.env.HOME,
@@ -69,6 +69,7 @@ it('runs the whole system, shows the workflow in the Web UI, and keeps it across
     EMBEDDED_PG_PORT: String(pgPort),
     SIMULATOR_PORT: String(simulatorPort),
     MLLP_PORT: String(mllpPort),
+    WORKER_METRICS_ADDRESS: `127.0.0.1:${workerMetricsPort}`,
     TEMPORAL_CLI_PATH: process.env.TEST_TEMPORAL_CLI,
   };
   const api = `http://localhost:${port}`;
@@ -86,6 +87,11 @@ it('runs the whole system, shows the workflow in the Web UI, and keeps it across
     });
     expect(posted.status).toBe(202);
     await untilCompleted(api, id);
+    const appMetrics = await (await fetch(`${api}/metrics`)).text();
+    expect(appMetrics).toMatch(/^records_total\{status="completed"\} 1$/m);
+    const workerMetrics = await (await fetch(`http://127.0.0.1:${workerMetricsPort}/metrics`)).text();
+    expect(workerMetrics).toMatch(/^model_call_latency_bucket\{.*provider="primary".*\} \d+/m);
+    expect(workerMetrics).toContain('temporal_activity_execution_latency');
 
     const browser = await chromium.launch({ executablePath: ensureChromium(), args: CHROMIUM_ARGS });
     try {

@@ -6,7 +6,7 @@
 import { NativeConnection, Worker, type WorkflowBundleOption } from '@temporalio/worker';
 import { createActivities } from '../activities';
 import { loadConfig, type AppConfig } from '../config';
-import { createLogger } from '../config/logger';
+import { createLogger, installTemporalRuntime } from '../config/logger';
 import { requireDatabaseUrl, runMain } from '../config/runtime';
 import { createDb } from '../db/client';
 import { createRecordStarter } from '../ingest';
@@ -48,9 +48,10 @@ export async function createWorkers({ config, connection, activities, reconcile,
 }
 
 export async function runWorkerProcess(config: AppConfig): Promise<void> {
-  const log = createLogger(config.logLevel, 'worker');
+  const log = createLogger(config.log, 'worker');
+  installTemporalRuntime(log, config.workerMetricsAddress);
   const db = createDb(requireDatabaseUrl(config));
-  const activities = createActivities(createActivityDeps(config, db, process.env));
+  const activities = createActivities(createActivityDeps(config, db, process.env, {}, log));
   const connection = await NativeConnection.connect(temporalConnectionOptions(config.temporal));
   const temporal = await connectClient(config.temporal);
   const reconcile = createReconcileActivities({ db, temporal, start: createRecordStarter({ temporal, taskQueue: config.temporal.taskQueue, pipeline: config.pipeline }) });

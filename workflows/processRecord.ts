@@ -7,6 +7,7 @@ import {
   ActivityFailure,
   allHandlersFinished,
   condition,
+  log,
   proxyActivities,
   setHandler,
   upsertSearchAttributes,
@@ -16,6 +17,7 @@ import { RetryState } from '@temporalio/common';
 import type { Activities } from '../activities';
 import type { StoredOutput } from '../activities/inference';
 import {
+  idempotencyKey,
   recordStatusKey,
   recordStepKey,
   resolveSchema,
@@ -37,9 +39,11 @@ import {
 type Concern = Omit<Investigation, 'attempts'>;
 const ABANDONED = Symbol('abandoned');
 
-function optionsFrom(retry: RetryOptions, taskQueue?: string): ActivityOptions {
+/** `summary` names the step and its idempotency key in the Web UI's event history. */
+function optionsFrom(retry: RetryOptions, summary: string, taskQueue?: string): ActivityOptions {
   return {
     taskQueue,
+    summary,
     startToCloseTimeout: retry.startToCloseTimeoutMs,
     retry: {
       initialInterval: retry.initialIntervalMs,
@@ -50,14 +54,14 @@ function optionsFrom(retry: RetryOptions, taskQueue?: string): ActivityOptions {
   };
 }
 
-function activitiesFor(pipeline: PipelineOptions) {
+function activitiesFor(id: string, pipeline: PipelineOptions) {
   return {
-    charge: proxyActivities<Activities>(optionsFrom(pipeline.steps.charge)).charge,
-    persist: proxyActivities<Activities>(optionsFrom(pipeline.steps.persist)).persist,
-    bookkeeping: proxyActivities<Activities>(optionsFrom(pipeline.steps.bookkeeping)),
+    charge: proxyActivities<Activities>(optionsFrom(pipeline.steps.charge, `charge ${idempotencyKey.charge(id)}`)).charge,
+    persist: proxyActivities<Activities>(optionsFrom(pipeline.steps.persist, `persist ${idempotencyKey.persist(id)}`)).persist,
+    bookkeeping: proxyActivities<Activities>(optionsFrom(pipeline.steps.bookkeeping, `record ${id}: status change`)),
     providers: pipeline.providers.map((route) => ({
       name: route.name,
-      infer: proxyActivities<Activities>(optionsFrom(route.retry, route.taskQueue)).infer,
+      infer: proxyActivities<Activities>(optionsFrom(route.retry, `inference ${idempotencyKey.inference(id)} on ${route.name}`, route.taskQueue)).infer,
     })),
   };
 }
@@ -80,7 +84,7 @@ function faultsFor(plan: FaultPlan | undefined, round: number) {
 }
 
 export async function processRecord({ id, faults, pipeline }: ProcessRecordInput): Promise<RecordStatusView> {
-  const acts = activitiesFor(pipeline);
+  const acts = activitiesFor(id, pipeline);
   const view: RecordStatusView = { id, status: 'received', step: null, attempts: 0, lastError: null, investigation: null };
   let resolution: ResolveAction | undefined;
   let operatorAcceptedOutput = false;
@@ -109,12 +113,14 @@ export async function processRecord({ id, faults, pipeline }: ProcessRecordInput
 
   async function waitForOperator(concern: Concern): Promise<ResolveAction> {
     const { attempts } = await acts.bookkeeping.park({ id, investigation: concern });
+    log.warn('record needs investigation', { recordId: id, ...concern, attempts });
     view.investigation = { ...concern, attempts };
     view.attempts = attempts;
     view.lastError = concern.lastError;
     moveTo('needs_investigation', concern.step);
     await condition(() => resolution !== undefined);
     const action = resolution as ResolveAction;
+    log.info('operator resolved record', { recordId: id, step: concern.step, action: action.action });
     resolution = undefined;
     view.investigation = null;
     return action;

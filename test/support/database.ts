@@ -43,7 +43,7 @@ export async function query<T>(url: string, sql: string): Promise<T[]> {
 }
 
 /** An empty database (dropped first if a previous run left it), and a function that drops it. */
-export async function emptyDatabase(name: string): Promise<{ url: string; drop(): Promise<void> }> {
+export async function emptyDatabase(name: string): Promise<{ url: string; drop: () => Promise<void> }> {
   const serverUrl = requiredEnv('DATABASE_URL');
   await query(serverUrl, `DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
   await query(serverUrl, `CREATE DATABASE "${name}"`);
@@ -54,7 +54,7 @@ export async function emptyDatabase(name: string): Promise<{ url: string; drop()
 }
 
 /** A migrated database of the test's own, for assertions on totals that other test files would disturb. */
-export async function migratedDatabase(name: string): Promise<{ url: string; drop(): Promise<void> }> {
+export async function migratedDatabase(name: string): Promise<{ url: string; drop: () => Promise<void> }> {
   const database = await emptyDatabase(name);
   const run = await runMigrateCli(database.url);
   if (run.code !== 0) throw new Error(`migrations failed on ${name}:\n${run.output}`);
