@@ -23,6 +23,7 @@ export function createLifecycleActivities({ db, billing }: ActivityDeps) {
       step: investigation.step,
       actor: 'system',
       lastError: investigation.lastError,
+      reason: investigation.reason,
       detail: { reason: investigation.reason },
     });
     const row = await db.record.findUniqueOrThrow({ where: { id }, select: { attempts: true } });
@@ -30,7 +31,7 @@ export function createLifecycleActivities({ db, billing }: ActivityDeps) {
   }
 
   async function resume({ id, step }: { id: string; step: Step }): Promise<void> {
-    await transition(db, id, { from: ['needs_investigation'], to: 'processing', step, actor: 'operator', attempts: 0, detail: { action: 'retry' } });
+    await transition(db, id, { from: ['needs_investigation'], to: 'processing', step, actor: 'operator', attempts: 0, reason: null, detail: { action: 'retry' } });
   }
 
   /** Refund at most once (key `refund-<id>`), then close the record as failed, in one transaction. */
@@ -46,7 +47,7 @@ export function createLifecycleActivities({ db, billing }: ActivityDeps) {
         const { providerRef } = await billing.refund({ key, chargeRef: charge.providerRef ?? charge.idempotencyKey, recordId: id, amountCents: charge.amountCents, currency: charge.currency });
         await tx.charge.update({ where: { recordId: id }, data: { refundRef: providerRef } });
       }
-      await transition(tx, id, { from: ['needs_investigation'], to: 'failed', step: null, actor: 'operator', detail: { action: 'abandon', reason, refunded: claimed.count === 1 } });
+      await transition(tx, id, { from: ['needs_investigation'], to: 'failed', step: null, actor: 'operator', reason, detail: { action: 'abandon', reason, refunded: claimed.count === 1 } });
       return { refunded: claimed.count === 1 };
     });
   }

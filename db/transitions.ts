@@ -17,12 +17,15 @@ export interface Transition {
   actor: Actor;
   attempts?: number;
   lastError?: string | null;
+  /** Why the record is parked or failed (exhausted, low_confidence, the abandon reason…); undefined keeps it. */
+  reason?: string | null;
   detail?: Record<string, unknown>;
 }
 
 /** Returns whether the record was in one of `from` (and so is now in `to`). */
 export async function transition(db: DbClient, id: string, t: Transition): Promise<boolean> {
   const keepError = t.lastError === undefined;
+  const keepReason = t.reason === undefined;
   const rows = await db.$queryRaw<Array<{ updated: number }>>`
     WITH prev AS (
       SELECT status, step FROM records WHERE id = ${id} AND status = ANY(${[...t.from]}::text[]) FOR UPDATE
@@ -32,6 +35,7 @@ export async function transition(db: DbClient, id: string, t: Transition): Promi
         step = ${t.step}::text,
         attempts = COALESCE(${t.attempts ?? null}::int, r.attempts),
         last_error = CASE WHEN ${keepError}::boolean THEN r.last_error ELSE ${t.lastError ?? null}::text END,
+        reason = CASE WHEN ${keepReason}::boolean THEN r.reason ELSE ${t.reason ?? null}::text END,
         updated_at = now()
       FROM prev WHERE r.id = ${id}
       RETURNING prev.status AS from_status, prev.step AS from_step

@@ -34,6 +34,7 @@ export function createReconcileActivities({ db, temporal, start }: { db: Db; tem
       step: row.step as Step | null,
       actor: 'system',
       lastError: `workflow ${workflow}: no run is left to finish this record; repair it by hand`,
+      reason: 'workflow_closed',
       detail: { reason: 'workflow_closed', workflow, by: 'reconciler' },
     });
   }

@@ -116,7 +116,7 @@ describe('exhaustion and the operator', () => {
     const parked = await waitForStatus(stack, id, 'needs_investigation');
     expect(parked).toMatchObject({ step: 'persist', attempts: 5, investigation: { step: 'persist', reason: 'exhausted', attempts: 5 } });
     expect(parked.lastError).toContain('injected error before persist');
-    expect((await ledgerOf(stack, id)).record).toMatchObject({ status: 'needs_investigation', step: 'persist', attempts: 5 });
+    expect((await ledgerOf(stack, id)).record).toMatchObject({ status: 'needs_investigation', step: 'persist', attempts: 5, reason: 'exhausted' });
     expect(await searchByStatus(id, 'needs_investigation')).toEqual([`record-${id}`]);
 
     const cli = temporalCli('workflow', 'signal', '--workflow-id', workflowIdFor(id), '--name', 'resolve', '--input', '{"action":"retry"}');
@@ -141,7 +141,7 @@ describe('exhaustion and the operator', () => {
     const ledger = await ledgerOf(stack, id);
     expect(ledger.charges).toHaveLength(1);
     expect(ledger.charges[0]).toMatchObject({ status: 'refunded', refundKey: `refund-${id}` });
-    expect(ledger.record).toMatchObject({ status: 'failed' });
+    expect(ledger.record).toMatchObject({ status: 'failed', reason: 'duplicate lab order' });
     expect(ledger.events.filter((e) => e.toStatus === 'failed')).toHaveLength(1);
   });
 

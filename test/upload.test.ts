@@ -1,0 +1,302 @@
+/**
+ * File uploads (DESIGN §6 POST /v1/uploads and GET /) against the real stack: the page in headless
+ * Chromium, line numbers and outcomes for JSON Lines and CSV, the size cap, and an outage mid-file.
+ */
+import express from 'express';
+import { request, type Server } from 'node:http';
+import { createServer, connect, type Socket } from 'node:net';
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import pino from 'pino';
+import { chromium } from 'playwright-core';
+import { uploadRoutes } from '../api/uploads';
+import { createDb } from '../db/client';
+import { createIngest } from '../ingest';
+import { CHROMIUM_ARGS, ensureChromium } from '../scripts/browser';
+import { result, uniqueId } from './support/records';
+import { startStack, type Stack } from './support/stack';
+import { uploadFile } from './support/uploads';
+
+const ARTIFACTS = join(__dirname, 'artifacts');
+const LIMIT_BYTES = 256 * 1024;
+
+let stack: Stack;
+beforeAll(async () => {
+  stack = await startStack({ settings: { UPLOAD_LIMIT_BYTES: String(LIMIT_BYTES) } });
+});
+afterAll(async () => {
+  await stack?.stop();
+});
+
+const line = (id: string, text: string) => JSON.stringify({ id, input: { text } });
+const records = (ids: string[]) => stack.db.record.findMany({ where: { id: { in: ids } }, select: { id: true, status: true, source: true, input: true } });
+
+async function untilCompleted(ids: string[], timeoutMs = 120_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const done = await stack.db.record.count({ where: { id: { in: ids }, status: 'completed' } });
+    if (done === ids.length) return;
+    if (Date.now() > deadline) throw new Error(`${done} of ${ids.length} records completed`);
+    await sleep(250);
+  }
+}
+
+describe('the upload page', () => {
+  it('uploads 200 lines with 3 bad ones and 2 duplicates: progress, a table of outcomes, and records that complete', async () => {
+    const run = uniqueId('page');
+    const lines = Array.from({ length: 200 }, (_, i) => line(`${run}-${i + 1}`, `Glucose ${(4 + (i % 30) / 10).toFixed(1)} mmol/L, sample ${i + 1}`));
+    const bad: Record<number, string> = { 17: '{"id": "broken", "input": ', 88: line('bad/id', 'x'), 150: line(`${run}-empty`, '') };
+    const duplicates: Record<number, number> = { 60: 10, 199: 100 };
+    for (const [at, text] of Object.entries(bad)) lines[Number(at) - 1] = text;
+    for (const [at, of] of Object.entries(duplicates)) lines[Number(at) - 1] = lines[of - 1] as string;
+    const accepted = lines.map((_, i) => i + 1).filter((n) => !(n in bad) && !(n in duplicates)).map((n) => `${run}-${n}`);
+
+    const browser = await chromium.launch({ executablePath: ensureChromium(), args: CHROMIUM_ARGS });
+    try {
+      const page = await browser.newPage({ viewport: { width: 1280, height: 1000 } });
+      const pageErrors: string[] = [];
+      page.on('console', (message) => void (message.type() === 'error' && pageErrors.push(message.text())));
+      page.on('pageerror', (error) => pageErrors.push(error.message));
+      await page.goto(`${stack.baseUrl}/`);
+      await page.fill('#api-key', stack.apiKey);
+      await page.dispatchEvent('#api-key', 'change');
+      // A slow uplink, so the bar is seen part-way rather than only at 100 %.
+      const cdp = await page.context().newCDPSession(page);
+      await cdp.send('Network.enable');
+      await cdp.send('Network.emulateNetworkConditions', { offline: false, latency: 0, downloadThroughput: -1, uploadThroughput: 12 * 1024 });
+      await page.setInputFiles('#file', { name: 'records.jsonl', mimeType: 'application/x-ndjson', buffer: Buffer.from(`${lines.join('\n')}\n`) });
+      const t0 = Date.now();
+      await page.click('#upload-button');
+
+      const progress = new Set<number>();
+      await page.locator('#progress').waitFor({ state: 'visible' });
+      while ((await page.getAttribute('#progress', 'data-state')) !== 'done') {
+        progress.add(Number(await page.getAttribute('#upload-progress', 'value')));
+        await sleep(25);
+      }
+      console.log('PROGRESS', [...progress], Date.now() - t0);
+      expect([...progress].some((p) => p > 0 && p < 100)).toBe(true);
+      expect(await page.getAttribute('#upload-progress', 'value')).toBe('100');
+
+      const count = (outcome: string) => page.textContent(`#count-${outcome}`);
+      expect(await Promise.all(['accepted', 'duplicate', 'conflict', 'invalid', 'unavailable'].map(count))).toEqual(['195', '2', '0', '3', '0']);
+      await expect(page.locator('#outcomes tbody tr').count()).resolves.toBe(200);
+      const firstCells = (outcome: string) => page.locator(`#outcomes tbody tr.outcome-${outcome} td:first-child`).allTextContents();
+      expect(await firstCells('invalid')).toEqual(['17', '88', '150']);
+      expect(await firstCells('duplicate')).toEqual(['60', '199']);
+      await expect(page.locator('#outcomes tbody tr.outcome-invalid td:nth-child(4)').first().textContent()).resolves.toContain('not valid JSON');
+
+      await untilCompleted(accepted);
+      await page.selectOption('#status-filter', 'completed');
+      const row = page.locator(`#records tbody tr[data-id^="${run}-"]`).first();
+      await row.waitFor({ timeout: 30_000 });
+      const shownId = await row.getAttribute('data-id');
+      expect(await row.locator('a').getAttribute('href')).toBe(`${stack.config.temporal.uiUrl}/namespaces/default/workflows/record-${shownId}`);
+      expect(await row.locator('td.status').textContent()).toBe('completed');
+      mkdirSync(ARTIFACTS, { recursive: true });
+      await page.screenshot({ path: join(ARTIFACTS, 'upload.png'), fullPage: true });
+      // helmet's default Content-Security-Policy would report a blocked script or style here.
+      expect(pageErrors).toEqual([]);
+    } finally {
+      await browser.close();
+    }
+    expect((await records(accepted)).every((r) => r.source === 'upload')).toBe(true);
+  });
+
+  it('serves the page and its config without a key, and no dev key outside development', async () => {
+    const page = await fetch(`${stack.baseUrl}/`);
+    expect(page.status).toBe(200);
+    expect(page.headers.get('content-security-policy')).toContain("script-src 'self'");
+    expect(await (await fetch(`${stack.baseUrl}/ui-config`)).json()).toEqual({
+      temporalUiUrl: stack.config.temporal.uiUrl,
+      namespace: 'default',
+      uploadLimitBytes: LIMIT_BYTES,
+    });
+  });
+});
+
+describe('POST /v1/uploads', () => {
+  it('answers one outcome per JSON line, numbered as in the file, blank lines counted', async () => {
+    const run = uniqueId('jsonl');
+    const file = [
+      line(`${run}-a`, 'first'),
+      '',
+      line(`${run}-b`, 'second'),
+      'not json',
+      line(`${run}-a`, 'first'),
+      line(`${run}-a`, 'changed'),
+      JSON.stringify({ id: `${run}-c`, input: { text: 'x', extra: 1 } }),
+      '   ',
+      line(`${run}-d`, 'last, without a final newline'),
+    ].join('\r\n');
+    const answer = await uploadFile(stack, 'lines.jsonl', file);
+    expect(answer.status).toBe(200);
+    expect(answer.body).toMatchObject({ lines: 7, counts: { accepted: 3, duplicate: 1, conflict: 1, invalid: 2, unavailable: 0 } });
+    expect(answer.body.outcomes).toEqual([
+      { line: 1, id: `${run}-a`, outcome: 'accepted' },
+      { line: 3, id: `${run}-b`, outcome: 'accepted' },
+      { line: 4, outcome: 'invalid', reason: expect.stringContaining('not valid JSON') },
+      { line: 5, id: `${run}-a`, outcome: 'duplicate' },
+      { line: 6, id: `${run}-a`, outcome: 'conflict', reason: expect.stringContaining('different input') },
+      { line: 7, id: `${run}-c`, outcome: 'invalid', reason: expect.stringContaining('extra') },
+      { line: 9, id: `${run}-d`, outcome: 'accepted' },
+    ]);
+    expect(await result(stack, `${run}-d`)).toMatchObject({ status: 'completed' });
+  });
+
+  it('reads CSV by RFC 4180: quoted commas, quotes and line breaks, reported by the line a record starts on', async () => {
+    const run = uniqueId('csv');
+    const file = [
+      'id,text',
+      `${run}-1,plain text`,
+      `${run}-2,"with, a comma"`,
+      `${run}-3,"spans`,
+      `two lines with ""quotes"""`,
+      '',
+      `${run}-4,too,many`,
+      `bad id,text`,
+      `"${run}-5","quoted id"`,
+      `${run}-6,"never closed`,
+      `${run}-7,swallowed by the open quote`,
+    ].join('\r\n');
+    const answer = await uploadFile(stack, 'records.csv', file);
+    expect(answer.status).toBe(200);
+    expect(answer.body.outcomes).toEqual([
+      { line: 2, id: `${run}-1`, outcome: 'accepted' },
+      { line: 3, id: `${run}-2`, outcome: 'accepted' },
+      { line: 4, id: `${run}-3`, outcome: 'accepted' },
+      { line: 7, id: `${run}-4`, outcome: 'invalid', reason: 'expected 2 fields (id,text), found 3' },
+      { line: 8, id: 'bad id', outcome: 'invalid', reason: expect.stringContaining('id') },
+      { line: 9, id: `${run}-5`, outcome: 'accepted' },
+      { line: 10, outcome: 'invalid', reason: 'a quoted field is never closed' },
+    ]);
+    const stored = await records([`${run}-2`, `${run}-3`]);
+    expect(stored.map((r) => [r.id, r.source, (r.input as { text: string }).text]).sort()).toEqual([
+      [`${run}-2`, 'upload', 'with, a comma'],
+      [`${run}-3`, 'upload', 'spans\ntwo lines with "quotes"'],
+    ]);
+    await untilCompleted([`${run}-1`, `${run}-2`, `${run}-3`, `${run}-5`]);
+  });
+
+  it('refuses without a key, without a file, and a CSV without the id,text header, storing nothing', async () => {
+    const run = uniqueId('refused');
+    const before = await stack.db.record.count();
+    expect((await uploadFile(stack, 'a.jsonl', line(`${run}-1`, 'x'), 'wrong-key')).status).toBe(401);
+    const notMultipart = await fetch(`${stack.baseUrl}/v1/uploads`, { method: 'POST', headers: { authorization: `Bearer ${stack.apiKey}`, 'content-type': 'application/json' }, body: '{}' });
+    expect({ status: notMultipart.status, body: await notMultipart.json() }).toMatchObject({ status: 400, body: { error: 'invalid_upload' } });
+    const form = new FormData();
+    form.append('other', 'value');
+    const noFile = await fetch(`${stack.baseUrl}/v1/uploads`, { method: 'POST', headers: { authorization: `Bearer ${stack.apiKey}` }, body: form });
+    expect({ status: noFile.status, body: await noFile.json() }).toMatchObject({ status: 400, body: { message: expect.stringContaining('"file"') } });
+    const header = await uploadFile(stack, 'x.csv', `name,body\n${run}-2,x\n`);
+    expect(header).toMatchObject({ status: 400, body: { error: 'invalid_upload', message: expect.stringContaining('id,text') } });
+    expect(await stack.db.record.count()).toBe(before);
+  });
+
+  it('answers 413 for a file over the limit; a streamed one has its lines before the cut ingested and no partial line', async () => {
+    const run = uniqueId('big');
+    const text = 'x'.repeat(4000);
+    const lines = Array.from({ length: 80 }, (_, i) => line(`${run}-${i + 1}`, text));
+    const declared = await uploadFile(stack, 'big.jsonl', lines.join('\n'));
+    expect(declared).toMatchObject({ status: 413, body: { error: 'payload_too_large' } });
+    expect(await stack.db.record.count({ where: { id: { startsWith: `${run}-` } } })).toBe(0);
+
+    const streamed = streamingUpload(stack, 'big.jsonl');
+    for (const l of lines) streamed.write(`${l}\n`);
+    const answer = await streamed.end();
+    expect(answer).toMatchObject({ status: 413, body: { error: 'payload_too_large' } });
+    const taken: number[] = answer.body.outcomes.map((o: { line: number; outcome: string }) => (o.outcome === 'accepted' ? o.line : -1));
+    const complete = Math.floor(LIMIT_BYTES / (lines[0]!.length + 1));
+    expect(taken).toEqual(Array.from({ length: complete }, (_, i) => i + 1));
+    expect(await stack.db.record.count({ where: { id: { startsWith: `${run}-` } } })).toBe(complete);
+  });
+});
+
+describe('an outage mid-file', () => {
+  it('reports the lines the pipeline could not take as unavailable, and the same file again completes the upload', async () => {
+    const proxy = await tcpProxy(new URL(stack.config.databaseUrl ?? '').port);
+    const db = createDb(withPort(stack.config.databaseUrl ?? '', proxy.port));
+    const ingest = createIngest({ db, temporal: stack.env.client, taskQueue: stack.config.temporal.taskQueue, pipeline: stack.config.pipeline, faultInjection: stack.config.faultInjection });
+    const app = express().use('/v1', uploadRoutes({ ingest, limitBytes: LIMIT_BYTES, log: pino({ level: 'silent' }) }));
+    const server = await listen(app);
+    const run = uniqueId('outage');
+    const lines = Array.from({ length: 6 }, (_, i) => `${line(`${run}-${i + 1}`, `line ${i + 1}`)}\n`);
+    try {
+      const upload = streamingUpload({ baseUrl: `http://127.0.0.1:${(server.address() as { port: number }).port}`, apiKey: '' }, 'six.jsonl');
+      lines.slice(0, 3).forEach((l) => upload.write(l));
+      await untilStored(`${run}-`, 3);
+      await proxy.close();
+      lines.slice(3).forEach((l) => upload.write(l));
+      const answer = await upload.end();
+      expect(answer.status).toBe(200);
+      expect(answer.body.outcomes.map((o: { outcome: string }) => o.outcome)).toEqual(['accepted', 'accepted', 'accepted', 'unavailable', 'unavailable', 'unavailable']);
+      expect(answer.body.outcomes[3].reason).toContain('database');
+      expect(answer.body.outcomes[4].reason).toContain('not attempted');
+    } finally {
+      server.close();
+      await db.$disconnect();
+    }
+    const again = await uploadFile(stack, 'six.jsonl', lines.join(''));
+    expect(again.body.outcomes.map((o: { outcome: string }) => o.outcome)).toEqual(['duplicate', 'duplicate', 'duplicate', 'accepted', 'accepted', 'accepted']);
+    await untilCompleted(lines.map((_, i) => `${run}-${i + 1}`));
+  });
+});
+
+async function untilStored(prefix: string, count: number): Promise<void> {
+  while ((await stack.db.record.count({ where: { id: { startsWith: prefix } } })) < count) await sleep(50);
+}
+
+/** A multipart upload sent as it is written, without a Content-Length: what a slow or huge client looks like. */
+function streamingUpload(target: { baseUrl: string; apiKey: string }, filename: string) {
+  const boundary = `----upload${Date.now()}`;
+  const url = new URL('/v1/uploads', target.baseUrl);
+  const req = request(url, { method: 'POST', headers: { authorization: `Bearer ${target.apiKey}`, 'content-type': `multipart/form-data; boundary=${boundary}` } });
+  const response = new Promise<{ status: number; body: any }>((resolve, reject) => {
+    req.once('response', (res) => {
+      let text = '';
+      res.on('data', (chunk: Buffer) => (text += chunk.toString()));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body: JSON.parse(text) }));
+    });
+    req.once('error', reject);
+  });
+  req.write(`--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="${filename}"\r\nContent-Type: application/x-ndjson\r\n\r\n`);
+  return {
+    write: (text: string) => void req.write(text),
+    end: () => {
+      req.end(`\r\n--${boundary}--\r\n`);
+      return response;
+    },
+  };
+}
+
+function listen(app: express.Express): Promise<Server> {
+  return new Promise((resolve) => {
+    const server = app.listen(0, '127.0.0.1', () => resolve(server));
+  });
+}
+
+const withPort = (url: string, port: number): string => Object.assign(new URL(url), { port: String(port) }).toString();
+
+/** A TCP hop in front of PostgreSQL that can be cut: the database "goes away" for whoever uses it. */
+async function tcpProxy(targetPort: string): Promise<{ port: number; close(): Promise<void> }> {
+  const sockets = new Set<Socket>();
+  const server = createServer((client) => {
+    const upstream = connect(Number(targetPort), '127.0.0.1');
+    for (const s of [client, upstream]) {
+      sockets.add(s);
+      s.on('error', () => undefined);
+      s.on('close', () => sockets.delete(s));
+    }
+    client.pipe(upstream).pipe(client);
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return {
+    port: (server.address() as { port: number }).port,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        sockets.forEach((s) => s.destroy());
+      }),
+  };
+}
