@@ -1,8 +1,8 @@
 /**
- * POST /v1/uploads: a JSON Lines or CSV file, streamed through busboy and ingested one record at
- * a time through the same `ingest` as POST /v1/records (DESIGN G5). The next line is read only
- * once the previous one is ingested, so a slow pipeline slows the upload down (TCP backpressure)
- * instead of the file piling up in memory.
+ * POST /v1/uploads: a JSON Lines or CSV file, streamed through busboy and ingested record by
+ * record through the same `ingest` as POST /v1/records (DESIGN G5). Lines are read only as fast as
+ * they are ingested, so a slow pipeline slows the upload down (TCP backpressure) instead of the
+ * file piling up in memory.
  */
 import busboy from 'busboy';
 import { Router, type Request, type Response } from 'express';
@@ -30,6 +30,7 @@ export interface UploadDeps {
 
 /** The same bound as one POST /v1/records body: a line is one such body. */
 const MAX_RECORD_BYTES = 1024 * 1024;
+const CONCURRENT_LINES = 8;
 
 /** The request cannot be read as an upload (400); nothing after the failing point was ingested. */
 class InvalidUpload extends Error {}
@@ -86,17 +87,55 @@ async function* capped(file: Readable & { truncated?: boolean }): AsyncGenerator
   if (file.truncated) throw new UploadTruncated();
 }
 
+type Settled = { outcome: LineOutcome } | { error: unknown };
+
+/**
+ * Up to CONCURRENT_LINES records in flight, which hides the database and Temporal round trips;
+ * outcomes are still reported in line order, and a line waits for an earlier one with the same id
+ * so that "accepted" goes to the first of them, as it would one line at a time.
+ */
+class IngestWindow {
+  private readonly running: Array<{ id: string | undefined; settled: Promise<Settled> }> = [];
+
+  constructor(
+    private readonly ingest: Ingest,
+    private readonly report: UploadReport,
+  ) {}
+
+  async add(entry: UploadEntry): Promise<void> {
+    const { id } = 'candidate' in entry ? idOf(entry.candidate) : {};
+    while (this.running.length >= CONCURRENT_LINES || (id !== undefined && this.running.some((r) => r.id === id))) await this.settleOldest();
+    const settled = ingestEntry(entry, this.ingest, this.report).then(
+      (outcome) => ({ outcome }),
+      (error: unknown) => ({ error }),
+    );
+    this.running.push({ id, settled });
+  }
+
+  async drain(): Promise<void> {
+    while (this.running.length > 0) await this.settleOldest();
+  }
+
+  private async settleOldest(): Promise<void> {
+    const oldest = this.running.shift();
+    if (!oldest) return;
+    const settled = await oldest.settled;
+    if ('error' in settled) throw settled.error;
+    this.report.add(settled.outcome);
+  }
+}
+
 async function ingestFile(file: Readable, info: busboy.FileInfo, ingest: Ingest): Promise<UploadReport> {
   const report = new UploadReport();
+  const window = new IngestWindow(ingest, report);
   try {
-    for await (const entry of uploadEntries(capped(file), formatHint(info.filename, info.mimeType), MAX_RECORD_BYTES)) {
-      report.add(await ingestEntry(entry, ingest, report));
-    }
+    for await (const entry of uploadEntries(capped(file), formatHint(info.filename, info.mimeType), MAX_RECORD_BYTES)) await window.add(entry);
   } catch (err) {
     if (err instanceof UploadFormatError) throw new InvalidUpload(err.message);
     if (!(err instanceof UploadTruncated)) throw err;
     report.truncated = true;
   }
+  await window.drain();
   return report;
 }
 

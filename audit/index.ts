@@ -48,7 +48,8 @@ const SQL_CHECKS: Array<{ invariant: string; sql: string }> = [
   },
 ];
 
-async function sqlViolations(db: Db): Promise<Violation[]> {
+/** The invariants PostgreSQL alone can answer: safe on a database other Temporal servers share. */
+export async function sqlViolations(db: Db): Promise<Violation[]> {
   const found = await Promise.all(
     SQL_CHECKS.map(async ({ invariant, sql }) => (await db.$queryRawUnsafe<Array<{ id: string }>>(sql)).map((r) => ({ invariant, recordId: r.id }))),
   );

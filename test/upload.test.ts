@@ -45,7 +45,8 @@ async function untilCompleted(ids: string[], timeoutMs = 120_000): Promise<void>
 describe('the upload page', () => {
   it('uploads 200 lines with 3 bad ones and 2 duplicates: progress, a table of outcomes, and records that complete', async () => {
     const run = uniqueId('page');
-    const lines = Array.from({ length: 200 }, (_, i) => line(`${run}-${i + 1}`, `Glucose ${(4 + (i % 30) / 10).toFixed(1)} mmol/L, sample ${i + 1}`));
+    const note = (i: number) => `Sample ${i}: fasting glucose ${(4 + (i % 30) / 10).toFixed(1)} mmol/L, HbA1c ${(5 + (i % 12) / 10).toFixed(1)} %. ${'Patient reports no symptoms; follow-up in three months. '.repeat(3)}`;
+    const lines = Array.from({ length: 200 }, (_, i) => line(`${run}-${i + 1}`, note(i + 1)));
     const bad: Record<number, string> = { 17: '{"id": "broken", "input": ', 88: line('bad/id', 'x'), 150: line(`${run}-empty`, '') };
     const duplicates: Record<number, number> = { 60: 10, 199: 100 };
     for (const [at, text] of Object.entries(bad)) lines[Number(at) - 1] = text;
@@ -61,12 +62,11 @@ describe('the upload page', () => {
       await page.goto(`${stack.baseUrl}/`);
       await page.fill('#api-key', stack.apiKey);
       await page.dispatchEvent('#api-key', 'change');
-      // A slow uplink, so the bar is seen part-way rather than only at 100 %.
+      // A slow uplink (about 5 s for this 50 kB file), so the bar is seen part-way, not only at 100 %.
       const cdp = await page.context().newCDPSession(page);
       await cdp.send('Network.enable');
       await cdp.send('Network.emulateNetworkConditions', { offline: false, latency: 0, downloadThroughput: -1, uploadThroughput: 12 * 1024 });
       await page.setInputFiles('#file', { name: 'records.jsonl', mimeType: 'application/x-ndjson', buffer: Buffer.from(`${lines.join('\n')}\n`) });
-      const t0 = Date.now();
       await page.click('#upload-button');
 
       const progress = new Set<number>();
@@ -75,7 +75,6 @@ describe('the upload page', () => {
         progress.add(Number(await page.getAttribute('#upload-progress', 'value')));
         await sleep(25);
       }
-      console.log('PROGRESS', [...progress], Date.now() - t0);
       expect([...progress].some((p) => p > 0 && p < 100)).toBe(true);
       expect(await page.getAttribute('#upload-progress', 'value')).toBe('100');
 

@@ -79,9 +79,9 @@ function upload(file) {
   xhr.upload.addEventListener('progress', (event) => {
     if (event.lengthComputable) setProgress(event.loaded / event.total, `uploading ${Math.round((100 * event.loaded) / event.total)} %`);
   });
-  // Lines are ingested as they arrive, so only the last few remain once the bytes are sent.
+  // Lines are ingested as they arrive; what the network buffered is still being ingested now.
   xhr.upload.addEventListener('load', () => {
-    setProgress(1, 'uploaded; ingesting the last lines…');
+    setProgress(1, 'uploaded; waiting for the outcome of the last lines…');
     $('progress').dataset.state = 'ingesting';
   });
   xhr.addEventListener('load', () => finishUpload(xhr));

@@ -1,0 +1,19 @@
+/** The run's records as PostgreSQL holds them, counted by status: the progress and the settle test. */
+import type { RecordStatus } from '../contract';
+import type { Db } from '../db/client';
+
+export type StatusCounts = Record<RecordStatus, number>;
+
+/** A run's ids all start with its prefix, HL7 ones after `hl7-`; other records on a shared stack are not counted. */
+export const ownedBy = (idPrefix: string) => ({ OR: [{ id: { startsWith: idPrefix } }, { id: { startsWith: `hl7-${idPrefix}` } }] });
+
+export async function countStatuses(db: Db, idPrefix: string): Promise<StatusCounts> {
+  const groups = await db.record.groupBy({ by: ['status'], where: ownedBy(idPrefix), _count: { _all: true } });
+  const counts: StatusCounts = { received: 0, processing: 0, completed: 0, needs_investigation: 0, failed: 0 };
+  for (const g of groups) counts[g.status as RecordStatus] = g._count._all;
+  return counts;
+}
+
+export const settledCount = (c: StatusCounts): number => c.completed + c.failed;
+/** Records no worker is busy with right now: settled, or waiting for an operator. */
+export const restingCount = (c: StatusCounts): number => settledCount(c) + c.needs_investigation;
