@@ -41,11 +41,23 @@ interface HttpError {
   message?: string;
 }
 
+const strictUtf8 = new TextDecoder('utf-8', { fatal: true });
+
+/** body-parser would turn invalid UTF-8 into U+FFFD and store text the sender never wrote. */
+function rejectInvalidUtf8(_req: unknown, _res: unknown, body: Buffer): void {
+  try {
+    strictUtf8.decode(body);
+  } catch {
+    throw Object.assign(new Error('body is not valid UTF-8'), { status: 400, type: 'encoding.invalid' });
+  }
+}
+
 function errorHandler(log: Logger): ErrorRequestHandler {
   return (err: unknown, req, res, _next) => {
     const http: HttpError = typeof err === 'object' && err !== null ? err : {};
     if (http.type === 'entity.too.large') return void res.status(413).json({ error: 'payload_too_large', message: `body exceeds ${http.limit} bytes` });
     if (http.type === 'entity.parse.failed') return void res.status(400).json({ error: 'invalid_json', message: 'body is not valid JSON' });
+    if (http.type === 'encoding.invalid') return void res.status(400).json({ error: 'invalid_encoding', message: 'body is not valid UTF-8' });
     if (http.status && http.status >= 400 && http.status < 500) return void res.status(http.status).json({ error: 'bad_request', message: String(http.message) });
     if (err instanceof PipelineUnavailableError) {
       log.warn({ err, path: req.path }, 'pipeline unavailable');
@@ -78,7 +90,7 @@ export function createApp(deps: AppDeps): Express {
   app.use(
     '/v1',
     bearerAuth(deps.apiKeys),
-    express.json({ limit: deps.bodyLimit }),
+    express.json({ limit: deps.bodyLimit, verify: rejectInvalidUtf8 }),
     recordRoutes(deps),
     uploadRoutes({ ingest: deps.ingest, limitBytes: deps.uploadLimitBytes, log: deps.log }),
   );

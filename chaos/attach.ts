@@ -5,7 +5,7 @@
  */
 import type { AppConfig } from '../config';
 import { connectClient } from '../temporal/client';
-import { killAndAwaitRestart } from './pids';
+import { killAndAwaitRestart, readPid } from './pids';
 import type { ChaosStack } from './stack';
 
 export interface AttachOptions {
@@ -30,6 +30,7 @@ export function attachToStack({ config, apiUrl, apiKey, databaseUrl }: AttachOpt
     providerAttempts,
     logFile: undefined,
     traffic: () => undefined,
+    pidOf: (name) => readPid(config.dataDir, name),
     kill: (name) => killAndAwaitRestart(config.dataDir, name),
     stop: async () => undefined,
   };

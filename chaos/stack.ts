@@ -13,7 +13,7 @@ import { bundleWorkflowCode } from '@temporalio/worker';
 import { startEmbeddedPostgres, type EmbeddedPostgresHandle } from '../db/embedded';
 import { startSimulator, type Simulator, type SimulatorLogEvent } from '../providers/simulator';
 import { waitForPort } from '../scripts/processes';
-import { killAndAwaitRestart, type ChildName } from './pids';
+import { killAndAwaitRestart, readPid, type ChildName } from './pids';
 import { freePort } from './ports';
 
 const ROOT = path.resolve(__dirname, '..');
@@ -58,6 +58,7 @@ export interface ChaosStack {
   /** Where the supervisor's output goes; kept after the run when something failed. */
   logFile: string | undefined;
   traffic(): ProviderTraffic | undefined;
+  pidOf(name: ChildName): Promise<number | undefined>;
   kill(name: ChildName): Promise<{ killed: number; replacement: number }>;
   /** Absent when the harness does not own the database. */
   restartDatabase?: (pauseMs: number) => Promise<void>;
@@ -201,6 +202,7 @@ export async function startOwnedStack(options: OwnedStackOptions): Promise<Chaos
     providerAttempts: CHAOS_SETTINGS.providerAttempts,
     logFile: logPath,
     traffic: () => ({ ...traffic }),
+    pidOf: (name) => readPid(dataDir, name),
     kill: (name) => killAndAwaitRestart(dataDir, name),
     async restartDatabase(pauseMs) {
       await pg.stop();

@@ -59,6 +59,7 @@ function describe(xhr) {
 function finishUpload(xhr) {
   $('upload-button').disabled = false;
   $('progress').dataset.state = 'done';
+  $('progress-label').textContent = xhr.status === 200 ? 'done' : 'stopped';
   const report = xhr.response;
   if (report && report.outcomes) showReport(report);
   if (xhr.status === 200) {
