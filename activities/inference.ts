@@ -34,6 +34,7 @@ type CallOutcome = 'ok' | 'superseded' | 'retryable' | 'rejected' | 'malformed';
 
 interface CallRecord {
   outcome: CallOutcome;
+  startedAt: Date;
   httpStatus: number | null;
   latencyMs: number;
   tokensIn?: number | null;
@@ -82,6 +83,7 @@ export function createInferenceActivity({ db, providers, breakers, faultHooks }:
         attempt,
         outcome: call.outcome,
         httpStatus: call.httpStatus,
+        startedAt: call.startedAt,
         latencyMs: call.latencyMs,
         tokensIn: call.tokensIn ?? null,
         tokensOut: call.tokensOut ?? null,
@@ -100,11 +102,12 @@ export function createInferenceActivity({ db, providers, breakers, faultHooks }:
   async function callModel(id: string, text: string, route: RegisteredProvider, fault: ProviderFault | undefined) {
     const { attempt } = Context.current().info;
     const { config } = route;
-    const started = Date.now();
+    const startedAt = new Date();
+    const started = startedAt.getTime();
     try {
       const completion = await route.client.complete({ text, attempt, fault });
       recordHealth(config.name, undefined);
-      return { completion, output: parseModelOutput(completion.content), latencyMs: Date.now() - started };
+      return { completion, output: parseModelOutput(completion.content), startedAt, latencyMs: Date.now() - started };
     } catch (err) {
       const failure = boundMalformed(
         err instanceof ApplicationFailure ? err : classifyProviderError(err, config.name),
@@ -113,7 +116,7 @@ export function createInferenceActivity({ db, providers, breakers, faultHooks }:
       );
       recordHealth(config.name, failure);
       const httpStatus = providerFailureDetails(failure)?.httpStatus ?? null;
-      await logCall(id, config, attempt, { outcome: outcomeOf(failure), httpStatus, latencyMs: Date.now() - started, error: failure.message });
+      await logCall(id, config, attempt, { outcome: outcomeOf(failure), httpStatus, startedAt, latencyMs: Date.now() - started, error: failure.message });
       throw failure;
     }
   }
@@ -140,14 +143,14 @@ export function createInferenceActivity({ db, providers, breakers, faultHooks }:
     if (!record) throw ApplicationFailure.nonRetryable(`record ${id} does not exist`, FailureType.RecordNotFound);
     const { text } = record.input as { text: string };
     skipIfOpen(provider, canSkip);
-    const { completion, output, latencyMs } = await callModel(id, text, route, firstDue(providerFaults, attempt));
+    const { completion, output, startedAt, latencyMs } = await callModel(id, text, route, firstDue(providerFaults, attempt));
     const result = await db.$transaction(async (tx) => {
       const inserted = await tx.inferenceOutput.createMany({
         data: [{ recordId: id, idempotencyKey: idempotencyKey.inference(id), provider: config.name, model: config.model, output, outputHash: hashOf(output), confidence: output.confidence }],
         skipDuplicates: true,
       });
       // First writer wins: a concurrent attempt that lost keeps its call in the log, marked superseded.
-      const call = { httpStatus: completion.httpStatus, latencyMs, tokensIn: completion.tokensIn, tokensOut: completion.tokensOut };
+      const call = { httpStatus: completion.httpStatus, startedAt, latencyMs, tokensIn: completion.tokensIn, tokensOut: completion.tokensOut };
       await logCall(id, config, attempt, { ...call, outcome: inserted.count === 1 ? 'ok' : 'superseded' }, tx);
       return viewOf(await tx.inferenceOutput.findUniqueOrThrow({ where: { recordId: id } }), inserted.count === 1);
     });

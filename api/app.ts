@@ -2,6 +2,8 @@ import express, { type ErrorRequestHandler, type Express } from 'express';
 import helmet from 'helmet';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
+import type { Tracer } from '@opentelemetry/api';
+import { requestSpans } from '../telemetry/tracing';
 import type { Client } from '@temporalio/client';
 import type { Db } from '../db/client';
 import { PipelineUnavailableError, type Ingest } from '../ingest';
@@ -22,6 +24,8 @@ export interface AppDeps {
   devApiKey?: string;
   log: Logger;
   metrics: Registry;
+  /** Set when traces are exported: every /v1 request gets a span that the workflow joins. */
+  tracer?: Tracer;
 }
 
 async function reachable(probe: () => Promise<unknown>): Promise<boolean> {
@@ -71,7 +75,9 @@ function errorHandler(log: Logger): ErrorRequestHandler {
 export function createApp(deps: AppDeps): Express {
   const app = express();
   app.disable('x-powered-by');
-  app.use(helmet());
+  // Without upgrade-insecure-requests: over plain HTTP on anything but localhost (an internal host,
+  // docker-compose's port 3000) it would send the upload page's script to https:// and break it.
+  app.use(helmet({ contentSecurityPolicy: { directives: { upgradeInsecureRequests: null } } }));
   app.use((req, _res, next) => {
     deps.log.debug({ method: req.method, path: req.path }, 'request');
     next();
@@ -89,6 +95,7 @@ export function createApp(deps: AppDeps): Express {
   });
   app.use(
     '/v1',
+    ...(deps.tracer ? [requestSpans(deps.tracer)] : []),
     bearerAuth(deps.apiKeys),
     express.json({ limit: deps.bodyLimit, verify: rejectInvalidUtf8 }),
     recordRoutes(deps),

@@ -6,12 +6,14 @@ import { createDb } from '../db/client';
 import { createIngest } from '../ingest';
 import { connectClient } from '../temporal/client';
 import { createApiMetrics } from '../metrics/api';
+import { startTracing } from '../telemetry/tracing';
 import { createApp } from './app';
 
 export async function startApi(config: AppConfig): Promise<{ server: Server; close(): Promise<void> }> {
   const log = createLogger(config.log, 'api');
   const db = createDb(requireDatabaseUrl(config));
-  const temporal = await connectClient(config.temporal);
+  const tracing = startTracing(config.otlpEndpoint, 'durable-inference-api');
+  const temporal = await connectClient(config.temporal, tracing ? [tracing.plugin] : []);
   const ingest = createIngest({ db, temporal, taskQueue: config.temporal.taskQueue, pipeline: config.pipeline, faultInjection: config.faultInjection });
   const app = createApp({
     db,
@@ -24,6 +26,7 @@ export async function startApi(config: AppConfig): Promise<{ server: Server; clo
     devApiKey: config.devApiKey,
     log,
     metrics: createApiMetrics({ db, temporal, stuckAfterMs: 60_000 }),
+    tracer: tracing?.tracer,
   });
   const server = await new Promise<Server>((resolve) => {
     const s = app.listen(config.port, () => resolve(s));
@@ -35,6 +38,7 @@ export async function startApi(config: AppConfig): Promise<{ server: Server; clo
       await new Promise((resolve) => server.close(resolve));
       await temporal.connection.close();
       await db.$disconnect();
+      await tracing?.shutdown();
     },
   };
 }

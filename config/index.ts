@@ -50,6 +50,7 @@ const envSchema = z.object({
   RECONCILE_QUIET_MS: intFrom(60_000),
   LOG_LEVEL: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'),
   LOG_FORMAT: z.enum(['json', 'pretty']).default('json'),
+  OTEL_EXPORTER_OTLP_ENDPOINT: z.url().optional(),
   /** Where a worker serves Temporal's Prometheus metrics (SDK and model-call metrics); empty: off. */
   WORKER_METRICS_ADDRESS: z.string().default('127.0.0.1:9464'),
 });
@@ -92,6 +93,8 @@ export interface AppConfig {
   /** The reconciler's Schedule: how often, and how long a row must be quiet before it is suspect. */
   reconcile: { everyMs: number; input: { quietForMs: number; limit: number } };
   log: LogSettings;
+  /** OTLP/HTTP base URL; traces are exported only when it is set. */
+  otlpEndpoint: string | undefined;
   workerMetricsAddress: string | undefined;
 }
 
@@ -201,6 +204,7 @@ export function loadConfig(source: NodeJS.ProcessEnv): AppConfig {
     breaker: { failureThreshold: env.BREAKER_FAILURE_THRESHOLD, cooldownMs: env.BREAKER_COOLDOWN_MS },
     reconcile: { everyMs: env.RECONCILE_INTERVAL_MS, input: { quietForMs: env.RECONCILE_QUIET_MS, limit: 1_000 } },
     log: { level: env.LOG_LEVEL, pretty: env.LOG_FORMAT === 'pretty' },
+    otlpEndpoint: env.OTEL_EXPORTER_OTLP_ENDPOINT,
     workerMetricsAddress: env.WORKER_METRICS_ADDRESS || undefined,
   };
 }

@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { Client, Connection, type TLSConfig } from '@temporalio/client';
+import { Client, Connection, type ClientPlugin, type TLSConfig } from '@temporalio/client';
 import type { AppConfig } from '../config';
 
 /**
@@ -25,9 +25,9 @@ export function temporalConnectionOptions(temporal: AppConfig['temporal']): { ad
 }
 
 /** The one Temporal client of a process. */
-export async function connectClient(temporal: AppConfig['temporal']): Promise<Client> {
+export async function connectClient(temporal: AppConfig['temporal'], plugins: ClientPlugin[] = []): Promise<Client> {
   const connection = await Connection.connect(temporalConnectionOptions(temporal));
-  return new Client({ connection, namespace: temporal.namespace });
+  return new Client({ connection, namespace: temporal.namespace, plugins });
 }
 
 export const temporalUiLink = (uiUrl: string, namespace: string, workflowId: string): string =>

@@ -3,7 +3,7 @@
  * steps, and one per provider queue so a slow provider only ever occupies its own slots and its
  * rate limit holds across every worker polling that queue.
  */
-import { NativeConnection, Worker, type WorkflowBundleOption } from '@temporalio/worker';
+import { NativeConnection, Worker, type WorkerPlugin, type WorkflowBundleOption } from '@temporalio/worker';
 import { createActivities } from '../activities';
 import { loadConfig, type AppConfig } from '../config';
 import { createLogger, installTemporalRuntime } from '../config/logger';
@@ -13,6 +13,7 @@ import { createRecordStarter } from '../ingest';
 import { createReconcileActivities, type ReconcileActivities } from '../reconcile/activities';
 import { ensureReconcileSchedule } from '../reconcile/schedule';
 import { connectClient, temporalConnectionOptions } from '../temporal/client';
+import { startTracing } from '../telemetry/tracing';
 import { createActivityDeps } from './deps';
 
 export interface WorkerSetOptions {
@@ -23,14 +24,16 @@ export interface WorkerSetOptions {
   reconcile?: ReconcileActivities;
   /** A pre-built bundle (tests, production images); without one the worker bundles at start. */
   workflowBundle?: WorkflowBundleOption;
+  /** Tracing: its workflow interceptors must be bundled in, so a pre-built bundle is not used. */
+  plugins?: WorkerPlugin[];
 }
 
-export async function createWorkers({ config, connection, activities, reconcile, workflowBundle }: WorkerSetOptions): Promise<Worker[]> {
-  const common = { connection, namespace: config.temporal.namespace };
+export async function createWorkers({ config, connection, activities, reconcile, workflowBundle, plugins = [] }: WorkerSetOptions): Promise<Worker[]> {
+  const common = { connection, namespace: config.temporal.namespace, plugins };
   const records = await Worker.create({
     ...common,
     taskQueue: config.temporal.taskQueue,
-    ...(workflowBundle ? { workflowBundle } : { workflowsPath: require.resolve('../workflows') }),
+    ...(workflowBundle && plugins.length === 0 ? { workflowBundle } : { workflowsPath: require.resolve('../workflows') }),
     activities: { ...activities, ...reconcile },
   });
   const providers = await Promise.all(
@@ -52,17 +55,20 @@ export async function runWorkerProcess(config: AppConfig): Promise<void> {
   installTemporalRuntime(log, config.workerMetricsAddress);
   const db = createDb(requireDatabaseUrl(config));
   const activities = createActivities(createActivityDeps(config, db, process.env, {}, log));
+  const tracing = startTracing(config.otlpEndpoint, 'durable-inference-worker');
+  const plugins = tracing ? [tracing.plugin] : [];
   const connection = await NativeConnection.connect(temporalConnectionOptions(config.temporal));
-  const temporal = await connectClient(config.temporal);
+  const temporal = await connectClient(config.temporal, plugins);
   const reconcile = createReconcileActivities({ db, temporal, start: createRecordStarter({ temporal, taskQueue: config.temporal.taskQueue, pipeline: config.pipeline }) });
   const workflowBundle = config.workflowBundlePath ? { codePath: config.workflowBundlePath } : undefined;
-  const workers = await createWorkers({ config, connection, activities, reconcile, workflowBundle });
+  const workers = await createWorkers({ config, connection, activities, reconcile, workflowBundle, plugins });
   const schedule = await ensureReconcileSchedule(temporal, { taskQueue: config.temporal.taskQueue, ...config.reconcile });
   log.info({ taskQueues: workers.map((w) => w.options.taskQueue), reconcileSchedule: schedule }, 'workers polling');
   await Promise.all(workers.map((w) => w.run()));
   await temporal.connection.close();
   await connection.close();
   await db.$disconnect();
+  await tracing?.shutdown();
 }
 
 if (require.main === module) runMain(() => runWorkerProcess(loadConfig(process.env)));

@@ -3,6 +3,7 @@
  * the shared PostgreSQL, the provider simulator over real HTTP, the real activities and workers,
  * and the real HTTP API on an ephemeral port.
  */
+import { Client } from '@temporalio/client';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { Worker } from '@temporalio/worker';
 import { createServer, type Server } from 'node:http';
@@ -19,6 +20,7 @@ import { createIngest, createRecordStarter, type Ingest } from '../../ingest';
 import { createReconcileActivities } from '../../reconcile/activities';
 import { createApiMetrics } from '../../metrics/api';
 import { startSimulator, type Simulator } from '../../providers/simulator';
+import type { Tracing } from '../../telemetry/tracing';
 import { createActivityDeps } from '../../workers/deps';
 import { createWorkers } from '../../workers/main';
 
@@ -34,6 +36,8 @@ export interface Stack {
 }
 
 export interface StackOptions {
+  /** Traces on: the API's client and the workers get the OpenTelemetry plugin. */
+  tracing?: Tracing;
   /** A database of the test's own (test/support/database.ts); the shared one otherwise. */
   databaseUrl?: string;
   settings?: Record<string, string>;
@@ -110,16 +114,30 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
   const config = testConfig(simulator.port, { DATABASE_URL: databaseUrl, ...options.settings });
   const db = createDb(databaseUrl);
   const activities = createActivities(testActivityDeps(config, db, options));
+  const plugins = options.tracing ? [options.tracing.plugin] : [];
+  const temporal = plugins.length > 0 ? new Client({ connection: env.connection, plugins }) : env.client;
   const workers: Worker[] = await createWorkers({
     config,
     connection: env.nativeConnection,
     activities,
-    reconcile: createReconcileActivities({ db, temporal: env.client, start: createRecordStarter({ temporal: env.client, taskQueue: config.temporal.taskQueue, pipeline: config.pipeline }) }),
+    reconcile: createReconcileActivities({ db, temporal, start: createRecordStarter({ temporal, taskQueue: config.temporal.taskQueue, pipeline: config.pipeline }) }),
     workflowBundle: { codePath: requiredEnv('TEST_WORKFLOW_BUNDLE') },
+    plugins,
   });
   const running = workers.map((w) => w.run());
-  const ingest = createIngest({ db, temporal: env.client, taskQueue: config.temporal.taskQueue, pipeline: config.pipeline, faultInjection: config.faultInjection });
-  const app = createApp({ db, temporal: env.client, ingest, apiKeys: config.apiKeys, bodyLimit: '1mb', uploadLimitBytes: config.uploadLimitBytes, ui: { url: config.temporal.uiUrl, namespace: 'default' }, log: pino({ level: 'silent' }), metrics: createApiMetrics({ db, temporal: env.client, stuckAfterMs: 60_000 }) });
+  const ingest = createIngest({ db, temporal, taskQueue: config.temporal.taskQueue, pipeline: config.pipeline, faultInjection: config.faultInjection });
+  const app = createApp({
+    db,
+    temporal,
+    ingest,
+    apiKeys: config.apiKeys,
+    bodyLimit: '1mb',
+    uploadLimitBytes: config.uploadLimitBytes,
+    ui: { url: config.temporal.uiUrl, namespace: 'default' },
+    log: pino({ level: 'silent' }),
+    metrics: createApiMetrics({ db, temporal, stuckAfterMs: 60_000 }),
+    tracer: options.tracing?.tracer,
+  });
   const server = createServer(app);
   const port = await listen(server);
   return {
