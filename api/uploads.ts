@@ -12,10 +12,10 @@ import { z } from 'zod';
 import { PipelineUnavailableError, type Ingest, type IngestOutcome } from '../ingest';
 import { formatHint, uploadEntries, UploadFormatError, type UploadEntry } from '../ingest/files';
 
-export const LINE_OUTCOMES = ['accepted', 'duplicate', 'conflict', 'invalid', 'unavailable'] as const;
+const LINE_OUTCOMES = ['accepted', 'duplicate', 'conflict', 'invalid', 'unavailable'] as const;
 type Outcome = (typeof LINE_OUTCOMES)[number];
 
-export interface LineOutcome {
+interface LineOutcome {
   line: number;
   id?: string;
   outcome: Outcome;
@@ -31,6 +31,8 @@ export interface UploadDeps {
 /** The same bound as one POST /v1/records body: a line is one such body. */
 const MAX_RECORD_BYTES = 1024 * 1024;
 const CONCURRENT_LINES = 8;
+/** Room for the multipart boundaries and part headers around a file of the largest allowed size. */
+const MULTIPART_OVERHEAD_BYTES = 16 * 1024;
 
 /** The request cannot be read as an upload (400); nothing after the failing point was ingested. */
 class InvalidUpload extends Error {}
@@ -143,7 +145,7 @@ function receive(req: Request, ingest: Ingest, limitBytes: number): Promise<Uplo
   return new Promise((resolve, reject) => {
     let parser: busboy.Busboy;
     try {
-      parser = busboy({ headers: req.headers, limits: { files: 1, fileSize: limitBytes, fields: 20, fieldSize: 64 * 1024 } });
+      parser = busboy({ headers: req.headers, limits: { files: 1, fileSize: limitBytes, fields: 8, fieldSize: 1024 } });
     } catch (err) {
       return reject(new InvalidUpload(`send multipart/form-data with a field "file" (${(err as Error).message})`));
     }
@@ -159,7 +161,9 @@ function receive(req: Request, ingest: Ingest, limitBytes: number): Promise<Uplo
     });
     parser.on('error', (err) => reject(new InvalidUpload(`malformed multipart body: ${(err as Error).message}`)));
     // A client gone mid-upload ends the file stream with an error instead of leaving it waiting.
-    req.once('close', () => req.complete || parser.destroy(new Error('the client closed the connection mid-upload')));
+    req.once('close', () => {
+      if (!req.complete) parser.destroy(new Error('the client closed the connection mid-upload'));
+    });
     parser.on('close', () => (work ? work.then(resolve, reject) : reject(new InvalidUpload('the multipart field "file" is missing'))));
     req.pipe(parser);
   });
@@ -177,7 +181,7 @@ function tooLarge(res: Response, limitBytes: number, report?: UploadReport): voi
 export function uploadRoutes({ ingest, limitBytes, log }: UploadDeps): Router {
   const router = Router();
   router.post('/uploads', async (req: Request, res: Response) => {
-    if (Number(req.get('content-length') ?? 0) > limitBytes) return tooLarge(res, limitBytes);
+    if (Number(req.get('content-length') ?? 0) > limitBytes + MULTIPART_OVERHEAD_BYTES) return tooLarge(res, limitBytes);
     const started = Date.now();
     let report: UploadReport;
     try {

@@ -1,7 +1,8 @@
 /**
  * Uploaded files (JSON Lines, or CSV with the header `id,text`) as a stream of candidate records
  * for `ingest`. Memory stays bounded whatever the file: it is read one line at a time, and a line
- * or CSV record longer than the limit is reported as invalid instead of being accumulated.
+ * or CSV record longer than the limit is reported as invalid instead of being accumulated. Text
+ * must be UTF-8, as for POST /v1/records: a line that is not is reported, never stored mangled.
  */
 export type UploadFormat = 'jsonl' | 'csv';
 
@@ -13,19 +14,22 @@ export class UploadFormatError extends Error {
   override name = 'UploadFormatError';
 }
 
-/** `text` is undefined for a line over the limit: its bytes were counted, not kept. */
-interface Line {
-  number: number;
-  text: string | undefined;
-}
+/** A line over the limit or not in UTF-8 carries why instead of its text. */
+type Line = { number: number; text: string } | { number: number; error: string };
 
 const NEWLINE = 0x0a;
 const JSONL_TYPES = ['application/jsonl', 'application/x-ndjson', 'application/x-jsonlines', 'application/jsonlines'];
 
-// CRLF files: the CR belongs to the line ending; a byte-order mark is not part of the first line.
-function decodeLine(bytes: Buffer, first: boolean): string {
-  const text = bytes.toString('utf8').replace(/\r$/, '');
-  return first ? text.replace(/^\uFEFF/, '') : text;
+// Strict, so bad bytes are reported rather than replaced; a leading byte-order mark is dropped.
+const utf8 = new TextDecoder('utf-8', { fatal: true });
+
+// CRLF files: the CR belongs to the line ending.
+function decodeLine(number: number, bytes: Buffer): Line {
+  try {
+    return { number, text: utf8.decode(bytes).replace(/\r$/, '') };
+  } catch {
+    return { number, error: 'line is not valid UTF-8' };
+  }
 }
 
 export async function* readLines(source: AsyncIterable<Buffer>, maxBytes: number): AsyncGenerator<Line> {
@@ -39,10 +43,10 @@ export async function* readLines(source: AsyncIterable<Buffer>, maxBytes: number
   };
   const finish = (): Line => {
     number += 1;
-    const text = size > maxBytes ? undefined : decodeLine(Buffer.concat(parts), number === 1);
+    const line = size > maxBytes ? { number, error: `line is longer than ${maxBytes} bytes` } : decodeLine(number, Buffer.concat(parts));
     parts = [];
     size = 0;
-    return { number, text };
+    return line;
   };
   for await (const chunk of source) {
     let start = 0;
@@ -64,22 +68,21 @@ export function formatHint(filename: string | undefined, mimeType: string): Uplo
   return undefined;
 }
 
-const isBlank = (line: Line): boolean => line.text !== undefined && line.text.trim() === '';
-const tooLong = (line: number, maxBytes: number, what = 'line'): UploadEntry => ({ line, invalid: `${what} is longer than ${maxBytes} bytes` });
+const isBlank = (line: Line): boolean => 'text' in line && line.text.trim() === '';
 
 export async function* uploadEntries(source: AsyncIterable<Buffer>, hint: UploadFormat | undefined, maxBytes: number): AsyncGenerator<UploadEntry> {
   const lines = readLines(source, maxBytes);
   let first = await lines.next();
   while (!first.done && isBlank(first.value)) first = await lines.next();
   if (first.done) return;
-  // A first line over the limit cannot be a CSV header, so it is read as an oversized JSON line.
-  const format = hint ?? (first.value.text?.trimStart().startsWith('{') === false ? 'csv' : 'jsonl');
+  // An unreadable first line cannot be a CSV header, so it is reported as a JSON line would be.
+  const format = hint ?? ('text' in first.value && !first.value.text.trimStart().startsWith('{') ? 'csv' : 'jsonl');
   if (format === 'csv') yield* csvEntries(first.value, lines, maxBytes);
-  else yield* jsonlEntries(first.value, lines, maxBytes);
+  else yield* jsonlEntries(first.value, lines);
 }
 
-function jsonlEntry(line: Line, maxBytes: number): UploadEntry | undefined {
-  if (line.text === undefined) return tooLong(line.number, maxBytes);
+function jsonlEntry(line: Line): UploadEntry | undefined {
+  if ('error' in line) return { line: line.number, invalid: line.error };
   if (line.text.trim() === '') return undefined;
   try {
     return { line: line.number, candidate: JSON.parse(line.text) as unknown };
@@ -88,9 +91,9 @@ function jsonlEntry(line: Line, maxBytes: number): UploadEntry | undefined {
   }
 }
 
-async function* jsonlEntries(first: Line, rest: AsyncIterable<Line>, maxBytes: number): AsyncGenerator<UploadEntry> {
+async function* jsonlEntries(first: Line, rest: AsyncIterable<Line>): AsyncGenerator<UploadEntry> {
   for await (const line of prepend(first, rest)) {
-    const entry = jsonlEntry(line, maxBytes);
+    const entry = jsonlEntry(line);
     if (entry) yield entry;
   }
 }
@@ -162,12 +165,12 @@ type CsvRow = (line: number, fields: string[]) => UploadEntry;
 
 /** The header names the columns; only `id` and `text`, in either order, make a record body. */
 function csvHeader(line: Line): CsvRow {
-  const parsed = line.text === undefined ? undefined : new CsvRecordParser().feed(line.text);
+  const parsed = 'text' in line ? new CsvRecordParser().feed(line.text) : undefined;
   const names = parsed && 'fields' in parsed ? parsed.fields.map((f) => f.trim().toLowerCase()) : [];
   const idAt = names.indexOf('id');
   const textAt = names.indexOf('text');
   if (names.length !== 2 || idAt === -1 || textAt === -1) {
-    throw new UploadFormatError(`a CSV upload starts with the header id,text (line ${line.number} is ${JSON.stringify(line.text?.slice(0, 80) ?? '(too long)')})`);
+    throw new UploadFormatError(`a CSV upload starts with the header id,text (line ${line.number} is ${'text' in line ? JSON.stringify(line.text.slice(0, 80)) : line.error})`);
   }
   return (line, fields) => {
     const [id, text] = [fields[idAt], fields[textAt]];
@@ -188,13 +191,13 @@ async function* csvEntries(header: Line, lines: AsyncIterable<Line>, maxBytes: n
       if (isBlank(line)) continue;
       [start, size] = [line.number, 0];
     }
-    size += line.text === undefined ? Infinity : Buffer.byteLength(line.text);
-    if (size > maxBytes) {
+    size += 'text' in line ? Buffer.byteLength(line.text) : 0;
+    if ('error' in line || size > maxBytes) {
       parser.reset();
-      yield tooLong(start, maxBytes, 'record');
+      yield { line: start, invalid: 'error' in line ? line.error : `record is longer than ${maxBytes} bytes` };
       continue;
     }
-    const result = parser.feed(line.text ?? '');
+    const result = parser.feed(line.text);
     if (result) yield 'error' in result ? { line: start, invalid: result.error } : toEntry(start, result.fields);
   }
   if (parser.open) yield { line: start, invalid: 'a quoted field is never closed' };

@@ -19,8 +19,10 @@ const fieldOf = (segment: Hl7Segment | undefined, index: number): string => segm
 const escapeRegExp = (text: string): string => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 
 /** HL7 escape sequences in a value (\F\ \S\ \T\ \R\ \E\ and the line break \.br\) as the text they stand for. */
-function unescape(value: string, context: Hl7Context): string {
+function unescapeHl7(value: string, context: Hl7Context): string {
   const e = context.escapeCharacter;
+  // A header too short to declare an escape character leaves nothing escaped.
+  if (e === '') return value;
   const meaning: Record<string, string> = {
     F: context.fieldSeparator,
     S: context.componentSeparator,
@@ -34,7 +36,7 @@ function unescape(value: string, context: Hl7Context): string {
 }
 
 /** The reverse, for text we put into an ACK: a reason must not break the ACK's own structure. */
-function escape(text: string, context: Hl7Context): string {
+function escapeHl7(text: string, context: Hl7Context): string {
   const codes: Array<[string, string]> = [
     [context.escapeCharacter, 'E'],
     [context.fieldSeparator, 'F'],
@@ -43,7 +45,7 @@ function escape(text: string, context: Hl7Context): string {
     [context.repetitionSeparator, 'R'],
   ];
   let escaped = text;
-  for (const [char, code] of codes) escaped = escaped.split(char).join(`${context.escapeCharacter}${code}${context.escapeCharacter}`);
+  for (const [char, code] of codes.filter(([char]) => char !== '')) escaped = escaped.split(char).join(`${context.escapeCharacter}${code}${context.escapeCharacter}`);
   return escaped.replace(/[\r\n]+/g, ' ');
 }
 
@@ -51,7 +53,7 @@ function escape(text: string, context: Hl7Context): string {
 function textOf(message: Hl7Message): string {
   const values = message.segments
     .map((s) => (s.name === 'OBX' ? fieldOf(s, 5) : s.name === 'NTE' ? fieldOf(s, 3) : ''))
-    .map((v) => unescape(v, message.context))
+    .map((v) => unescapeHl7(v, message.context))
     .filter((v) => v.trim() !== '');
   if (values.length > 0) return values.join('\n');
   return message.segments.filter((s) => s.name !== '').map((s) => s.toString()).join('\n');
@@ -71,15 +73,30 @@ function metadataOf(message: Hl7Message): Record<string, string> {
   return Object.fromEntries(Object.entries(fields).filter(([, value]) => value !== ''));
 }
 
-export function readHl7(payload: Buffer): Hl7Reading {
-  // Some senders put a newline before MSH; anything else before it is not HL7.
-  const text = payload.toString('utf8').replace(/^[\s\uFEFF]+/, '');
-  let message: Hl7Message;
+// Strict, as for POST /v1/records: text in another character set is refused, not stored mangled.
+const utf8 = new TextDecoder('utf-8', { fatal: true });
+
+// Some senders put a newline before MSH; anything else before it is not HL7.
+const withoutLeadingSpace = (text: string): string => text.replace(/^\s+/, '');
+
+function parse(text: string): Hl7Message | undefined {
   try {
-    message = Hl7Message.parse(text);
+    return Hl7Message.parse(withoutLeadingSpace(text));
   } catch {
-    return { ok: false, reason: 'not an HL7 v2 message: it must begin with an MSH segment' };
+    return undefined;
   }
+}
+
+export function readHl7(payload: Buffer): Hl7Reading {
+  let text: string;
+  try {
+    text = utf8.decode(payload);
+  } catch {
+    // Read as Latin-1 only to address the AE to the right MSH-10; nothing of it is stored.
+    return { ok: false, message: parse(payload.toString('latin1')), reason: 'the message is not valid UTF-8, the one character set accepted' };
+  }
+  const message = parse(text);
+  if (!message) return { ok: false, reason: 'not an HL7 v2 message: it must begin with an MSH segment' };
   const controlId = fieldOf(message.getSegment('MSH'), 10);
   if (controlId === '') return { ok: false, message, reason: 'MSH-10 (message control id) is empty: it names the record' };
   return { ok: true, message, candidate: { id: `${RECORD_ID_PREFIX}${controlId}`, input: { text: textOf(message), metadata: metadataOf(message) } } };
@@ -91,7 +108,7 @@ const UNKNOWN_SENDER = Hl7Message.parse('MSH|^~\\&|');
 export function ackFor(message: Hl7Message | undefined, code: AckCode, reason?: string): string {
   const source = message ?? UNKNOWN_SENDER;
   const ack = source.buildAck({ ackCode: code });
-  if (reason) ack.getSegment('MSA')?.setField(3, escape(reason, source.context));
+  if (reason) ack.getSegment('MSA')?.setField(3, escapeHl7(reason, source.context));
   // Every segment ends in CR, the last one included (HL7 v2 §2.5).
   return `${ack.toString()}\r`;
 }

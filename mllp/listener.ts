@@ -4,7 +4,7 @@
  * `AE` when the message itself is wrong, so resending it cannot help; `AR` when the pipeline cannot
  * take work now, so the sender keeps the message and retries.
  */
-import type { AckCode, Hl7Message } from '@medplum/core';
+import type { AckCode } from '@medplum/core';
 import { createServer, type Socket } from 'node:net';
 import type { Logger } from 'pino';
 import { PipelineUnavailableError, type Ingest } from '../ingest';
@@ -32,7 +32,7 @@ interface Answer {
   reason?: string;
 }
 
-async function answerFor(message: Hl7Message, candidate: Hl7Candidate, ingest: Ingest, log: Logger): Promise<Answer> {
+async function answerFor(candidate: Hl7Candidate, ingest: Ingest, log: Logger): Promise<Answer> {
   try {
     const result = await ingest('mllp', candidate);
     log.info({ id: candidate.id, outcome: result.outcome }, 'HL7 message ingested');
@@ -49,7 +49,7 @@ async function answerFor(message: Hl7Message, candidate: Hl7Candidate, ingest: I
   } catch (err) {
     // Anything but a rejection by content is worth a retry: the sender keeps the message, nothing is lost.
     if (err instanceof PipelineUnavailableError) log.warn({ id: candidate.id, err: err.message }, 'pipeline unavailable: AR');
-    else log.error({ id: candidate.id, err, type: message.getSegment('MSH')?.getField(9)?.toString() }, 'HL7 message failed: AR');
+    else log.error({ id: candidate.id, err }, 'HL7 message failed: AR');
     return { code: 'AR', reason: err instanceof PipelineUnavailableError ? err.message : 'internal error; resend the message' };
   }
 }
@@ -61,7 +61,7 @@ async function respond(frame: Frame, ingest: Ingest, log: Logger, maxBytes: numb
     log.warn({ reason: reading.reason }, 'HL7 message rejected: AE');
     return ackFor(reading.message, 'AE', reading.reason);
   }
-  const { code, reason } = await answerFor(reading.message, reading.candidate, ingest, log);
+  const { code, reason } = await answerFor(reading.candidate, ingest, log);
   return ackFor(reading.message, code, reason);
 }
 

@@ -16,7 +16,7 @@ import { readHl7 } from '../mllp/hl7';
 import { startMllpListener, type MllpListener } from '../mllp/listener';
 import { frame, MllpClient, parseAck, sendOnce, withControlId } from './support/mllp';
 import { freePort } from './support/ports';
-import { ledgerOf, post, result } from './support/records';
+import { invariantViolations, ledgerOf, post, result } from './support/records';
 import { startStack, type Stack } from './support/stack';
 import { uploadFile } from './support/uploads';
 
@@ -51,6 +51,9 @@ async function listenerWith(ingest: Ingest): Promise<MllpListener> {
 beforeAll(async () => {
   stack = await startStack();
   listener = await startMllpListener({ port: 0, host: '127.0.0.1', ingest: stack.ingest, log: silent });
+});
+afterEach(async () => {
+  expect(await invariantViolations(stack)).toEqual([]);
 });
 afterAll(async () => {
   await Promise.all([listener, ...extraListeners].map((l) => l?.close()));
@@ -98,13 +101,17 @@ describe('ACKs over one connection', () => {
     }
   });
 
-  it('answers AE, with the reason, for a message whose MSH-10 cannot name a record or is missing', async () => {
+  it('answers AE, with the reason, for an MSH-10 that cannot name a record or is missing, and for text not in UTF-8', async () => {
     const adt = hl7File('001_ADT_A01.hl7');
     const spaced = await sendOnce(listener.port, asSent(withControlId(adt, 'has spaces/and slash')));
     expect(spaced).toMatchObject({ code: 'AE', controlId: 'has spaces/and slash', text: expect.stringContaining('id') });
     expect(await stack.db.record.findUnique({ where: { id: 'hl7-has spaces/and slash' } })).toBeNull();
     const empty = await sendOnce(listener.port, asSent(withControlId(adt, '')));
     expect(empty).toMatchObject({ code: 'AE', text: expect.stringContaining('MSH-10') });
+    const latin1Id = freshId('latin1');
+    const latin1 = await sendOnce(listener.port, Buffer.from(asSent(withControlId(hl7File('002_CA_ORU_R01.hl7'), latin1Id)), 'latin1'));
+    expect(latin1).toMatchObject({ code: 'AE', controlId: latin1Id, text: expect.stringContaining('UTF-8') });
+    expect(await stack.db.record.findUnique({ where: { id: `hl7-${latin1Id}` } })).toBeNull();
   });
 });
 

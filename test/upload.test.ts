@@ -15,7 +15,7 @@ import { workflowIdFor } from '../contract';
 import { createDb } from '../db/client';
 import { createIngest } from '../ingest';
 import { CHROMIUM_ARGS, ensureChromium } from '../scripts/browser';
-import { result, uniqueId } from './support/records';
+import { invariantViolations, result, uniqueId } from './support/records';
 import { startStack, type Stack } from './support/stack';
 import { uploadFile } from './support/uploads';
 
@@ -25,6 +25,9 @@ const LIMIT_BYTES = 256 * 1024;
 let stack: Stack;
 beforeAll(async () => {
   stack = await startStack({ settings: { UPLOAD_LIMIT_BYTES: String(LIMIT_BYTES) } });
+});
+afterEach(async () => {
+  expect(await invariantViolations(stack)).toEqual([]);
 });
 afterAll(async () => {
   await stack?.stop();
@@ -109,7 +112,9 @@ describe('the upload page', () => {
   it('serves the page and its config without a key, and no dev key outside development', async () => {
     const page = await fetch(`${stack.baseUrl}/`);
     expect(page.status).toBe(200);
-    expect(page.headers.get('content-security-policy')).toContain("script-src 'self'");
+    const csp = page.headers.get('content-security-policy');
+    expect(csp).toContain("script-src 'self'");
+    expect(csp).not.toContain('upgrade-insecure-requests');
     expect(await (await fetch(`${stack.baseUrl}/ui-config`)).json()).toEqual({
       temporalUiUrl: stack.config.temporal.uiUrl,
       namespace: 'default',
@@ -132,9 +137,11 @@ describe('POST /v1/uploads', () => {
       '   ',
       line(`${run}-d`, 'last, without a final newline'),
     ].join('\r\n');
-    const answer = await uploadFile(stack, 'lines.jsonl', file);
+    // Line 10 in Latin-1: refused like a POST /v1/records body that is not UTF-8, not stored as U+FFFD.
+    const latin1 = Buffer.from(`\r\n${line(`${run}-e`, 'café')}`, 'latin1');
+    const answer = await uploadFile(stack, 'lines.jsonl', Buffer.concat([Buffer.from(file), latin1]));
     expect(answer.status).toBe(200);
-    expect(answer.body).toMatchObject({ lines: 7, counts: { accepted: 3, duplicate: 1, conflict: 1, invalid: 2, unavailable: 0 } });
+    expect(answer.body).toMatchObject({ lines: 8, counts: { accepted: 3, duplicate: 1, conflict: 1, invalid: 3, unavailable: 0 } });
     expect(answer.body.outcomes).toEqual([
       { line: 1, id: `${run}-a`, outcome: 'accepted' },
       { line: 3, id: `${run}-b`, outcome: 'accepted' },
@@ -143,6 +150,7 @@ describe('POST /v1/uploads', () => {
       { line: 6, id: `${run}-a`, outcome: 'conflict', reason: expect.stringContaining('different input') },
       { line: 7, id: `${run}-c`, outcome: 'invalid', reason: expect.stringContaining('extra') },
       { line: 9, id: `${run}-d`, outcome: 'accepted' },
+      { line: 10, outcome: 'invalid', reason: 'line is not valid UTF-8' },
     ]);
     expect(await result(stack, `${run}-d`)).toMatchObject({ status: 'completed' });
   });
@@ -212,6 +220,7 @@ describe('POST /v1/uploads', () => {
     const complete = Math.floor(LIMIT_BYTES / (lines[0]!.length + 1));
     expect(taken).toEqual(Array.from({ length: complete }, (_, i) => i + 1));
     expect(await stack.db.record.count({ where: { id: { startsWith: `${run}-` } } })).toBe(complete);
+    await untilCompleted(taken.map((n) => `${run}-${n}`));
   });
 });
 
