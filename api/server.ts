@@ -1,9 +1,9 @@
 import type { Server } from 'node:http';
 import { loadConfig, type AppConfig } from '../config';
 import { createLogger } from '../config/logger';
-import { requireDatabaseUrl, runMain } from '../config/runtime';
+import { requireDatabaseUrl, runService } from '../config/runtime';
 import { createDb } from '../db/client';
-import { createIngest } from '../ingest';
+import { createIngest, ingestSettings } from '../ingest';
 import { connectClient } from '../temporal/client';
 import { createApiMetrics } from '../metrics/api';
 import { startTracing } from '../telemetry/tracing';
@@ -14,7 +14,7 @@ export async function startApi(config: AppConfig): Promise<{ server: Server; clo
   const db = createDb(requireDatabaseUrl(config));
   const tracing = startTracing(config.otlpEndpoint, 'durable-inference-api');
   const temporal = await connectClient(config.temporal, tracing ? [tracing.plugin] : []);
-  const ingest = createIngest({ db, temporal, taskQueue: config.temporal.taskQueue, pipeline: config.pipeline, faultInjection: config.faultInjection });
+  const ingest = createIngest(ingestSettings(config, db, temporal));
   const app = createApp({
     db,
     temporal,
@@ -43,11 +43,4 @@ export async function startApi(config: AppConfig): Promise<{ server: Server; clo
   };
 }
 
-if (require.main === module) {
-  runMain(async () => {
-    const api = await startApi(loadConfig(process.env));
-    const stop = () => void api.close().then(() => process.exit(0));
-    process.once('SIGINT', stop);
-    process.once('SIGTERM', stop);
-  });
-}
+if (require.main === module) runService(() => startApi(loadConfig(process.env)));

@@ -14,3 +14,13 @@ export function runMain(main: () => Promise<unknown>): void {
     process.exit(1);
   });
 }
+
+/** Runs a long-lived service until SIGINT or SIGTERM, then closes it and exits cleanly. */
+export function runService(start: () => Promise<{ close(): Promise<void> }>): void {
+  runMain(async () => {
+    const service = await start();
+    const stop = () => void service.close().then(() => process.exit(0));
+    process.once('SIGINT', stop);
+    process.once('SIGTERM', stop);
+  });
+}

@@ -18,6 +18,7 @@ import {
   type RecordStatus,
   type Source,
 } from '../contract';
+import type { AppConfig } from '../config';
 import type { Db } from '../db/client';
 import type { processRecord } from '../workflows';
 
@@ -77,6 +78,11 @@ export function createRecordStarter({ temporal, taskQueue, pipeline }: Pick<Inge
 }
 
 export type RecordStarter = ReturnType<typeof createRecordStarter>;
+
+/** The ingest of a process, from its configuration: every entry point starts records the same way. */
+export function ingestSettings(config: AppConfig, db: Db, temporal: Client): IngestDeps {
+  return { db, temporal, taskQueue: config.temporal.taskQueue, pipeline: config.pipeline, faultInjection: config.faultInjection };
+}
 
 export function createIngest(deps: IngestDeps) {
   const { db, faultInjection } = deps;

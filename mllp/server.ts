@@ -4,9 +4,9 @@
  */
 import { loadConfig, type AppConfig } from '../config';
 import { createLogger } from '../config/logger';
-import { requireDatabaseUrl, runMain } from '../config/runtime';
+import { requireDatabaseUrl, runService } from '../config/runtime';
 import { createDb } from '../db/client';
-import { createIngest } from '../ingest';
+import { createIngest, ingestSettings } from '../ingest';
 import { connectClient } from '../temporal/client';
 import { startMllpListener, type MllpListener } from './listener';
 
@@ -14,7 +14,7 @@ export async function startMllp(config: AppConfig): Promise<MllpListener> {
   const log = createLogger(config.log, 'mllp');
   const db = createDb(requireDatabaseUrl(config));
   const temporal = await connectClient(config.temporal);
-  const ingest = createIngest({ db, temporal, taskQueue: config.temporal.taskQueue, pipeline: config.pipeline, faultInjection: config.faultInjection });
+  const ingest = createIngest(ingestSettings(config, db, temporal));
   const listener = await startMllpListener({ port: config.mllpPort, ingest, log });
   return {
     port: listener.port,
@@ -26,11 +26,4 @@ export async function startMllp(config: AppConfig): Promise<MllpListener> {
   };
 }
 
-if (require.main === module) {
-  runMain(async () => {
-    const listener = await startMllp(loadConfig(process.env));
-    const stop = () => void listener.close().then(() => process.exit(0));
-    process.once('SIGINT', stop);
-    process.once('SIGTERM', stop);
-  });
-}
+if (require.main === module) runService(() => startMllp(loadConfig(process.env)));

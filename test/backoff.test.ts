@@ -7,7 +7,7 @@ import { createActivities } from '../activities';
 import { temporal } from '@temporalio/proto';
 import { recordStatusKey, recordStepKey, workflowIdFor } from '../contract';
 import { createDb, type Db } from '../db/client';
-import { createIngest } from '../ingest';
+import { createIngest, ingestSettings } from '../ingest';
 import { startSimulator, type Simulator } from '../providers/simulator';
 import { createWorkers } from '../workers/main';
 import { uniqueId } from './support/records';
@@ -57,7 +57,7 @@ it('a charge failing 4 times with 1 min initial backoff completes, attempts sche
     activities: { ...activities, charge: observedCharge },
     workflowBundle: { codePath: requiredEnv('TEST_WORKFLOW_BUNDLE') },
   });
-  const ingest = createIngest({ db, temporal: env.client, taskQueue: config.temporal.taskQueue, pipeline: config.pipeline, faultInjection: true });
+  const ingest = createIngest(ingestSettings(config, db, env.client));
   const id = uniqueId('backoff');
 
   const running = workers.map((w) => w.run());

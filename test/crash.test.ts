@@ -6,7 +6,7 @@
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { resolve } from 'node:path';
 import { createDb, type Db } from '../db/client';
-import { createIngest } from '../ingest';
+import { createIngest, ingestSettings } from '../ingest';
 import { startSimulator, type Simulator } from '../providers/simulator';
 import { supervise, type Supervised } from '../scripts/processes';
 import { ledgerOf, uniqueId } from './support/records';
@@ -53,7 +53,7 @@ afterAll(async () => {
 
 it('a worker killed right after committing the charge, and again before persist, still gives one charge and one result', async () => {
   const config = testConfig(simulator.port, settings);
-  const ingest = createIngest({ db, temporal: env.client, taskQueue: config.temporal.taskQueue, pipeline: config.pipeline, faultInjection: true });
+  const ingest = createIngest(ingestSettings(config, db, env.client));
   const id = uniqueId('crash');
   const restartsBefore = worker.restarts();
   await ingest('api', {

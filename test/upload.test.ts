@@ -13,7 +13,7 @@ import { chromium } from 'playwright-core';
 import { uploadRoutes } from '../api/uploads';
 import { workflowIdFor } from '../contract';
 import { createDb } from '../db/client';
-import { createIngest } from '../ingest';
+import { createIngest, ingestSettings } from '../ingest';
 import { CHROMIUM_ARGS, ensureChromium } from '../scripts/browser';
 import { invariantViolations, result, uniqueId } from './support/records';
 import { startStack, type Stack } from './support/stack';
@@ -228,7 +228,7 @@ describe('an outage mid-file', () => {
   it('reports the lines the pipeline could not take as unavailable, and the same file again completes the upload', async () => {
     const proxy = await tcpProxy(new URL(stack.config.databaseUrl ?? '').port);
     const db = createDb(withPort(stack.config.databaseUrl ?? '', proxy.port));
-    const ingest = createIngest({ db, temporal: stack.env.client, taskQueue: stack.config.temporal.taskQueue, pipeline: stack.config.pipeline, faultInjection: stack.config.faultInjection });
+    const ingest = createIngest(ingestSettings(stack.config, db, stack.env.client));
     const app = express().use('/v1', uploadRoutes({ ingest, limitBytes: LIMIT_BYTES, log: pino({ level: 'silent' }) }));
     const server = await listen(app);
     const run = uniqueId('outage');

@@ -16,7 +16,7 @@ import { loadConfig, type AppConfig } from '../../config';
 import { recordStatusKey, recordStepKey } from '../../contract';
 import { createDb, type Db } from '../../db/client';
 import { processFaultHooks, type FaultHooks } from '../../faults';
-import { createIngest, createRecordStarter, type Ingest } from '../../ingest';
+import { createIngest, createRecordStarter, ingestSettings, type Ingest } from '../../ingest';
 import { createReconcileActivities } from '../../reconcile/activities';
 import { createApiMetrics } from '../../metrics/api';
 import { startSimulator, type Simulator } from '../../providers/simulator';
@@ -125,7 +125,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     plugins,
   });
   const running = workers.map((w) => w.run());
-  const ingest = createIngest({ db, temporal, taskQueue: config.temporal.taskQueue, pipeline: config.pipeline, faultInjection: config.faultInjection });
+  const ingest = createIngest(ingestSettings(config, db, temporal));
   const app = createApp({
     db,
     temporal,
