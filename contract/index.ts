@@ -77,6 +77,14 @@ export type StepFault = z.infer<typeof stepFaultSchema>;
 export type ProviderFault = z.infer<typeof providerFaultSchema>;
 export type FaultPlan = z.infer<typeof faultPlanSchema>;
 
+export function stepFaultsOf(plan: FaultPlan | undefined, step: Step): StepFault[] {
+  return (plan?.faults ?? []).filter((f): f is StepFault => 'step' in f && f.step === step);
+}
+
+export function providerFaultsOf(plan: FaultPlan | undefined, provider: string): ProviderFault[] {
+  return (plan?.faults ?? []).filter((f): f is ProviderFault => 'provider' in f && f.provider === provider);
+}
+
 export const createRecordBodySchema = z.strictObject({
   id: recordIdSchema,
   input: recordInputSchema,

@@ -4,7 +4,7 @@
  * state and a replayed or restarted worker makes the same decision.
  */
 import { ApplicationFailure } from '@temporalio/common';
-import { FailureType, type FaultPlan, type ProviderFault, type Step, type StepFault } from '../contract';
+import { FailureType, type StepFault } from '../contract';
 
 export type Moment = StepFault['when'];
 
@@ -13,14 +13,6 @@ export interface FaultHooks {
   crash(): never | void;
   /** Waits out the activity's timeout as a hung call would. */
   hang(): Promise<void>;
-}
-
-export function stepFaultsOf(plan: FaultPlan | undefined, step: Step): StepFault[] {
-  return (plan?.faults ?? []).filter((f): f is StepFault => 'step' in f && f.step === step);
-}
-
-export function providerFaultsOf(plan: FaultPlan | undefined, provider: string): ProviderFault[] {
-  return (plan?.faults ?? []).filter((f): f is ProviderFault => 'provider' in f && f.provider === provider);
 }
 
 export function firstDue<F extends { times: number }>(faults: F[], attempt: number): F | undefined {

@@ -18,6 +18,8 @@ import type { Activities } from '../activities';
 import type { StoredOutput } from '../activities/inference';
 import {
   idempotencyKey,
+  providerFaultsOf,
+  stepFaultsOf,
   recordStatusKey,
   recordStepKey,
   resolveSchema,
@@ -27,13 +29,11 @@ import {
   type Investigation,
   type PipelineOptions,
   type ProcessRecordInput,
-  type ProviderFault,
   type RecordStatus,
   type RecordStatusView,
   type ResolveAction,
   type RetryOptions,
   type Step,
-  type StepFault,
 } from '../contract';
 
 type Concern = Omit<Investigation, 'attempts'>;
@@ -76,10 +76,10 @@ function concernFrom(step: Step, failure: ActivityFailure): Concern {
 
 /** Injected faults apply to a step's first round only (DESIGN §8). */
 function faultsFor(plan: FaultPlan | undefined, round: number) {
-  const all = round === 1 ? (plan?.faults ?? []) : [];
+  const planned = round === 1 ? plan : undefined;
   return {
-    step: (step: Step) => all.filter((f): f is StepFault => 'step' in f && f.step === step),
-    provider: (name: string) => all.filter((f): f is ProviderFault => 'provider' in f && f.provider === name),
+    step: (step: Step) => stepFaultsOf(planned, step),
+    provider: (name: string) => providerFaultsOf(planned, name),
   };
 }
 
