@@ -16,7 +16,11 @@ export interface AbandonResult {
 }
 
 export function createLifecycleActivities({ db, billing }: ActivityDeps) {
-  async function park({ id, investigation }: ParkInput): Promise<{ attempts: number }> {
+  /**
+   * Parks the record unless it has moved on: a persist whose commit landed but whose attempts all
+   * failed afterwards leaves it `completed`, and the returned status tells the workflow so.
+   */
+  async function park({ id, investigation }: ParkInput): Promise<{ attempts: number; status: RecordStatus }> {
     await transition(db, id, {
       from: ['received', 'processing'],
       to: 'needs_investigation',
@@ -26,8 +30,8 @@ export function createLifecycleActivities({ db, billing }: ActivityDeps) {
       reason: investigation.reason,
       detail: { reason: investigation.reason },
     });
-    const row = await db.record.findUniqueOrThrow({ where: { id }, select: { attempts: true } });
-    return { attempts: row.attempts };
+    const row = await db.record.findUniqueOrThrow({ where: { id }, select: { attempts: true, status: true } });
+    return { attempts: row.attempts, status: row.status as RecordStatus };
   }
 
   async function resume({ id, step }: { id: string; step: Step }): Promise<void> {

@@ -28,7 +28,6 @@ export function attachToStack({ config, apiUrl, apiKey, databaseUrl }: AttachOpt
     providers: [first, second ?? first],
     stepAttempts: config.pipeline.steps.charge.maximumAttempts,
     providerAttempts,
-    logFile: undefined,
     traffic: () => undefined,
     pidOf: (name) => readPid(config.dataDir, name),
     kill: (name) => killAndAwaitRestart(config.dataDir, name),

@@ -4,9 +4,10 @@
  * its lane, so the stack is back up before it is hit again.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
+import { NoPidFile } from './pids';
 import type { ChaosEvent } from './plan';
 import type { ChaosStack } from './stack';
-import { secondsSince, type RunStats } from './stats';
+import { secondsSince, type EventLog, type RunStats } from './stats';
 
 export interface Progress {
   ingested: number;
@@ -21,6 +22,7 @@ export interface DisruptOptions {
   deadline: number;
   /** How long PostgreSQL stays down. */
   dbPauseMs: number;
+  onEvent(event: EventLog): void;
 }
 
 /** Room for the stack to pick up work again before the next blow. */
@@ -63,20 +65,25 @@ async function execute(event: ChaosEvent, { stack, dbPauseMs, deadline }: Disrup
   }
 }
 
+function logEvent(options: DisruptOptions, event: EventLog): void {
+  options.stats.events.push(event);
+  options.onEvent(event);
+}
+
 async function runLane(events: ChaosEvent[], options: DisruptOptions): Promise<void> {
   for (const event of events) {
     if (!(await reached(event, options))) {
-      options.stats.events.push({ kind: event.kind, at: secondsSince(options.stats.startedAt), detail: '', skipped: 'the run reached its deadline first' });
+      logEvent(options, { kind: event.kind, at: secondsSince(options.stats.startedAt), detail: '', skipped: 'the run reached its deadline first' });
       continue;
     }
     const started = Date.now();
     const at = secondsSince(options.stats.startedAt);
     try {
       const detail = await execute(event, options);
-      options.stats.events.push({ kind: event.kind, at, detail, downMs: Date.now() - started });
+      logEvent(options, { kind: event.kind, at, detail, downMs: Date.now() - started });
     } catch (err) {
-      if (!(err instanceof Skip)) throw err;
-      options.stats.events.push({ kind: event.kind, at, detail: '', skipped: err.message });
+      if (!(err instanceof Skip || err instanceof NoPidFile)) throw err;
+      logEvent(options, { kind: event.kind, at, detail: '', skipped: err.message });
     }
     await sleep(GAP_MS);
   }

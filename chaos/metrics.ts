@@ -1,5 +1,6 @@
 /** The run's effort as PostgreSQL recorded it: investigations, model calls, charges and their retries. */
 import type { Db } from '../db/client';
+import { ofRun, PARKING } from './sql';
 
 export interface StoredMetrics {
   investigations: { records: number; parkings: number; byReason: Record<string, number> };
@@ -14,22 +15,21 @@ const toRecord = (rows: Counted): Record<string, number> => Object.fromEntries(r
 const sum = (rows: Counted): number => rows.reduce((total, r) => total + r.n, 0);
 
 export async function storedMetrics(db: Db, idPrefix: string): Promise<StoredMetrics> {
-  const hl7 = `hl7-${idPrefix}`;
   const [reasons, parkedRecords, outcomes, calledRecords, charges, skipped, retried] = await Promise.all([
     db.$queryRaw<Counted>`SELECT detail->>'reason' AS key, count(*)::int AS n FROM record_events
-      WHERE to_status = 'needs_investigation' AND (starts_with(record_id, ${idPrefix}) OR starts_with(record_id, ${hl7})) GROUP BY 1`,
+      WHERE ${PARKING} AND ${ofRun(idPrefix, 'record_id')} GROUP BY 1`,
     db.$queryRaw<Counted>`SELECT NULL AS key, count(DISTINCT record_id)::int AS n FROM record_events
-      WHERE to_status = 'needs_investigation' AND (starts_with(record_id, ${idPrefix}) OR starts_with(record_id, ${hl7}))`,
+      WHERE ${PARKING} AND ${ofRun(idPrefix, 'record_id')}`,
     db.$queryRaw<Counted>`SELECT outcome AS key, count(*)::int AS n FROM model_calls
-      WHERE starts_with(record_id, ${idPrefix}) OR starts_with(record_id, ${hl7}) GROUP BY 1`,
+      WHERE ${ofRun(idPrefix, 'record_id')} GROUP BY 1`,
     db.$queryRaw<Counted>`SELECT NULL AS key, count(DISTINCT record_id)::int AS n FROM model_calls
-      WHERE starts_with(record_id, ${idPrefix}) OR starts_with(record_id, ${hl7})`,
+      WHERE ${ofRun(idPrefix, 'record_id')}`,
     db.$queryRaw<Counted>`SELECT status AS key, count(*)::int AS n FROM charges
-      WHERE starts_with(record_id, ${idPrefix}) OR starts_with(record_id, ${hl7}) GROUP BY 1`,
+      WHERE ${ofRun(idPrefix, 'record_id')} GROUP BY 1`,
     db.$queryRaw<Counted>`SELECT NULL AS key, coalesce(sum(duplicate_attempts), 0)::int AS n FROM charges
-      WHERE starts_with(record_id, ${idPrefix}) OR starts_with(record_id, ${hl7})`,
+      WHERE ${ofRun(idPrefix, 'record_id')}`,
     db.$queryRaw<Counted>`SELECT NULL AS key, count(*)::int AS n FROM records
-      WHERE attempts > 1 AND (starts_with(id, ${idPrefix}) OR starts_with(id, ${hl7}))`,
+      WHERE attempts > 1 AND ${ofRun(idPrefix, 'id')}`,
   ]);
   const chargeCounts = toRecord(charges);
   return {

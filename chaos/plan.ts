@@ -114,12 +114,21 @@ const DRAWS: Record<Exclude<FaultKind, 'low-confidence'>, Draw> = {
   crash: (r) => [stepFault(r, 'crash', 1)],
   combined: (r, s) => [r.pick(RECOVERABLE_KINDS), r.pick(RECOVERABLE_KINDS)].flatMap((k) => RECOVERABLE[k](r, s)),
   'exhaust-step': (r, s) => [stepFault(r, 'error', s.stepAttempts)],
-  // Both providers fail: either every attempt of each (exhausted) or at once, for good (non-retryable).
+  // Both providers fail: every attempt of each (exhausted), or for good (non-retryable). `times` covers
+  // every attempt either way: an attempt lost to a worker kill or an outage must not use up the fault.
   'exhaust-providers': (r, s) =>
     r.chance(0.5)
       ? s.providers.map((provider) => ({ provider, status: 503, times: s.providerAttempts }))
-      : s.providers.map((provider) => ({ provider, status: 401, times: 1 })),
+      : s.providers.map((provider) => ({ provider, status: 401, times: s.providerAttempts })),
 };
+
+/**
+ * A step whose side effect already holds the record's final state heals on its next attempt,
+ * whatever the `times` of an `after` fault: the retry finds the stored output (inference) or the
+ * completed record (persist) and has nothing left to fail. Only the charge must be parked, then
+ * refunded or resumed, because a charge alone does not finish a record.
+ */
+const healsOnRetry = (plan: FaultPlan): boolean => plan.faults.some((f) => 'step' in f && f.step !== 'charge' && f.when === 'after');
 
 function textFor(random: Random, id: string, lowConfidence: boolean): string {
   const words = Array.from({ length: random.int(6, 30) }, () => random.pick(WORDS)).join(' ');
@@ -138,8 +147,8 @@ function drawKind(random: Random, crashesLeft: number): FaultKind {
 }
 
 function planRecords(random: Random, settings: PlanSettings): PlannedRecord[] {
-  const planned = WEIGHTS.reduce((sum, [, w]) => sum + w, 0);
-  const lowConfidenceShare = (WEIGHTS.find(([k]) => k === 'low-confidence')?.[1] ?? 0) / planned;
+  const totalWeight = WEIGHTS.reduce((sum, [, w]) => sum + w, 0);
+  const lowConfidenceShare = (WEIGHTS.find(([k]) => k === 'low-confidence')?.[1] ?? 0) / totalWeight;
   // Of the records that may take MLLP, this share does, so each path gets about a third of all.
   const mllpShare = Math.min(1, 1 / 3 / (1 - settings.faultRate * (1 - lowConfidenceShare)));
   let crashesLeft = settings.maxCrashes;
@@ -150,7 +159,8 @@ function planRecords(random: Random, settings: PlanSettings): PlannedRecord[] {
     const path = pathFor(random, faults !== undefined, mllpShare);
     const id = `${path === 'mllp' ? 'hl7-' : ''}${settings.idPrefix}${index}`;
     const text = textFor(random, id, kind === 'low-confidence');
-    return { index, id, path, text, kind, faults, expectInvestigation: kind !== null && INVESTIGATED.has(kind) };
+    const expectInvestigation = kind !== null && INVESTIGATED.has(kind) && !(faults && healsOnRetry(faults));
+    return { index, id, path, text, kind, faults, expectInvestigation };
   });
 }
 

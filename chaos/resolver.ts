@@ -24,10 +24,10 @@ interface Handled {
 
 export interface Resolver {
   /** Resolves what is parked now; returns how many of the run's records were parked. */
-  sweep(): Promise<number>;
+  sweep: () => Promise<number>;
 }
 
-export function createResolver({ api, seed, stats, isOurs }: { api: ApiClient; seed: number; stats: RunStats; isOurs(id: string): boolean }): Resolver {
+export function createResolver({ api, seed, stats, isOurs }: { api: ApiClient; seed: number; stats: RunStats; isOurs: (id: string) => boolean }): Resolver {
   const handled = new Map<string, Handled>();
 
   const decide = (id: string, round: number): ResolveAction =>

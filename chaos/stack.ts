@@ -9,10 +9,10 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Client, Connection } from '@temporalio/client';
-import { bundleWorkflowCode } from '@temporalio/worker';
+import { bundleWorkflowCode, DefaultLogger } from '@temporalio/worker';
 import { startEmbeddedPostgres, type EmbeddedPostgresHandle } from '../db/embedded';
 import { startSimulator, type Simulator, type SimulatorLogEvent } from '../providers/simulator';
-import { waitForPort } from '../scripts/processes';
+import { workflowBundleOptions } from '../workers/bundle';
 import { killAndAwaitRestart, readPid, type ChildName } from './pids';
 import { freePort } from './ports';
 
@@ -55,8 +55,6 @@ export interface ChaosStack {
   providers: readonly [string, string];
   stepAttempts: number;
   providerAttempts: number;
-  /** Where the supervisor's output goes; kept after the run when something failed. */
-  logFile: string | undefined;
   traffic(): ProviderTraffic | undefined;
   pidOf(name: ChildName): Promise<number | undefined>;
   kill(name: ChildName): Promise<{ killed: number; replacement: number }>;
@@ -77,7 +75,7 @@ export interface OwnedStackOptions {
 async function ensureBundle(dir: string, given: string | undefined, log: (line: string) => void): Promise<string> {
   if (given) return given;
   log('bundling the workflow code once, so that every worker restart skips it');
-  const { code } = await bundleWorkflowCode({ workflowsPath: require.resolve('../workflows') });
+  const { code } = await bundleWorkflowCode({ ...workflowBundleOptions, logger: new DefaultLogger('WARN') });
   const file = path.join(dir, 'workflow-bundle.js');
   writeFileSync(file, code);
   return file;
@@ -178,8 +176,7 @@ function countTraffic(traffic: ProviderTraffic) {
 export async function startOwnedStack(options: OwnedStackOptions): Promise<ChaosStack> {
   const dir = mkdtempSync(path.join(tmpdir(), 'durable-inference-chaos-'));
   const dataDir = path.join(dir, 'data');
-  const logPath = path.join(dir, 'supervisor.log');
-  const logFile = createWriteStream(logPath);
+  const logFile = createWriteStream(path.join(dir, 'supervisor.log'));
   const ports = await freePorts();
   const pgOptions = { dataDir: path.join(dir, 'postgres'), port: ports.postgres };
   options.log(`stack in ${dir}`);
@@ -188,8 +185,18 @@ export async function startOwnedStack(options: OwnedStackOptions): Promise<Chaos
   const simulator: Simulator = await startSimulator({ port: ports.simulator, log: countTraffic(traffic) });
   const bundle = await ensureBundle(dir, options.workflowBundlePath, options.log);
   const supervisor = spawnSupervisor(supervisorEnv(options, dataDir, ports, pg.connectionString, bundle), logFile);
-  await supervisor.ready;
-  await waitForPort(ports.api, '127.0.0.1', 60_000);
+  const stop = async (keepFiles: boolean) => {
+    await stopSupervisor(supervisor.child);
+    await simulator.close();
+    await pg.stop();
+    logFile.end();
+    if (keepFiles) options.log(`kept the run's files in ${dir}`);
+    else rmSync(dir, { recursive: true, force: true });
+  };
+  await supervisor.ready.catch(async (err: unknown) => {
+    await stop(true);
+    throw err;
+  });
 
   return {
     apiUrl: `http://127.0.0.1:${ports.api}`,
@@ -200,7 +207,6 @@ export async function startOwnedStack(options: OwnedStackOptions): Promise<Chaos
     providers: ['primary', 'fallback'],
     stepAttempts: CHAOS_SETTINGS.stepAttempts,
     providerAttempts: CHAOS_SETTINGS.providerAttempts,
-    logFile: logPath,
     traffic: () => ({ ...traffic }),
     pidOf: (name) => readPid(dataDir, name),
     kill: (name) => killAndAwaitRestart(dataDir, name),
@@ -209,13 +215,6 @@ export async function startOwnedStack(options: OwnedStackOptions): Promise<Chaos
       await sleep(pauseMs);
       pg = await startEmbeddedPostgres(pgOptions);
     },
-    async stop({ keepFiles }) {
-      await stopSupervisor(supervisor.child);
-      await simulator.close();
-      await pg.stop();
-      logFile.end();
-      if (keepFiles) options.log(`kept the run's files in ${dir}`);
-      else rmSync(dir, { recursive: true, force: true });
-    },
+    stop: ({ keepFiles }) => stop(keepFiles),
   };
 }

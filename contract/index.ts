@@ -92,10 +92,16 @@ export const createRecordBodySchema = z.strictObject({
 });
 export type CreateRecordBody = z.infer<typeof createRecordBodySchema>;
 
-export const resolveSchema = z.discriminatedUnion('action', [
-  z.strictObject({ action: z.literal('retry') }),
-  z.strictObject({ action: z.literal('abandon'), reason: z.string().min(1).max(1000) }),
-]);
+/**
+ * A fresh schema per call, for the workflow: there the contract is preloaded once and frozen
+ * (workers/bundle.ts), and zod defines a schema's methods on first use, which a frozen one refuses.
+ */
+export const makeResolveSchema = () =>
+  z.discriminatedUnion('action', [
+    z.strictObject({ action: z.literal('retry') }),
+    z.strictObject({ action: z.literal('abandon'), reason: z.string().min(1).max(1000) }),
+  ]);
+export const resolveSchema = makeResolveSchema();
 export type ResolveAction = z.infer<typeof resolveSchema>;
 
 /** What a model must answer; anything else is a malformed answer. */
@@ -150,6 +156,6 @@ export interface RecordStatusView {
   investigation: Investigation | null;
 }
 
-/** Raw payload: the workflow validates it with resolveSchema and records what it rejects. */
+/** Raw payload: the workflow validates it with makeResolveSchema and records what it rejects. */
 export const resolveSignal = defineSignal<[unknown]>('resolve');
 export const statusQuery = defineQuery<RecordStatusView>('status');

@@ -8,11 +8,12 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { bundleWorkflowCode } from '@temporalio/worker';
 import { runMain } from '../config/runtime';
+import { workflowBundleOptions } from '../workers/bundle';
 
 async function main(): Promise<void> {
   const out = path.resolve(process.argv[2] ?? path.join(__dirname, '..', 'dist', 'workflow-bundle.js'));
-  // The same entry createWorkers hands the worker when it has no bundle.
-  const { code } = await bundleWorkflowCode({ workflowsPath: require.resolve('../workflows') });
+  // The same options createWorkers bundles with when it has no bundle.
+  const { code } = await bundleWorkflowCode(workflowBundleOptions);
   await mkdir(path.dirname(out), { recursive: true });
   await writeFile(out, code);
   console.log(`[bundle-workflows] wrote ${path.relative(process.cwd(), out)} (${Math.round(code.length / 1024)} KiB)`);

@@ -95,6 +95,16 @@ describe('the ambiguous case: side effects committed, then the attempt is lost',
     expect(ledger.calls).toHaveLength(1);
   });
 
+  it('persist whose commit lands but whose every attempt then fails ends completed, not parked behind a completed row', async () => {
+    const id = uniqueId('persist-after-all');
+    await submit(stack, id, 'Committed, never acknowledged.', { faults: [{ step: 'persist', when: 'after', times: 50 }] });
+    expect((await result(stack, id)).status).toBe('completed');
+    const ledger = await ledgerOf(stack, id);
+    expect(ledger.record).toMatchObject({ status: 'completed' });
+    expect(ledger.charges).toHaveLength(1);
+    expect(ledger.events.filter((e) => e.toStatus === 'needs_investigation')).toHaveLength(0);
+  });
+
   it('charge after ×1 reaches the billing provider once with charge-<id>', async () => {
     const id = uniqueId('charge-after');
     await submit(stack, id, 'Hemoglobin 13.2 g/dL.', { faults: [{ step: 'charge', when: 'after', times: 1 }] });

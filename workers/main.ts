@@ -14,6 +14,7 @@ import { createReconcileActivities, type ReconcileActivities } from '../reconcil
 import { ensureReconcileSchedule } from '../reconcile/schedule';
 import { connectClient, temporalConnectionOptions } from '../temporal/client';
 import { startTracing } from '../telemetry/tracing';
+import { workflowBundleOptions } from './bundle';
 import { createActivityDeps } from './deps';
 
 export interface WorkerSetOptions {
@@ -33,7 +34,9 @@ export async function createWorkers({ config, connection, activities, reconcile,
   const records = await Worker.create({
     ...common,
     taskQueue: config.temporal.taskQueue,
-    ...(workflowBundle && plugins.length === 0 ? { workflowBundle } : { workflowsPath: require.resolve('../workflows') }),
+    ...(workflowBundle && plugins.length === 0
+      ? { workflowBundle }
+      : { workflowsPath: workflowBundleOptions.workflowsPath, bundlerOptions: { preloadModules: workflowBundleOptions.preloadModules } }),
     activities: { ...activities, ...reconcile },
   });
   const providers = await Promise.all(

@@ -22,7 +22,7 @@ import {
   stepFaultsOf,
   recordStatusKey,
   recordStepKey,
-  resolveSchema,
+  makeResolveSchema,
   resolveSignal,
   statusQuery,
   type FaultPlan,
@@ -38,6 +38,8 @@ import {
 
 type Concern = Omit<Investigation, 'attempts'>;
 const ABANDONED = Symbol('abandoned');
+/** The step failed as seen from here, but its commit landed: the record is complete (the ambiguous case of persist). */
+const ALREADY_COMPLETED = Symbol('already completed');
 
 /** `summary` names the step and its idempotency key in the Web UI's event history. */
 function optionsFrom(retry: RetryOptions, summary: string, taskQueue?: string): ActivityOptions {
@@ -91,7 +93,7 @@ export async function processRecord({ id, faults, pipeline }: ProcessRecordInput
 
   setHandler(statusQuery, () => view);
   setHandler(resolveSignal, async (payload: unknown) => {
-    const parsed = resolveSchema.safeParse(payload);
+    const parsed = makeResolveSchema().safeParse(payload);
     if (parsed.success && view.status === 'needs_investigation' && !resolution) {
       resolution = parsed.data;
       return;
@@ -111,8 +113,12 @@ export async function processRecord({ id, faults, pipeline }: ProcessRecordInput
     ]);
   }
 
-  async function waitForOperator(concern: Concern): Promise<ResolveAction> {
-    const { attempts } = await acts.bookkeeping.park({ id, investigation: concern });
+  async function waitForOperator(concern: Concern): Promise<ResolveAction | typeof ALREADY_COMPLETED> {
+    const { attempts, status } = await acts.bookkeeping.park({ id, investigation: concern });
+    if (status === 'completed') {
+      log.info('step failed after its commit landed; the record is complete', { recordId: id, step: concern.step });
+      return ALREADY_COMPLETED;
+    }
     log.warn('record needs investigation', { recordId: id, ...concern, attempts });
     view.investigation = { ...concern, attempts };
     view.attempts = attempts;
@@ -126,7 +132,11 @@ export async function processRecord({ id, faults, pipeline }: ProcessRecordInput
     return action;
   }
 
-  async function runStep<T>(step: Step, run: (round: number) => Promise<T>, check?: (result: T) => Concern | undefined): Promise<T | typeof ABANDONED> {
+  async function runStep<T>(
+    step: Step,
+    run: (round: number) => Promise<T>,
+    check?: (result: T) => Concern | undefined,
+  ): Promise<T | typeof ABANDONED | typeof ALREADY_COMPLETED> {
     for (let round = 1; ; round++) {
       moveTo('processing', step);
       let concern: Concern | undefined;
@@ -139,6 +149,7 @@ export async function processRecord({ id, faults, pipeline }: ProcessRecordInput
         concern = concernFrom(step, err);
       }
       const action = await waitForOperator(concern);
+      if (action === ALREADY_COMPLETED) return action;
       if (action.action === 'abandon') {
         await acts.bookkeeping.abandon({ id, reason: action.reason });
         moveTo('failed', null);
@@ -180,7 +191,8 @@ export async function processRecord({ id, faults, pipeline }: ProcessRecordInput
     () => runStep('persist', (round) => acts.persist({ id, faults: faultsFor(faults, round).step('persist') })),
   ];
   for (const step of steps) {
-    if ((await step()) === ABANDONED) break;
+    const outcome = await step();
+    if (outcome === ABANDONED || outcome === ALREADY_COMPLETED) break;
   }
   if (view.status === 'processing') {
     moveTo('completed', null);

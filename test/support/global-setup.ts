@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { startEmbeddedPostgres } from '../../db/embedded';
 import { applyMigrations } from '../../db/migrate';
 import { ensureTemporalCli, ensureTestServer, provisionOptionsFromEnv } from '../../scripts/provision';
+import { workflowBundleOptions } from '../../workers/bundle';
 import { freePort } from './ports';
 
 declare global {
@@ -30,7 +31,7 @@ export default async function globalSetup(): Promise<void> {
     process.env.DATABASE_URL = pg.connectionString;
   }
   await applyMigrations(process.env.DATABASE_URL);
-  const { code } = await bundleWorkflowCode({ workflowsPath: require.resolve('../../workflows'), logger: new DefaultLogger('WARN') });
+  const { code } = await bundleWorkflowCode({ ...workflowBundleOptions, logger: new DefaultLogger('WARN') });
   const bundlePath = join(dir, 'workflow-bundle.js');
   writeFileSync(bundlePath, code);
   process.env.TEST_WORKFLOW_BUNDLE = bundlePath;

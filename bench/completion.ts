@@ -1,0 +1,39 @@
+/**
+ * The end of a run, read from Temporal's visibility store for the pipeline and the baseline alike:
+ * the run is over when every workflow of its id prefix has closed, and its end is the latest close
+ * time Temporal recorded (not when a poll happened to notice).
+ */
+import type { Client } from '@temporalio/client';
+
+export interface Closed {
+  lastCloseMs: number;
+  byStatus: Record<string, number>;
+}
+
+const POLL_MS = 250;
+
+async function closedCount(client: Client, prefix: string): Promise<number> {
+  const { count } = await client.workflow.count(`WorkflowId STARTS_WITH "${prefix}" AND ExecutionStatus != "Running"`);
+  return count;
+}
+
+async function closeTimes(client: Client, prefix: string): Promise<Closed> {
+  const byStatus: Record<string, number> = {};
+  let lastCloseMs = 0;
+  for await (const run of client.workflow.list({ query: `WorkflowId STARTS_WITH "${prefix}"` })) {
+    byStatus[run.status.name] = (byStatus[run.status.name] ?? 0) + 1;
+    lastCloseMs = Math.max(lastCloseMs, run.closeTime?.getTime() ?? 0);
+  }
+  return { lastCloseMs, byStatus };
+}
+
+export async function waitForClosed(client: Client, prefix: string, expected: number, assertAlive: () => void, timeoutMs: number): Promise<Closed> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    assertAlive();
+    const closed = await closedCount(client, prefix);
+    if (closed >= expected) return closeTimes(client, prefix);
+    if (Date.now() > deadline) throw new Error(`only ${closed} of ${expected} workflows ${prefix}* closed within ${timeoutMs} ms`);
+    await new Promise((resolve) => setTimeout(resolve, POLL_MS));
+  }
+}

@@ -1,0 +1,94 @@
+/** `npm run bench -- [flags]`: what to measure and how much of it. */
+import { parseArgs } from 'node:util';
+import { z } from 'zod';
+import type { TemporalStore } from './environment';
+
+export const SCENARIOS = ['throughput', 'latency', 'isolation', 'faults', 'scaling'] as const;
+export type Scenario = (typeof SCENARIOS)[number];
+
+export interface BenchOptions {
+  quick: boolean;
+  reps: number;
+  /** Records per throughput run (issue 8: 2,000). */
+  records: number;
+  scenarios: Scenario[];
+  latency: { ratesPerSecond: number[]; seconds: number };
+  /** Records (or baseline workflows) being submitted at once: a client with a bounded pool. */
+  submitConcurrency: number;
+  /** One more pipeline run with the worker under --cpu-prof, summarised in the results. */
+  profile: boolean;
+  chart: boolean;
+  temporalStore: TemporalStore;
+  out: string | undefined;
+}
+
+export const USAGE = `npm run bench -- [--quick] [--reps n] [--records n] [--only ${SCENARIOS.join(',')}] [--latency-seconds s] [--temporal-store memory|file] [--profile] [--chart] [--out file.json]`;
+
+const FULL = { reps: 3, records: 2_000, latencySeconds: 10 };
+const QUICK = { reps: 1, records: 200, latencySeconds: 2 };
+
+const argsSchema = z.strictObject({
+  quick: z.boolean().default(false),
+  reps: z.coerce.number().int().min(1).max(20).optional(),
+  records: z.coerce.number().int().min(10).max(100_000).optional(),
+  only: z
+    .string()
+    .transform((list) => list.split(',').map((s) => s.trim()).filter(Boolean))
+    .pipe(z.array(z.enum(SCENARIOS)).min(1))
+    .optional(),
+  'latency-seconds': z.coerce.number().min(1).max(300).optional(),
+  'submit-concurrency': z.coerce.number().int().min(1).max(1_000).default(32),
+  profile: z.boolean().default(false),
+  chart: z.boolean().default(false),
+  'temporal-store': z.enum(['memory', 'file']).default('memory'),
+  out: z.string().min(1).optional(),
+});
+
+export class UsageError extends Error {
+  override name = 'UsageError';
+}
+
+function rawArgs(argv: string[]): Record<string, unknown> {
+  try {
+    return parseArgs({
+      args: argv,
+      strict: true,
+      options: {
+        quick: { type: 'boolean' },
+        reps: { type: 'string' },
+        records: { type: 'string' },
+        only: { type: 'string' },
+        'latency-seconds': { type: 'string' },
+        'submit-concurrency': { type: 'string' },
+        profile: { type: 'boolean' },
+        chart: { type: 'boolean' },
+        'temporal-store': { type: 'string' },
+        out: { type: 'string' },
+      },
+    }).values;
+  } catch (err) {
+    throw new UsageError(`${(err as Error).message}\nusage: ${USAGE}`);
+  }
+}
+
+export function parseOptions(argv: string[]): BenchOptions {
+  const parsed = argsSchema.safeParse(rawArgs(argv));
+  if (!parsed.success) {
+    const issues = parsed.error.issues.map((i) => `--${i.path.join('.')}: ${i.message}`).join('; ');
+    throw new UsageError(`${issues}\nusage: ${USAGE}`);
+  }
+  const args = parsed.data;
+  const sizes = args.quick ? QUICK : FULL;
+  return {
+    quick: args.quick,
+    reps: args.reps ?? sizes.reps,
+    records: args.records ?? sizes.records,
+    scenarios: args.only ?? [...SCENARIOS],
+    latency: { ratesPerSecond: [50, 100, 200], seconds: args['latency-seconds'] ?? sizes.latencySeconds },
+    submitConcurrency: args['submit-concurrency'],
+    profile: args.profile,
+    chart: args.chart,
+    temporalStore: args['temporal-store'],
+    out: args.out,
+  };
+}

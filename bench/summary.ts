@@ -1,0 +1,217 @@
+/**
+ * The figures of issue 8 from the raw repetitions: each a median with its spread, the target it
+ * answers to, and the load average the machine had before each repetition of it.
+ */
+import type { LoadResult } from './loadgen';
+import type { MeasuredRun } from './runs';
+import type { LatencyMode, LatencySeries } from './scenarios/latency';
+import type { BenchResults, RepResult } from './run';
+import { round, summarize, type Spread } from './stats';
+
+export interface Target {
+  op: '>=' | '<=';
+  value: number;
+}
+
+export interface Figure {
+  label: string;
+  unit: string;
+  spread: Spread;
+  target?: Target;
+  met?: boolean;
+  /** 1-minute load average before each repetition. */
+  loads: number[];
+}
+
+export interface LatencyRow {
+  mode: LatencyMode;
+  ratePerSecond: number;
+  endpoint: string;
+  p50Ms: Spread;
+  p95Ms: Spread;
+  p99Ms: Spread;
+  maxMs: Spread;
+  errors: number;
+  achievedPerSecond: Spread;
+  /** POST rows only: CPU ms per request by component, medians of the repetitions. */
+  cpuMsPerRequest?: Record<string, number>;
+  loads: number[];
+}
+
+export interface FaultClassRow {
+  name: string;
+  recordsPerRun: number;
+  extraModelCallsPerRecord: Spread;
+  expected: number;
+  afterOutputStored: boolean;
+}
+
+export interface CostRow {
+  label: string;
+  baseline: Spread | undefined;
+  pipeline: Spread | undefined;
+}
+
+export interface Summary {
+  figures: Figure[];
+  latency: LatencyRow[];
+  faultClasses: FaultClassRow[];
+  costs: CostRow[];
+}
+
+type Sample = { value: number; load: number };
+
+const meets = (median: number, t: Target): boolean => (t.op === '>=' ? median >= t.value : median <= t.value);
+
+function figure(label: string, unit: string, samples: Sample[], target?: Target): Figure[] {
+  if (samples.length === 0) return [];
+  const spread = summarize(samples.map((s) => s.value));
+  const loads = samples.map((s) => s.load);
+  return [{ label, unit, spread, loads, ...(target ? { target, met: meets(spread.median, target) } : {}) }];
+}
+
+const load1 = (run: { loadBefore: [number, number, number] }): number => run.loadBefore[0];
+const rate = (run: MeasuredRun): Sample => ({ value: run.perSecond, load: load1(run) });
+const ratio = (num: MeasuredRun, den: MeasuredRun): Sample => ({ value: round(num.perSecond / den.perSecond, 3), load: Math.max(load1(num), load1(den)) });
+const pairs = <K extends keyof RepResult, L extends keyof RepResult>(reps: RepResult[], a: K, b: L) =>
+  reps.flatMap((r) => (r[a] && r[b] ? [[r[a], r[b]] as [NonNullable<RepResult[K]>, NonNullable<RepResult[L]>]] : []));
+const each = <K extends keyof RepResult>(reps: RepResult[], key: K) => reps.flatMap((r) => (r[key] ? [r[key] as NonNullable<RepResult[K]>] : []));
+
+function throughputFigures(reps: RepResult[]): Figure[] {
+  const withBaseline = pairs(reps, 'pipeline', 'baseline');
+  if (withBaseline.length === 0) return [];
+  return [
+    ...figure('1. throughput: baseline (3 no-op activities)', 'records/s', withBaseline.map(([, b]) => rate(b))),
+    ...figure('1. throughput: pipeline, simulator at 0 ms', 'records/s', withBaseline.map(([p]) => rate(p))),
+    ...figure('1. throughput: pipeline / baseline', '×', withBaseline.map(([p, b]) => ratio(p, b)), { op: '>=', value: 0.8 }),
+  ];
+}
+
+const LATENCY_MODES: Record<LatencyMode, string> = { 'api-only': 'no worker running', 'with-worker': 'worker processing the records' };
+
+function latencyFigures(reps: RepResult[]): Figure[] {
+  return (Object.keys(LATENCY_MODES) as LatencyMode[]).flatMap((mode) => {
+    const at100 = each(reps, 'latency').flatMap((rep) => rep[mode].series.filter((s) => s.records.ratePerSecond === 100));
+    const samples = at100.map((s) => ({ value: s.records.p99Ms, load: s.loadBefore[0] }));
+    return figure(`2. POST /v1/records p99 at 100 req/s, ${LATENCY_MODES[mode]}`, 'ms', samples, { op: '<=', value: 50 });
+  });
+}
+
+function isolationFigures(reps: RepResult[]): Figure[] {
+  const runs = each(reps, 'isolation');
+  return [
+    ...figure('3. isolation: B with A healthy', 'records/s', runs.map((r) => rate(r.healthy))),
+    ...figure('3. isolation: B with A answering in 5 s', 'records/s', runs.map((r) => rate(r.slow))),
+    ...figure('3. isolation: B slow-A / B healthy-A', '×', runs.map((r) => ratio(r.slow, r.healthy)), { op: '>=', value: 0.9 }),
+  ];
+}
+
+function faultFigures(reps: RepResult[]): Figure[] {
+  const withClean = pairs(reps, 'faults', 'pipeline');
+  const afterStored = (f: RepResult['faults'] & object) => Math.max(...f.classes.filter((c) => c.afterOutputStored).map((c) => c.extraModelCallsPerRecord));
+  return [
+    ...figure('4. faults: 30 % fault mix', 'records/s', withClean.map(([f]) => rate(f.run))),
+    ...figure('4. faults: fault mix / clean', '×', withClean.map(([f, p]) => ratio(f.run, p))),
+    ...figure('4. faults: extra model calls per record, faults after the output is stored', 'calls', withClean.map(([f]) => ({ value: afterStored(f), load: load1(f.run) })), { op: '<=', value: 0 }),
+    ...figure('4. faults: invariant violations (auditor SQL)', 'rows', withClean.map(([f]) => ({ value: f.violations, load: load1(f.run) })), { op: '<=', value: 0 }),
+  ];
+}
+
+const peak = (values: Array<number | null>): number => Math.max(0, ...values.map((v) => v ?? 0));
+
+function memoryFigures(reps: RepResult[]): Figure[] {
+  const workerRuns = (r: RepResult) => [r.pipeline, r.twoWorkers, r.faults?.run, r.isolation?.healthy, r.isolation?.slow, r.latency?.['with-worker']].flatMap((x) => (x ? [x] : []));
+  const repLoad = (r: RepResult) => Math.max(0, ...[r.pipeline, r.twoWorkers, r.faults?.run].flatMap((x) => (x ? [load1(x)] : [])));
+  const workers = reps.flatMap((r) => (workerRuns(r).length ? [{ value: peak(workerRuns(r).flatMap((x) => x.workerPeakRssMiB)), load: repLoad(r) }] : []));
+  const apis = each(reps, 'latency').map((l) => ({
+    value: peak([l['api-only'].apiPeakRssMiB, l['with-worker'].apiPeakRssMiB]),
+    load: l['api-only'].series[0]?.loadBefore[0] ?? 0,
+  }));
+  return [
+    ...figure('5. memory: worker process peak RSS (VmHWM)', 'MiB', workers, { op: '<=', value: 300 }),
+    ...figure('5. memory: API process peak RSS (VmHWM)', 'MiB', apis, { op: '<=', value: 300 }),
+  ];
+}
+
+function scalingFigures(reps: RepResult[]): Figure[] {
+  const both = pairs(reps, 'twoWorkers', 'pipeline');
+  return [
+    ...figure('6. scaling: 1 worker process', 'records/s', both.map(([, one]) => rate(one))),
+    ...figure('6. scaling: 2 worker processes', 'records/s', both.map(([two]) => rate(two))),
+    ...figure('6. scaling: 2 workers / 1 worker', '×', both.map(([two, one]) => ratio(two, one))),
+  ];
+}
+
+function latencyRows(reps: RepResult[]): LatencyRow[] {
+  return (Object.keys(LATENCY_MODES) as LatencyMode[]).flatMap((mode) => {
+    const all = each(reps, 'latency').flatMap((rep) => rep[mode].series);
+    const rates = [...new Set(all.map((s) => s.records.ratePerSecond))];
+    return rates.flatMap((ratePerSecond) => {
+      const series = all.filter((s) => s.records.ratePerSecond === ratePerSecond);
+      const row = (endpoint: string, pick: (s: LatencySeries) => LoadResult): LatencyRow => ({
+        mode,
+        ratePerSecond,
+        endpoint,
+        p50Ms: summarize(series.map((s) => pick(s).p50Ms)),
+        p95Ms: summarize(series.map((s) => pick(s).p95Ms)),
+        p99Ms: summarize(series.map((s) => pick(s).p99Ms)),
+        maxMs: summarize(series.map((s) => pick(s).maxMs)),
+        errors: series.reduce((n, s) => n + pick(s).errors, 0),
+        achievedPerSecond: summarize(series.map((s) => pick(s).achievedPerSecond)),
+        loads: series.map((s) => s.loadBefore[0]),
+      });
+      const cpuMsPerRequest = medians(series.map((s) => s.cpuMsPerRecord));
+      return [row('GET /healthz', (s) => s.healthz), { ...row('POST /v1/records', (s) => s.records), cpuMsPerRequest }];
+    });
+  });
+}
+
+function medians(samples: Array<Record<string, number>>): Record<string, number> {
+  const names = [...new Set(samples.flatMap((s) => Object.keys(s)))];
+  return Object.fromEntries(names.map((n) => [n, summarize(samples.map((s) => s[n] ?? 0)).median]));
+}
+
+function faultClassRows(reps: RepResult[]): FaultClassRow[] {
+  const runs = each(reps, 'faults');
+  const first = runs[0];
+  if (!first) return [];
+  return first.classes.map((cls, i) => ({
+    name: cls.name,
+    recordsPerRun: cls.records,
+    extraModelCallsPerRecord: summarize(runs.map((r) => r.classes[i]?.extraModelCallsPerRecord ?? Number.NaN)),
+    expected: cls.expectedExtraCalls,
+    afterOutputStored: cls.afterOutputStored,
+  }));
+}
+
+function costRows(reps: RepResult[]): CostRow[] {
+  const baseline = each(reps, 'baseline');
+  const pipeline = each(reps, 'pipeline');
+  const row = (label: string, pick: (run: MeasuredRun) => number | undefined): CostRow => {
+    const of = (runs: MeasuredRun[]) => {
+      const values = runs.flatMap((run) => (pick(run) === undefined ? [] : [pick(run) as number]));
+      return values.length ? summarize(values) : undefined;
+    };
+    return { label, baseline: of(baseline), pipeline: of(pipeline) };
+  };
+  const components = [...new Set(pipeline.flatMap((p) => Object.keys(p.cpuMsPerRecord)))];
+  return [
+    row('history events per workflow', (r) => r.history.eventsPerWorkflow),
+    row('workflow tasks per workflow', (r) => r.history.workflowTasksPerWorkflow),
+    row('activity tasks per workflow', (r) => r.history.activityTasksPerWorkflow),
+    row('search-attribute upserts per workflow', (r) => r.history.searchAttributeUpsertsPerWorkflow),
+    row('Temporal round trips per workflow (start + poll/complete per task)', (r) => r.history.roundTripsPerWorkflow),
+    row('PostgreSQL transactions per record', (r) => r.pgTransactionsPerRecord),
+    ...components.map((c) => row(`CPU ms per record: ${c}`, (r) => r.cpuMsPerRecord[c])),
+    row('CPU ms per record: all components', (r) => round(Object.values(r.cpuMsPerRecord).reduce((a, b) => a + b, 0), 2)),
+  ];
+}
+
+export function summarizeResults({ reps }: Pick<BenchResults, 'reps'>): Summary {
+  return {
+    figures: [...throughputFigures(reps), ...latencyFigures(reps), ...isolationFigures(reps), ...faultFigures(reps), ...memoryFigures(reps), ...scalingFigures(reps)],
+    latency: latencyRows(reps),
+    faultClasses: faultClassRows(reps),
+    costs: costRows(reps),
+  };
+}

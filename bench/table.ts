@@ -1,0 +1,84 @@
+/** The summary as Markdown: printed by `npm run bench` and pasted as is into BENCHMARKS.md. */
+import path from 'node:path';
+import type { ProfileShare, ProfileSummary } from './profile';
+import type { BenchResults } from './run';
+import type { Spread } from './stats';
+import type { CostRow, FaultClassRow, Figure, LatencyRow, Summary } from './summary';
+
+const num = (n: number): string => (Number.isFinite(n) ? String(Math.abs(n) >= 100 ? Math.round(n) : Math.round(n * 100) / 100) : '–');
+const median = (s: Spread | undefined): string => (s ? num(s.median) : '–');
+const range = (s: Spread): string => (s.n > 1 ? `${num(s.min)}–${num(s.max)}` : '–');
+const loads = (values: number[]): string => (values.length ? `${num(Math.min(...values))}–${num(Math.max(...values))}` : '–');
+
+function table(header: string[], rows: string[][]): string {
+  const line = (cells: string[]) => `| ${cells.join(' | ')} |`;
+  return [line(header), line(header.map(() => '---')), ...rows.map(line)].join('\n');
+}
+
+function figuresTable(figures: Figure[]): string {
+  return table(
+    ['figure', 'median', 'spread (min–max)', 'n', 'target', 'met', 'load avg (1 min) before'],
+    figures.map((f) => [
+      f.label,
+      `${num(f.spread.median)} ${f.unit}`,
+      range(f.spread),
+      String(f.spread.n),
+      f.target ? `${f.target.op === '>=' ? '≥' : '≤'} ${f.target.value}` : '',
+      f.met === undefined ? '' : f.met ? 'yes' : '**no**',
+      loads(f.loads),
+    ]),
+  );
+}
+
+function latencyTable(rows: LatencyRow[]): string {
+  return table(
+    ['worker', 'rate', 'endpoint', 'p50 ms', 'p95 ms', 'p99 ms (spread)', 'max ms', 'errors', 'answered/s', 'CPU ms per request', 'load before'],
+    rows.map((r) => [
+      r.mode === 'api-only' ? 'none' : 'running',
+      `${r.ratePerSecond}/s`,
+      r.endpoint,
+      median(r.p50Ms),
+      median(r.p95Ms),
+      `${median(r.p99Ms)} (${range(r.p99Ms)})`,
+      median(r.maxMs),
+      String(r.errors),
+      median(r.achievedPerSecond),
+      r.cpuMsPerRequest ? Object.entries(r.cpuMsPerRequest).map(([name, ms]) => `${name} ${num(ms)}`).join(', ') : '',
+      loads(r.loads),
+    ]),
+  );
+}
+
+function faultTable(rows: FaultClassRow[]): string {
+  return table(
+    ['fault (first attempt only)', 'records per run', 'extra model calls per record', 'a correct pipeline makes', 'output already stored'],
+    rows.map((r) => [r.name, String(r.recordsPerRun), `${median(r.extraModelCallsPerRecord)} (${range(r.extraModelCallsPerRecord)})`, String(r.expected), r.afterOutputStored ? 'yes' : 'no']),
+  );
+}
+
+function costTable(rows: CostRow[]): string {
+  return table(['per record (median of repetitions)', 'baseline', 'pipeline'], rows.map((r) => [r.label, median(r.baseline), median(r.pipeline)]));
+}
+
+export function renderMarkdown(results: BenchResults, summary: Summary): string {
+  const { machine, options } = results;
+  const sections = [
+    `Machine: ${machine.cpus} CPUs (${machine.cpuModel}), ${Math.round(machine.memoryMiB / 1024)} GiB, Node ${machine.node}, ${machine.os}; load average before the run ${results.loadBefore.join(' ')}.`,
+    `Temporal dev server on ${options.temporalStore === 'memory' ? 'in-memory' : 'file'} SQLite; ${options.records} records per throughput run; ${options.reps} repetition(s); latency series of ${options.latency.seconds} s.`,
+    figuresTable(summary.figures),
+    summary.latency.length ? `Ingest latency, open loop (medians of the repetitions):\n\n${latencyTable(summary.latency)}` : '',
+    summary.faultClasses.length ? `Fault mix (30 % of the records, one fault each):\n\n${faultTable(summary.faultClasses)}` : '',
+    summary.costs.some((c) => c.pipeline) ? `What one record costs:\n\n${costTable(summary.costs)}` : '',
+    ...(results.profiles ?? []).map(profileSection),
+  ];
+  return sections.filter(Boolean).join('\n\n');
+}
+
+function profileSection(profile: ProfileSummary): string {
+  const rows = (list: ProfileShare[]) => list.map((p) => [p.name, `${p.ms}`, `${Math.round(p.share * 1000) / 10} %`]);
+  return [
+    `CPU profile of the ${profile.process}, ${profile.thread} (${profile.totalMs} ms of samples, idle excluded; ${path.basename(profile.file)}):`,
+    table(['by package', 'self ms', 'share'], rows(profile.byPackage)),
+    table(['top functions (self time)', 'self ms', 'share'], rows(profile.topFunctions)),
+  ].join('\n\n');
+}

@@ -1,0 +1,11 @@
+/**
+ * How the workflow bundle is built, wherever it is built: at worker start, in the image
+ * (scripts/bundle-workflows.ts), for the tests and for the benchmark.
+ */
+export const workflowBundleOptions = {
+  workflowsPath: require.resolve('../workflows'),
+  // Evaluated once per reusable V8 context and shared, instead of once per workflow: the
+  // contract's zod schemas otherwise cost each cached workflow about 1 MB and their CPU to build
+  // (BENCHMARKS.md). Shared modules are frozen, so the contract must hold no per-workflow state.
+  preloadModules: [require.resolve('../contract')],
+};
