@@ -38,7 +38,8 @@ export function requestSpans(tracer: Tracer): RequestHandler {
     const span = tracer.startSpan(`${req.method} ${req.baseUrl}${req.path}`, { attributes: { 'http.method': req.method, 'http.target': req.originalUrl } });
     res.once('finish', () => {
       // Named after the matched route, not the URL, so record ids do not become span names.
-      span.updateName(`${req.method} ${req.baseUrl}${typeof req.route?.path === 'string' ? req.route.path : req.path}`);
+      const route = (req.route as { path?: unknown } | undefined)?.path;
+      span.updateName(`${req.method} ${req.baseUrl}${typeof route === 'string' ? route : req.path}`);
       span.setAttribute('http.status_code', res.statusCode);
       span.end();
     });
