@@ -1,13 +1,19 @@
 /** The HTTP contract of DESIGN §6: status codes, JSON errors, and nothing stored for a rejected request. */
+import { migratedDatabase } from './support/database';
 import { get, post, result, submit, uniqueId } from './support/records';
 import { startStack, type Stack } from './support/stack';
 
 let stack: Stack;
+let drop: () => Promise<void>;
 beforeAll(async () => {
-  stack = await startStack();
+  // "Nothing stored" compares table totals, which records of other test files would move.
+  const database = await migratedDatabase(`api_test_${process.pid}`);
+  drop = database.drop;
+  stack = await startStack({ databaseUrl: database.url });
 });
 afterAll(async () => {
   await stack?.stop();
+  await drop?.();
 });
 
 const counts = async () => ({ records: await stack.db.record.count(), events: await stack.db.recordEvent.count() });

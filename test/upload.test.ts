@@ -15,6 +15,7 @@ import { workflowIdFor } from '../contract';
 import { createDb } from '../db/client';
 import { createIngest, ingestSettings } from '../ingest';
 import { CHROMIUM_ARGS, ensureChromium } from '../scripts/browser';
+import { migratedDatabase } from './support/database';
 import { invariantViolations, result, uniqueId } from './support/records';
 import { startStack, type Stack } from './support/stack';
 import { uploadFile } from './support/uploads';
@@ -23,14 +24,19 @@ const ARTIFACTS = join(__dirname, 'artifacts');
 const LIMIT_BYTES = 256 * 1024;
 
 let stack: Stack;
+let drop: () => Promise<void>;
 beforeAll(async () => {
-  stack = await startStack({ settings: { UPLOAD_LIMIT_BYTES: String(LIMIT_BYTES) } });
+  // "Stores nothing" compares the table total, which records of other test files would move.
+  const database = await migratedDatabase(`upload_test_${process.pid}`);
+  drop = database.drop;
+  stack = await startStack({ databaseUrl: database.url, settings: { UPLOAD_LIMIT_BYTES: String(LIMIT_BYTES) } });
 });
 afterEach(async () => {
   expect(await invariantViolations(stack)).toEqual([]);
 });
 afterAll(async () => {
   await stack?.stop();
+  await drop?.();
 });
 
 const line = (id: string, text: string) => JSON.stringify({ id, input: { text } });
