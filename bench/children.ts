@@ -37,9 +37,13 @@ export function spawnChild(spec: ChildSpec): Child {
   if (child.pid === undefined) throw new Error(`${spec.name} did not start (${spec.command})`);
   const pid = child.pid;
   let exit: string | undefined;
+  // A bench that dies on an error or a signal must not leave servers and workers running behind it.
+  const orphanGuard = () => void child.kill('SIGTERM');
+  process.once('exit', orphanGuard);
   const exited = new Promise<void>((resolve) =>
     child.once('exit', (code, signal) => {
       exit = signal ?? `code ${code}`;
+      process.off('exit', orphanGuard);
       resolve();
     }),
   );

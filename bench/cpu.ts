@@ -42,6 +42,23 @@ export function treeCpuSeconds(rootPid: number): number {
 
 export const cpuSeconds = (pid: number): number => stat(pid)?.seconds ?? 0;
 
+/** CPU seconds the whole machine has been busy, from the first line of /proc/stat. */
+export function machineBusySeconds(): number {
+  const [, ...fields] = readFileSync('/proc/stat', 'utf8').split('\n')[0]?.trim().split(/\s+/) ?? [];
+  const [user, nice, system, , , irq, softirq, steal] = fields.map(Number);
+  return [user, nice, system, irq, softirq, steal].reduce((sum: number, t) => sum + (t ?? 0), 0) / TICKS_PER_SECOND;
+}
+
+/**
+ * Cores that something other than the benchmark kept busy during a measurement: the machine's busy
+ * time minus what the measured processes used. The load average cannot say this, because it counts
+ * the benchmark's own processes, including the tail of its previous step.
+ */
+export function otherCores(machineBefore: number, machineAfter: number, ours: CpuByComponent, wallSeconds: number): number {
+  const mine = Object.values(ours).reduce((sum, s) => sum + s, 0);
+  return Math.max(0, Math.round(((machineAfter - machineBefore - mine) / wallSeconds) * 100) / 100);
+}
+
 export const ownCpuSeconds = (): number => {
   const { user, system } = process.cpuUsage();
   return (user + system) / 1e6;

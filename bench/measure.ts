@@ -5,7 +5,7 @@
  */
 import type { BenchEnvironment } from './environment';
 import { waitForClosed } from './completion';
-import { cpuDelta, perRecordMs, type CpuByComponent } from './cpu';
+import { cpuDelta, machineBusySeconds, otherCores, perRecordMs, type CpuByComponent } from './cpu';
 import { historyProfile, type HistoryProfile } from './history';
 import { loadAverage, type LoadAverage } from './machine';
 import { committedTransactions } from './pgstats';
@@ -23,11 +23,13 @@ export interface RunPlan {
 
 export interface ThroughputRun {
   loadBefore: LoadAverage;
+  /** Cores busy outside the benchmark while it ran (other people's tests, say). */
+  otherCores: number;
   measured: number;
   seconds: number;
   perSecond: number;
   byStatus: Record<string, number>;
-  /** Ingest and activities together, per measured workflow. */
+  /** Ingest and activities together, per submitted record. */
   pgTransactionsPerRecord: number;
   /** CPU milliseconds per measured workflow, by component. */
   cpuMsPerRecord: CpuByComponent;
@@ -40,16 +42,19 @@ export async function measureThroughput(bench: BenchEnvironment, session: Sessio
   const loadBefore = loadAverage();
   const commitsBefore = await committedTransactions(bench.db, false);
   const cpuBefore = session.cpu();
+  const machineBefore = machineBusySeconds();
   const started = Date.now();
   await inPool(plan.submissions, plan.concurrency, plan.submit);
   const { prefix, count, workflowId } = plan.measured;
   const closed = await waitForClosed(bench.client, prefix, count, session.assertAlive, timeoutFor(count));
   const seconds = (closed.lastCloseMs - started) / 1000;
   const cpu = cpuDelta(cpuBefore, session.cpu());
+  const other = otherCores(machineBefore, machineBusySeconds(), cpu, (Date.now() - started) / 1000);
   const commits = (await committedTransactions(bench.db)) - commitsBefore;
   const history = await historyProfile(bench.client, Array.from({ length: count }, (_, n) => workflowId(n)));
   return {
     loadBefore,
+    otherCores: other,
     measured: count,
     seconds: round(seconds),
     perSecond: round(count / seconds, 1),

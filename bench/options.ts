@@ -22,7 +22,7 @@ export interface BenchOptions {
   out: string | undefined;
 }
 
-export const USAGE = `npm run bench -- [--quick] [--reps n] [--records n] [--only ${SCENARIOS.join(',')}] [--latency-seconds s] [--temporal-store memory|file] [--profile] [--chart] [--out file.json]`;
+export const USAGE = `npm run bench -- [--help] [--quick] [--reps n] [--records n] [--only ${SCENARIOS.join(',')}] [--latency-seconds s] [--temporal-store memory|file] [--profile] [--chart] [--out file.json]`;
 
 const FULL = { reps: 3, records: 2_000, latencySeconds: 10 };
 const QUICK = { reps: 1, records: 200, latencySeconds: 2 };
@@ -44,8 +44,15 @@ const argsSchema = z.strictObject({
   out: z.string().min(1).optional(),
 });
 
+/** Bad flags exit 2 with the usage; --help prints it and exits 0. */
 export class UsageError extends Error {
   override name = 'UsageError';
+  constructor(
+    message: string,
+    readonly exitCode = 2,
+  ) {
+    super(message);
+  }
 }
 
 function rawArgs(argv: string[]): Record<string, unknown> {
@@ -54,6 +61,7 @@ function rawArgs(argv: string[]): Record<string, unknown> {
       args: argv,
       strict: true,
       options: {
+        help: { type: 'boolean' },
         quick: { type: 'boolean' },
         reps: { type: 'string' },
         records: { type: 'string' },
@@ -72,7 +80,9 @@ function rawArgs(argv: string[]): Record<string, unknown> {
 }
 
 export function parseOptions(argv: string[]): BenchOptions {
-  const parsed = argsSchema.safeParse(rawArgs(argv));
+  const { help, ...raw } = rawArgs(argv);
+  if (help === true) throw new UsageError(`usage: ${USAGE}`, 0);
+  const parsed = argsSchema.safeParse(raw);
   if (!parsed.success) {
     const issues = parsed.error.issues.map((i) => `--${i.path.join('.')}: ${i.message}`).join('; ');
     throw new UsageError(`${issues}\nusage: ${USAGE}`);

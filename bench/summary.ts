@@ -19,8 +19,8 @@ export interface Figure {
   spread: Spread;
   target?: Target;
   met?: boolean;
-  /** 1-minute load average before each repetition. */
-  loads: number[];
+  /** Cores kept busy outside the benchmark during each repetition of it. */
+  otherCores: number[];
 }
 
 export interface LatencyRow {
@@ -35,7 +35,7 @@ export interface LatencyRow {
   achievedPerSecond: Spread;
   /** POST rows only: CPU ms per request by component, medians of the repetitions. */
   cpuMsPerRequest?: Record<string, number>;
-  loads: number[];
+  otherCores: number[];
 }
 
 export interface FaultClassRow {
@@ -59,20 +59,19 @@ export interface Summary {
   costs: CostRow[];
 }
 
-type Sample = { value: number; load: number };
+type Sample = { value: number; other: number };
 
 const meets = (median: number, t: Target): boolean => (t.op === '>=' ? median >= t.value : median <= t.value);
 
 function figure(label: string, unit: string, samples: Sample[], target?: Target): Figure[] {
   if (samples.length === 0) return [];
   const spread = summarize(samples.map((s) => s.value));
-  const loads = samples.map((s) => s.load);
-  return [{ label, unit, spread, loads, ...(target ? { target, met: meets(spread.median, target) } : {}) }];
+  const otherCores = samples.map((s) => s.other);
+  return [{ label, unit, spread, otherCores, ...(target ? { target, met: meets(spread.median, target) } : {}) }];
 }
 
-const load1 = (run: { loadBefore: [number, number, number] }): number => run.loadBefore[0];
-const rate = (run: MeasuredRun): Sample => ({ value: run.perSecond, load: load1(run) });
-const ratio = (num: MeasuredRun, den: MeasuredRun): Sample => ({ value: round(num.perSecond / den.perSecond, 3), load: Math.max(load1(num), load1(den)) });
+const rate = (run: MeasuredRun): Sample => ({ value: run.perSecond, other: run.otherCores });
+const ratio = (num: MeasuredRun, den: MeasuredRun): Sample => ({ value: round(num.perSecond / den.perSecond, 3), other: Math.max(num.otherCores, den.otherCores) });
 const pairs = <K extends keyof RepResult, L extends keyof RepResult>(reps: RepResult[], a: K, b: L) =>
   reps.flatMap((r) => (r[a] && r[b] ? [[r[a], r[b]] as [NonNullable<RepResult[K]>, NonNullable<RepResult[L]>]] : []));
 const each = <K extends keyof RepResult>(reps: RepResult[], key: K) => reps.flatMap((r) => (r[key] ? [r[key] as NonNullable<RepResult[K]>] : []));
@@ -92,7 +91,7 @@ const LATENCY_MODES: Record<LatencyMode, string> = { 'api-only': 'no worker runn
 function latencyFigures(reps: RepResult[]): Figure[] {
   return (Object.keys(LATENCY_MODES) as LatencyMode[]).flatMap((mode) => {
     const at100 = each(reps, 'latency').flatMap((rep) => rep[mode].series.filter((s) => s.records.ratePerSecond === 100));
-    const samples = at100.map((s) => ({ value: s.records.p99Ms, load: s.loadBefore[0] }));
+    const samples = at100.map((s) => ({ value: s.records.p99Ms, other: s.otherCores }));
     return figure(`2. POST /v1/records p99 at 100 req/s, ${LATENCY_MODES[mode]}`, 'ms', samples, { op: '<=', value: 50 });
   });
 }
@@ -112,8 +111,8 @@ function faultFigures(reps: RepResult[]): Figure[] {
   return [
     ...figure('4. faults: 30 % fault mix', 'records/s', withClean.map(([f]) => rate(f.run))),
     ...figure('4. faults: fault mix / clean', '×', withClean.map(([f, p]) => ratio(f.run, p))),
-    ...figure('4. faults: extra model calls per record, faults after the output is stored', 'calls', withClean.map(([f]) => ({ value: afterStored(f), load: load1(f.run) })), { op: '<=', value: 0 }),
-    ...figure('4. faults: invariant violations (auditor SQL)', 'rows', withClean.map(([f]) => ({ value: f.violations, load: load1(f.run) })), { op: '<=', value: 0 }),
+    ...figure('4. faults: extra model calls per record, faults after the output is stored', 'calls', withClean.map(([f]) => ({ value: afterStored(f), other: f.run.otherCores })), { op: '<=', value: 0 }),
+    ...figure('4. faults: invariant violations (auditor SQL)', 'rows', withClean.map(([f]) => ({ value: f.violations, other: f.run.otherCores })), { op: '<=', value: 0 }),
   ];
 }
 
@@ -121,11 +120,11 @@ const peak = (values: Array<number | null>): number => Math.max(0, ...values.map
 
 function memoryFigures(reps: RepResult[]): Figure[] {
   const workerRuns = (r: RepResult) => [r.pipeline, r.twoWorkers, r.faults?.run, r.isolation?.healthy, r.isolation?.slow, r.latency?.['with-worker']].flatMap((x) => (x ? [x] : []));
-  const repLoad = (r: RepResult) => Math.max(0, ...[r.pipeline, r.twoWorkers, r.faults?.run].flatMap((x) => (x ? [load1(x)] : [])));
-  const workers = reps.flatMap((r) => (workerRuns(r).length ? [{ value: peak(workerRuns(r).flatMap((x) => x.workerPeakRssMiB)), load: repLoad(r) }] : []));
+  const repOther = (r: RepResult) => Math.max(0, ...[r.pipeline, r.twoWorkers, r.faults?.run].flatMap((x) => (x ? [x.otherCores] : [])));
+  const workers = reps.flatMap((r) => (workerRuns(r).length ? [{ value: peak(workerRuns(r).flatMap((x) => x.workerPeakRssMiB)), other: repOther(r) }] : []));
   const apis = each(reps, 'latency').map((l) => ({
     value: peak([l['api-only'].apiPeakRssMiB, l['with-worker'].apiPeakRssMiB]),
-    load: l['api-only'].series[0]?.loadBefore[0] ?? 0,
+    other: Math.max(0, ...l['api-only'].series.map((s) => s.otherCores)),
   }));
   return [
     ...figure('5. memory: worker process peak RSS (VmHWM)', 'MiB', workers, { op: '<=', value: 300 }),
@@ -158,7 +157,7 @@ function latencyRows(reps: RepResult[]): LatencyRow[] {
         maxMs: summarize(series.map((s) => pick(s).maxMs)),
         errors: series.reduce((n, s) => n + pick(s).errors, 0),
         achievedPerSecond: summarize(series.map((s) => pick(s).achievedPerSecond)),
-        loads: series.map((s) => s.loadBefore[0]),
+        otherCores: series.map((s) => s.otherCores),
       });
       const cpuMsPerRequest = medians(series.map((s) => s.cpuMsPerRecord));
       return [row('GET /healthz', (s) => s.healthz), { ...row('POST /v1/records', (s) => s.records), cpuMsPerRequest }];
@@ -184,6 +183,13 @@ function faultClassRows(reps: RepResult[]): FaultClassRow[] {
   }));
 }
 
+const COMPONENTS: Record<string, string> = {
+  workers: 'worker process',
+  temporal: 'Temporal dev server',
+  postgres: 'PostgreSQL',
+  bench: 'bench process (ingest, provider simulator, polling)',
+};
+
 function costRows(reps: RepResult[]): CostRow[] {
   const baseline = each(reps, 'baseline');
   const pipeline = each(reps, 'pipeline');
@@ -202,7 +208,7 @@ function costRows(reps: RepResult[]): CostRow[] {
     row('search-attribute upserts per workflow', (r) => r.history.searchAttributeUpsertsPerWorkflow),
     row('Temporal round trips per workflow (start + poll/complete per task)', (r) => r.history.roundTripsPerWorkflow),
     row('PostgreSQL transactions per record', (r) => r.pgTransactionsPerRecord),
-    ...components.map((c) => row(`CPU ms per record: ${c}`, (r) => r.cpuMsPerRecord[c])),
+    ...components.map((c) => row(`CPU ms per record: ${COMPONENTS[c] ?? c}`, (r) => r.cpuMsPerRecord[c])),
     row('CPU ms per record: all components', (r) => round(Object.values(r.cpuMsPerRecord).reduce((a, b) => a + b, 0), 2)),
   ];
 }

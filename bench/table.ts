@@ -8,7 +8,7 @@ import type { CostRow, FaultClassRow, Figure, LatencyRow, Summary } from './summ
 const num = (n: number): string => (Number.isFinite(n) ? String(Math.abs(n) >= 100 ? Math.round(n) : Math.round(n * 100) / 100) : '–');
 const median = (s: Spread | undefined): string => (s ? num(s.median) : '–');
 const range = (s: Spread): string => (s.n > 1 ? `${num(s.min)}–${num(s.max)}` : '–');
-const loads = (values: number[]): string => (values.length ? `${num(Math.min(...values))}–${num(Math.max(...values))}` : '–');
+const cores = (values: number[]): string => (values.length ? `${num(Math.min(...values))}–${num(Math.max(...values))}` : '–');
 
 function table(header: string[], rows: string[][]): string {
   const line = (cells: string[]) => `| ${cells.join(' | ')} |`;
@@ -17,7 +17,7 @@ function table(header: string[], rows: string[][]): string {
 
 function figuresTable(figures: Figure[]): string {
   return table(
-    ['figure', 'median', 'spread (min–max)', 'n', 'target', 'met', 'load avg (1 min) before'],
+    ['figure', 'median', 'spread (min–max)', 'n', 'target', 'met', 'other load (cores)'],
     figures.map((f) => [
       f.label,
       `${num(f.spread.median)} ${f.unit}`,
@@ -25,14 +25,14 @@ function figuresTable(figures: Figure[]): string {
       String(f.spread.n),
       f.target ? `${f.target.op === '>=' ? '≥' : '≤'} ${f.target.value}` : '',
       f.met === undefined ? '' : f.met ? 'yes' : '**no**',
-      loads(f.loads),
+      cores(f.otherCores),
     ]),
   );
 }
 
 function latencyTable(rows: LatencyRow[]): string {
   return table(
-    ['worker', 'rate', 'endpoint', 'p50 ms', 'p95 ms', 'p99 ms (spread)', 'max ms', 'errors', 'answered/s', 'CPU ms per request', 'load before'],
+    ['worker', 'rate', 'endpoint', 'p50 ms', 'p95 ms', 'p99 ms (spread)', 'max ms', 'errors', 'answered/s', 'CPU ms per request', 'other load (cores)'],
     rows.map((r) => [
       r.mode === 'api-only' ? 'none' : 'running',
       `${r.ratePerSecond}/s`,
@@ -44,7 +44,7 @@ function latencyTable(rows: LatencyRow[]): string {
       String(r.errors),
       median(r.achievedPerSecond),
       r.cpuMsPerRequest ? Object.entries(r.cpuMsPerRequest).map(([name, ms]) => `${name} ${num(ms)}`).join(', ') : '',
-      loads(r.loads),
+      cores(r.otherCores),
     ]),
   );
 }
@@ -66,6 +66,7 @@ export function renderMarkdown(results: BenchResults, summary: Summary): string 
     `Machine: ${machine.cpus} CPUs (${machine.cpuModel}), ${Math.round(machine.memoryMiB / 1024)} GiB, Node ${machine.node}, ${machine.os}; load average before the run ${results.loadBefore.join(' ')}.`,
     `Temporal dev server on ${options.temporalStore === 'memory' ? 'in-memory' : 'file'} SQLite; ${options.records} records per throughput run; ${options.reps} repetition(s); latency series of ${options.latency.seconds} s.`,
     figuresTable(summary.figures),
+    'Other load: cores kept busy by processes outside the benchmark while a figure was measured (min–max over the repetitions); the machine has ' + `${machine.cpus}.`,
     summary.latency.length ? `Ingest latency, open loop (medians of the repetitions):\n\n${latencyTable(summary.latency)}` : '',
     summary.faultClasses.length ? `Fault mix (30 % of the records, one fault each):\n\n${faultTable(summary.faultClasses)}` : '',
     summary.costs.some((c) => c.pipeline) ? `What one record costs:\n\n${costTable(summary.costs)}` : '',

@@ -21,13 +21,15 @@ function optionsOrExit(argv: string[]): BenchOptions {
     return parseOptions(argv);
   } catch (err) {
     if (!(err instanceof UsageError)) throw err;
-    console.error(err.message);
-    process.exit(2);
+    (err.exitCode === 0 ? console.log : console.error)(err.message);
+    process.exit(err.exitCode);
   }
 }
 
 async function main(): Promise<void> {
   const options = optionsOrExit(process.argv.slice(2));
+  // Through process.exit, so the children's exit guards (bench/children.ts) and PostgreSQL's stop run.
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => process.exit(130));
   const out = options.out ? path.resolve(options.out) : defaultResultsFile(new Date());
   const profileDir = out.replace(/\.json$/, '') + '-profile';
   const results = await runBench(options, provisionOptionsFromEnv(process.env), process.env, profileDir, log);

@@ -7,7 +7,7 @@
  */
 import { workflowIdFor } from '../../contract';
 import { terminateRunning } from '../cleanup';
-import { cpuDelta, perRecordMs, type CpuByComponent } from '../cpu';
+import { cpuDelta, machineBusySeconds, otherCores, perRecordMs, type CpuByComponent } from '../cpu';
 import { openLoop, type LoadResult, type LoadSpec } from '../loadgen';
 import { loadAverage, type LoadAverage } from '../machine';
 import { withSession, type RunContext, type SessionPeaks } from '../runs';
@@ -17,6 +17,8 @@ import { recordId, recordText } from '../submit';
 
 export interface LatencySeries {
   loadBefore: LoadAverage;
+  /** Cores busy outside the benchmark while the records were posted. */
+  otherCores: number;
   healthz: LoadResult;
   records: LoadResult;
   /** CPU per POST by component while the records were posted: what ingest costs the machine. */
@@ -53,11 +55,14 @@ async function series(ctx: RunContext, session: Session, prefix: string, rate: R
   const load = specs(session.apiUrl as string, prefix, rate);
   const healthz = await openLoop(load.healthz);
   const cpuBefore = session.cpu();
+  const machineBefore = machineBusySeconds();
+  const started = Date.now();
   const records = await openLoop(load.records);
   const cpu = cpuDelta(cpuBefore, session.cpu());
+  const other = otherCores(machineBefore, machineBusySeconds(), cpu, (Date.now() - started) / 1000);
   session.assertAlive();
   await terminateRunning(ctx.bench.client, workflowIdFor(`${prefix}-`), 'latency series over');
-  return { loadBefore, healthz, records, cpuMsPerRecord: perRecordMs(cpu, records.sent) };
+  return { loadBefore, otherCores: other, healthz, records, cpuMsPerRecord: perRecordMs(cpu, records.sent) };
 }
 
 export function latencyRun(ctx: RunContext, tag: string, mode: LatencyMode, apiNodeFlags?: string[]): Promise<LatencyRun> {
