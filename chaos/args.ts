@@ -5,7 +5,7 @@ import { z } from 'zod';
 
 const USAGE = `usage: npm run chaos -- --records N --fault-rate R --seed S
   [--worker-kills 3] [--db-restarts 1] [--api-restarts 1] [--db-pause-ms 3000]
-  [--redeliver 0.02] [--deadline-minutes M] [--out FILE.json] [--keep]`;
+  [--max-in-flight 200] [--redeliver 0.02] [--deadline-minutes M] [--out FILE.json] [--keep]`;
 
 const optionsSchema = z.strictObject({
   records: z.coerce.number().int().min(1).max(1_000_000).default(300),
@@ -15,6 +15,7 @@ const optionsSchema = z.strictObject({
   'db-restarts': z.coerce.number().int().min(0).max(20).default(1),
   'api-restarts': z.coerce.number().int().min(0).max(20).default(1),
   'db-pause-ms': z.coerce.number().int().min(0).max(60_000).default(3_000),
+  'max-in-flight': z.coerce.number().int().min(1).default(200),
   redeliver: z.coerce.number().min(0).max(1).default(0.02),
   'deadline-minutes': z.coerce.number().positive().optional(),
   out: z.string().min(1).optional(),
@@ -29,6 +30,11 @@ export interface ChaosOptions {
   dbRestarts: number;
   apiRestarts: number;
   dbPauseMs: number;
+  /**
+   * Records sent but not yet finished (settled or parked), at most: a feed arrives over time. Ten
+   * thousand workflows started at once would spend the run evicting each other from the worker's cache.
+   */
+  maxInFlight: number;
   /** Share of the records sent a second time after they settled, as a sender that lost its ACK would. */
   redeliver: number;
   deadlineMs: number;
@@ -57,6 +63,7 @@ export function parseChaosArgs(argv: string[], cwd: string): ChaosOptions {
         'db-restarts': { type: 'string' },
         'api-restarts': { type: 'string' },
         'db-pause-ms': { type: 'string' },
+        'max-in-flight': { type: 'string' },
         redeliver: { type: 'string' },
         'deadline-minutes': { type: 'string' },
         out: { type: 'string' },
@@ -79,6 +86,7 @@ export function parseChaosArgs(argv: string[], cwd: string): ChaosOptions {
     dbRestarts: o['db-restarts'],
     apiRestarts: o['api-restarts'],
     dbPauseMs: o['db-pause-ms'],
+    maxInFlight: o['max-in-flight'],
     redeliver: o.redeliver,
     deadlineMs: (o['deadline-minutes'] ?? defaultDeadlineMinutes(o.records)) * 60_000,
     out: path.resolve(cwd, o.out ?? path.join('.data', 'chaos', `result-seed${o.seed}-${o.records}.json`)),

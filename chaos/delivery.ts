@@ -17,6 +17,8 @@ export interface DeliveryOptions {
   messageTime: string;
   deadline: number;
   stats: RunStats;
+  /** Resolves when the stack may take more work; called before each record (or upload batch) is sent. */
+  admit: () => Promise<void>;
 }
 
 export type Delivered = (record: PlannedRecord, answer: IngestAnswer) => void;
@@ -28,8 +30,11 @@ const MLLP_CONNECTIONS = 3;
 
 const bodyOf = (record: PlannedRecord): RecordBody => ({ id: record.id, input: { text: record.text }, ...(record.faults ? { simulate: record.faults } : {}) });
 
-async function overHttp(records: PlannedRecord[], { api }: DeliveryOptions, delivered: Delivered): Promise<void> {
-  await forEachConcurrently(records, HTTP_CONCURRENCY, async (record) => delivered(record, await api.postRecord(bodyOf(record))));
+async function overHttp(records: PlannedRecord[], { api, admit }: DeliveryOptions, delivered: Delivered): Promise<void> {
+  await forEachConcurrently(records, HTTP_CONCURRENCY, async (record) => {
+    await admit();
+    delivered(record, await api.postRecord(bodyOf(record)));
+  });
 }
 
 /** A batch is re-uploaded until no line of it comes back `unavailable`; lines already taken come back as duplicates. */
@@ -52,7 +57,10 @@ async function uploadBatch(batch: PlannedRecord[], options: DeliveryOptions, del
 }
 
 async function overUploads(records: PlannedRecord[], options: DeliveryOptions, delivered: Delivered): Promise<void> {
-  await forEachConcurrently(chunks(records, UPLOAD_BATCH), UPLOAD_CONCURRENCY, (batch) => uploadBatch(batch, options, delivered));
+  await forEachConcurrently(chunks(records, UPLOAD_BATCH), UPLOAD_CONCURRENCY, async (batch) => {
+    await options.admit();
+    await uploadBatch(batch, options, delivered);
+  });
 }
 
 async function overMllp(records: PlannedRecord[], options: DeliveryOptions, delivered: Delivered): Promise<void> {
@@ -63,7 +71,10 @@ async function overMllp(records: PlannedRecord[], options: DeliveryOptions, deli
     lanes.map(async (mine) => {
       const sender = createMllpSender(options.mllpPort, options.messageTime, policy);
       try {
-        for (const record of mine) delivered(record, await sender.send(record));
+        for (const record of mine) {
+          await options.admit();
+          delivered(record, await sender.send(record));
+        }
       } finally {
         sender.close();
       }

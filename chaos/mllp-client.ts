@@ -21,7 +21,7 @@ export interface Ack {
 }
 
 /** An ORU^R01 whose OBX-5 is the record's text; the fixed time makes every resend byte-identical. */
-export function hl7MessageFor(record: PlannedRecord, messageTime: string): string {
+function hl7MessageFor(record: PlannedRecord, messageTime: string): string {
   const controlId = record.id.slice(RECORD_ID_PREFIX.length);
   return [
     `MSH|^~\\&|CHAOS|CHAOSLAB|DURABLE|INFERENCE|${messageTime}||ORU^R01|${controlId}|P|2.5.1`,

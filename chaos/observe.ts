@@ -5,7 +5,7 @@ import type { Db } from '../db/client';
 export type StatusCounts = Record<RecordStatus, number>;
 
 /** A run's ids all start with its prefix, HL7 ones after `hl7-`; other records on a shared stack are not counted. */
-export const ownedBy = (idPrefix: string) => ({ OR: [{ id: { startsWith: idPrefix } }, { id: { startsWith: `hl7-${idPrefix}` } }] });
+const ownedBy = (idPrefix: string) => ({ OR: [{ id: { startsWith: idPrefix } }, { id: { startsWith: `hl7-${idPrefix}` } }] });
 export const isRunRecord = (idPrefix: string) => (id: string): boolean => id.startsWith(idPrefix) || id.startsWith(`hl7-${idPrefix}`);
 
 export async function countStatuses(db: Db, idPrefix: string): Promise<StatusCounts> {
@@ -15,7 +15,7 @@ export async function countStatuses(db: Db, idPrefix: string): Promise<StatusCou
   return counts;
 }
 
-export const settledCount = (c: StatusCounts): number => c.completed + c.failed;
+const settledCount = (c: StatusCounts): number => c.completed + c.failed;
 /** Records no worker is busy with right now: settled, or waiting for an operator. */
 export const restingCount = (c: StatusCounts): number => settledCount(c) + c.needs_investigation;
 

@@ -28,7 +28,7 @@ export type FaultKind = (typeof FAULT_KINDS)[number];
 const INVESTIGATED: ReadonlySet<FaultKind> = new Set(['exhaust-step', 'exhaust-providers', 'low-confidence']);
 
 /** The simulator answers with confidence 0.1 for a text carrying it (providers/simulator.ts). */
-export const LOW_CONFIDENCE_MARKER = '[low-confidence]';
+const LOW_CONFIDENCE_MARKER = '[low-confidence]';
 
 export interface PlannedRecord {
   index: number;

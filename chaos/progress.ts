@@ -32,7 +32,7 @@ function bar(done: number, total: number): string {
   return `[${'#'.repeat(filled)}${'-'.repeat(WIDTH - filled)}]`;
 }
 
-export function describe({ seconds, records, ingested, counts, events }: Snapshot): string {
+function describe({ seconds, records, ingested, counts, events }: Snapshot): string {
   const settled = counts.completed + counts.failed;
   return [
     `${seconds.toFixed(0).padStart(4)}s`,

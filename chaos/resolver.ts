@@ -7,6 +7,7 @@
  */
 import type { ResolveAction } from '../contract';
 import type { ApiClient, ListedRecord } from './api-client';
+import { isRunRecord } from './observe';
 import { forEachConcurrently } from './pool';
 import { createRandom } from './random';
 import type { RunStats } from './stats';
@@ -23,15 +24,23 @@ interface Handled {
 }
 
 export interface Resolver {
-  /** Resolves what is parked now; returns how many of the run's records were parked. */
-  sweep: () => Promise<number>;
+  /** Resolves what is parked now. */
+  sweep: () => Promise<void>;
 }
 
-export function createResolver({ api, seed, stats, isOurs }: { api: ApiClient; seed: number; stats: RunStats; isOurs: (id: string) => boolean }): Resolver {
-  const handled = new Map<string, Handled>();
+export interface ResolverOptions {
+  api: ApiClient;
+  seed: number;
+  idPrefix: string;
+  stats: RunStats;
+}
 
+export function createResolver({ api, seed, idPrefix, stats }: ResolverOptions): Resolver {
+  const handled = new Map<string, Handled>();
+  const ours = isRunRecord(idPrefix);
+  // Keyed by what follows the run's prefix (the record's index), not by the id: a seed repeats its choices in every run.
   const decide = (id: string, round: number): ResolveAction =>
-    round <= LAST_RETRY_ROUND && createRandom(`${seed}/resolve/${id}/${round}`).chance(0.5)
+    round <= LAST_RETRY_ROUND && createRandom(`${seed}/resolve/${id.slice(id.indexOf(idPrefix) + idPrefix.length)}/${round}`).chance(0.5)
       ? { action: 'retry' }
       : { action: 'abandon', reason: `abandoned by the chaos harness (seed ${seed}, round ${round})` };
 
@@ -53,9 +62,8 @@ export function createResolver({ api, seed, stats, isOurs }: { api: ApiClient; s
 
   return {
     async sweep() {
-      const parked = (await api.listInvestigations()).filter((r) => isOurs(r.id) && !stats.orphaned.has(r.id));
+      const parked = (await api.listInvestigations()).filter((r) => ours(r.id) && !stats.orphaned.has(r.id));
       await forEachConcurrently(parked, CONCURRENCY, resolveOne);
-      return parked.length;
     },
   };
 }

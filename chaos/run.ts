@@ -59,7 +59,13 @@ function deliveryOptions(run: Run): DeliveryOptions {
       else stats.resolutions.retries += 1;
     },
   });
-  return { api, mllpPort: run.stack.mllpPort, messageTime: hl7Time(stats.startedAt), deadline: run.deadline, stats };
+  return { api, mllpPort: run.stack.mllpPort, messageTime: hl7Time(stats.startedAt), deadline: run.deadline, stats, admit: () => admission(run) };
+}
+
+const ADMIT_POLL_MS = 200;
+
+async function admission(run: Run): Promise<void> {
+  while (run.acknowledged.size - restingCount(run.counts.current()) >= run.options.maxInFlight && Date.now() < run.deadline) await sleep(ADMIT_POLL_MS);
 }
 
 function onDelivered(run: Run) {
@@ -122,7 +128,7 @@ async function redeliver(run: Run, delivery: DeliveryOptions): Promise<void> {
 async function drive(run: Run): Promise<{ worker: number; api: number }> {
   const delivery = deliveryOptions(run);
   const restarts = { worker: watchRestarts(run.stack, 'worker'), api: watchRestarts(run.stack, 'api') };
-  const resolver = createResolver({ api: delivery.api, seed: run.options.seed, stats: run.stats, isOurs: isRunRecord(run.idPrefix) });
+  const resolver = createResolver({ api: delivery.api, seed: run.options.seed, idPrefix: run.idPrefix, stats: run.stats });
   let ingesting = true;
   let disrupting = true;
   try {

@@ -25,7 +25,7 @@ const READY_TIMEOUT_MS = 180_000;
  * Fast retries, so a run of hundreds of records with outages takes minutes; and enough attempts
  * (about 15 s of backoff) that a database restart of a few seconds is ridden out by retries alone.
  */
-export const CHAOS_SETTINGS = {
+const CHAOS_SETTINGS = {
   stepAttempts: 10,
   providerAttempts: 10,
   providerTimeoutMs: 2_000,
