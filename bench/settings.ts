@@ -3,6 +3,7 @@
  * a developer's own DATABASE_URL, PROVIDERS or Temporal settings cannot leak into a figure.
  */
 import type { ProviderConfigInput } from '../providers/types';
+import { SERVICE_ENV_DEFAULTS } from '../scripts/processes';
 
 export const BENCH_API_KEY = 'bench-key';
 const SIMULATOR_KEY_ENV = 'SIMULATOR_API_KEY';
@@ -28,6 +29,7 @@ export function simulatedProviders(simulatorUrl: string, names: readonly string[
 export function processEnv(base: NodeJS.ProcessEnv, s: ProcessSettings): NodeJS.ProcessEnv {
   const inherited = Object.fromEntries(INHERITED.flatMap((name) => (base[name] === undefined ? [] : [[name, base[name]]])));
   return {
+    ...SERVICE_ENV_DEFAULTS,
     ...inherited,
     // As deployed: JSON logs at info, fault plans refused at the API, a real key.
     NODE_ENV: 'production',

@@ -22,6 +22,13 @@ export interface Supervised {
   restarts(): number;
 }
 
+/**
+ * What the Node services run with unless the operator says otherwise. glibc gives every thread that
+ * allocates an arena of its own, and sdk-core's and libuv's threads then keep about 100 MB of mostly
+ * free arena memory resident in the worker; two arenas cost no measurable CPU (BENCHMARKS.md, memory).
+ */
+export const SERVICE_ENV_DEFAULTS = { MALLOC_ARENA_MAX: '2' };
+
 const MAX_RESTART_DELAY_MS = 10_000;
 
 function prefixOutput(child: ChildProcess, name: string): void {

@@ -12,7 +12,7 @@ import { recordStatusKey, recordStepKey } from '../contract';
 import { startEmbeddedPostgres } from '../db/embedded';
 import { applyMigrations } from '../db/migrate';
 import { startSimulator } from '../providers/simulator';
-import { supervise, waitForPort, type Supervised } from './processes';
+import { SERVICE_ENV_DEFAULTS, supervise, waitForPort, type Supervised } from './processes';
 import { ensureTemporalCli, provisionOptionsFromEnv } from './provision';
 
 const log = (line: string) => console.log(`[start] ${line}`);
@@ -56,6 +56,7 @@ async function startDatabase(config: AppConfig, stoppers: Stopper[]): Promise<st
 
 function childEnv(config: AppConfig, databaseUrl: string): NodeJS.ProcessEnv {
   return {
+    ...SERVICE_ENV_DEFAULTS,
     ...process.env,
     DATABASE_URL: databaseUrl,
     TEMPORAL_ADDRESS: config.temporal.address,
