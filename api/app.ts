@@ -5,7 +5,9 @@ import type { Registry } from 'prom-client';
 import type { Tracer } from '@opentelemetry/api';
 import { requestSpans } from '../telemetry/tracing';
 import type { Client } from '@temporalio/client';
+import type { AppConfig } from '../config';
 import type { Db } from '../db/client';
+import { createApiMetrics } from '../metrics/api';
 import { PipelineUnavailableError, type Ingest } from '../ingest';
 import { bearerAuth } from './auth';
 import { pageRoutes } from './page';
@@ -105,4 +107,17 @@ export function createApp(deps: AppDeps): Express {
   app.use((_req, res) => void res.status(404).json({ error: 'not_found', message: 'no such route' }));
   app.use(errorHandler(deps.log));
   return app;
+}
+
+/** The app as the API process serves it: limits, keys and links from the configuration. */
+export function createConfiguredApp(config: AppConfig, deps: Pick<AppDeps, 'db' | 'temporal' | 'ingest' | 'log' | 'tracer'>): Express {
+  return createApp({
+    ...deps,
+    apiKeys: config.apiKeys,
+    bodyLimit: '1mb',
+    ui: { url: config.temporal.uiUrl, namespace: config.temporal.namespace },
+    uploadLimitBytes: config.uploadLimitBytes,
+    devApiKey: config.devApiKey,
+    metrics: createApiMetrics({ db: deps.db, temporal: deps.temporal, stuckAfterMs: 60_000 }),
+  });
 }

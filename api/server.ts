@@ -5,9 +5,8 @@ import { requireDatabaseUrl, runService } from '../config/runtime';
 import { createDb } from '../db/client';
 import { createIngest, ingestSettings } from '../ingest';
 import { connectClient } from '../temporal/client';
-import { createApiMetrics } from '../metrics/api';
 import { startTracing } from '../telemetry/tracing';
-import { createApp } from './app';
+import { createConfiguredApp } from './app';
 
 export async function startApi(config: AppConfig): Promise<{ server: Server; close(): Promise<void> }> {
   const log = createLogger(config.log, 'api');
@@ -15,19 +14,7 @@ export async function startApi(config: AppConfig): Promise<{ server: Server; clo
   const tracing = startTracing(config.otlpEndpoint, 'durable-inference-api');
   const temporal = await connectClient(config.temporal, tracing ? [tracing.plugin] : []);
   const ingest = createIngest(ingestSettings(config, db, temporal));
-  const app = createApp({
-    db,
-    temporal,
-    ingest,
-    apiKeys: config.apiKeys,
-    bodyLimit: '1mb',
-    ui: { url: config.temporal.uiUrl, namespace: config.temporal.namespace },
-    uploadLimitBytes: config.uploadLimitBytes,
-    devApiKey: config.devApiKey,
-    log,
-    metrics: createApiMetrics({ db, temporal, stuckAfterMs: 60_000 }),
-    tracer: tracing?.tracer,
-  });
+  const app = createConfiguredApp(config, { db, temporal, ingest, log, tracer: tracing?.tracer });
   const server = await new Promise<Server>((resolve) => {
     const s = app.listen(config.port, () => resolve(s));
   });

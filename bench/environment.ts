@@ -13,9 +13,8 @@ import { recordStatusKey, recordStepKey } from '../contract';
 import { createDb, type Db } from '../db/client';
 import { startEmbeddedPostgres } from '../db/embedded';
 import { applyMigrations } from '../db/migrate';
-import { waitForPort } from '../scripts/processes';
+import { freePort, waitForPort } from '../scripts/processes';
 import { ensureTemporalCli, type ProvisionOptions } from '../scripts/provision';
-import { freePort } from '../test/support/ports';
 import { workflowBundleOptions } from '../workers/bundle';
 import { spawnChild } from './children';
 

@@ -7,8 +7,7 @@
 import path from 'node:path';
 import { loadConfig, type AppConfig } from '../config';
 import { startSimulator } from '../providers/simulator';
-import { waitForPort } from '../scripts/processes';
-import { freePort } from '../test/support/ports';
+import { freePort, waitForPort } from '../scripts/processes';
 import { nodeChild, type Child } from './children';
 import { cpuSeconds, ownCpuSeconds, treeCpuSeconds, type CpuByComponent } from './cpu';
 import type { BenchEnvironment } from './environment';

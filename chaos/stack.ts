@@ -14,7 +14,7 @@ import { startEmbeddedPostgres, type EmbeddedPostgresHandle } from '../db/embedd
 import { startSimulator, type Simulator, type SimulatorLogEvent } from '../providers/simulator';
 import { workflowBundleOptions } from '../workers/bundle';
 import { killAndAwaitRestart, readPid, type ChildName } from './pids';
-import { freePort } from './ports';
+import { freePort } from '../scripts/processes';
 
 const ROOT = path.resolve(__dirname, '..');
 const API_KEY = 'chaos-key';

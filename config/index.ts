@@ -22,6 +22,7 @@ const envSchema = z.object({
   TEMPORAL_NAMESPACE: z.string().default('default'),
   TEMPORAL_TASK_QUEUE: z.string().default(DEFAULT_TASK_QUEUE),
   TEMPORAL_UI_URL: z.url().optional(),
+  TEMPORAL_START_TIMEOUT_MS: z.coerce.number().int().min(100).default(10_000),
   // Named as in Temporal's client environment configuration, so the `temporal` CLI reads the same settings.
   TEMPORAL_API_KEY: z.string().min(1).optional(),
   TEMPORAL_TLS: z.enum(['true', 'false']).optional(),
@@ -73,6 +74,11 @@ export interface AppConfig {
     apiKey: string | undefined;
     /** false: plaintext; otherwise TLS, with the certificate files to read when connecting. */
     tls: TemporalTls | false;
+    /**
+     * How long ingest waits for Temporal to accept a workflow start, the client's own retries
+     * included, before the sender is told to retry (503, upload `unavailable`, MLLP AR).
+     */
+    startTimeoutMs: number;
   };
   /** A bundle made by scripts/bundle-workflows.ts: the worker starts without bundling (production images). */
   workflowBundlePath: string | undefined;
@@ -188,6 +194,7 @@ export function loadConfig(source: NodeJS.ProcessEnv): AppConfig {
       managed: env.TEMPORAL_ADDRESS === undefined,
       apiKey: env.TEMPORAL_API_KEY,
       tls: temporalTlsFrom(env),
+      startTimeoutMs: env.TEMPORAL_START_TIMEOUT_MS,
     },
     workflowBundlePath: env.WORKFLOW_BUNDLE_PATH,
     port: env.PORT,

@@ -32,11 +32,15 @@ export class PipelineUnavailableError extends Error {
   override name = 'PipelineUnavailableError';
 }
 
-export interface IngestDeps {
-  db: Db;
+export interface StarterDeps {
   temporal: Client;
   taskQueue: string;
   pipeline: PipelineOptions;
+  startTimeoutMs: number;
+}
+
+export interface IngestDeps extends StarterDeps {
+  db: Db;
   faultInjection: boolean;
 }
 
@@ -58,18 +62,21 @@ const describeIssues = (issues: z.core.$ZodIssue[]): string =>
  * Starts `record-<id>` at most once: REJECT_DUPLICATE and FAIL make a second start an
  * "already started" answer, which is what a retried ingest or a reconciler wants to hear.
  */
-export function createRecordStarter({ temporal, taskQueue, pipeline }: Pick<IngestDeps, 'temporal' | 'taskQueue' | 'pipeline'>) {
+export function createRecordStarter({ temporal, taskQueue, pipeline, startTimeoutMs }: StarterDeps) {
   return async function startRecordWorkflow(id: string, source: string, faults: FaultPlan | undefined): Promise<void> {
     try {
-      await temporal.workflow.start<typeof processRecord>('processRecord', {
-        workflowId: workflowIdFor(id),
-        taskQueue,
-        args: [{ id, faults, pipeline }],
-        workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,
-        workflowIdConflictPolicy: WorkflowIdConflictPolicy.FAIL,
-        typedSearchAttributes: [{ key: recordStatusKey, value: 'received' }],
-        staticSummary: `record ${id} from ${source}`,
-      });
+      // The deadline bounds the client's retries too: a sender waiting on us should hear "retry" in seconds.
+      await temporal.withDeadline(Date.now() + startTimeoutMs, () =>
+        temporal.workflow.start<typeof processRecord>('processRecord', {
+          workflowId: workflowIdFor(id),
+          taskQueue,
+          args: [{ id, faults, pipeline }],
+          workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,
+          workflowIdConflictPolicy: WorkflowIdConflictPolicy.FAIL,
+          typedSearchAttributes: [{ key: recordStatusKey, value: 'received' }],
+          staticSummary: `record ${id} from ${source}`,
+        }),
+      );
     } catch (err) {
       if (err instanceof WorkflowExecutionAlreadyStartedError) return;
       throw new PipelineUnavailableError(`Temporal did not accept the workflow start: ${(err as Error).message}`, { cause: err });
@@ -79,9 +86,14 @@ export function createRecordStarter({ temporal, taskQueue, pipeline }: Pick<Inge
 
 export type RecordStarter = ReturnType<typeof createRecordStarter>;
 
+/** How a process starts records, from its configuration: ingest and the reconciler alike. */
+export function starterSettings(config: AppConfig, temporal: Client): StarterDeps {
+  return { temporal, taskQueue: config.temporal.taskQueue, pipeline: config.pipeline, startTimeoutMs: config.temporal.startTimeoutMs };
+}
+
 /** The ingest of a process, from its configuration: every entry point starts records the same way. */
 export function ingestSettings(config: AppConfig, db: Db, temporal: Client): IngestDeps {
-  return { db, temporal, taskQueue: config.temporal.taskQueue, pipeline: config.pipeline, faultInjection: config.faultInjection };
+  return { ...starterSettings(config, temporal), db, faultInjection: config.faultInjection };
 }
 
 export function createIngest(deps: IngestDeps) {

@@ -1,7 +1,7 @@
 /** Child processes for the `npm start` supervisor: started, watched, restarted, and stopped in order. */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
-import { connect } from 'node:net';
+import { connect, createServer } from 'node:net';
 import { dirname } from 'node:path';
 
 export interface ChildSpec {
@@ -82,6 +82,18 @@ export function supervise(spec: ChildSpec, log: (line: string) => void): Supervi
       clearTimeout(timer);
     },
   };
+}
+
+/** A port nothing listens on right now, for a child of our own to take. */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      server.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no free port'))));
+    });
+  });
 }
 
 export async function waitForPort(port: number, host: string, timeoutMs: number): Promise<void> {

@@ -11,11 +11,11 @@ import { join } from 'node:path';
 import pino from 'pino';
 import { workflowIdFor } from '../contract';
 import { createDb } from '../db/client';
-import { createIngest, type Ingest } from '../ingest';
+import { createIngest, ingestSettings, type Ingest } from '../ingest';
 import { readHl7 } from '../mllp/hl7';
 import { startMllpListener, type MllpListener } from '../mllp/listener';
 import { frame, MllpClient, parseAck, sendOnce, withControlId } from './support/mllp';
-import { freePort } from './support/ports';
+import { freePort } from '../scripts/processes';
 import { invariantViolations, ledgerOf, post, result } from './support/records';
 import { startStack, type Stack } from './support/stack';
 import { uploadFile } from './support/uploads';
@@ -33,13 +33,7 @@ const extraListeners: MllpListener[] = [];
 
 function ingestWith(parts: { db?: ReturnType<typeof createDb>; temporal?: Client }): Ingest {
   const { config } = stack;
-  return createIngest({
-    db: parts.db ?? stack.db,
-    temporal: parts.temporal ?? stack.env.client,
-    taskQueue: config.temporal.taskQueue,
-    pipeline: config.pipeline,
-    faultInjection: config.faultInjection,
-  });
+  return createIngest(ingestSettings(config, parts.db ?? stack.db, parts.temporal ?? stack.env.client));
 }
 
 async function listenerWith(ingest: Ingest): Promise<MllpListener> {

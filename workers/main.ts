@@ -9,7 +9,7 @@ import { loadConfig, type AppConfig } from '../config';
 import { createLogger, installTemporalRuntime } from '../config/logger';
 import { requireDatabaseUrl, runMain } from '../config/runtime';
 import { createDb } from '../db/client';
-import { createRecordStarter } from '../ingest';
+import { createRecordStarter, starterSettings } from '../ingest';
 import { createReconcileActivities, type ReconcileActivities } from '../reconcile/activities';
 import { ensureReconcileSchedule } from '../reconcile/schedule';
 import { connectClient, temporalConnectionOptions } from '../temporal/client';
@@ -62,7 +62,7 @@ export async function runWorkerProcess(config: AppConfig): Promise<void> {
   const plugins = tracing ? [tracing.plugin] : [];
   const connection = await NativeConnection.connect(temporalConnectionOptions(config.temporal));
   const temporal = await connectClient(config.temporal, plugins);
-  const reconcile = createReconcileActivities({ db, temporal, start: createRecordStarter({ temporal, taskQueue: config.temporal.taskQueue, pipeline: config.pipeline }) });
+  const reconcile = createReconcileActivities({ db, temporal, start: createRecordStarter(starterSettings(config, temporal)) });
   const workflowBundle = config.workflowBundlePath ? { codePath: config.workflowBundlePath } : undefined;
   const workers = await createWorkers({ config, connection, activities, reconcile, workflowBundle, plugins });
   const schedule = await ensureReconcileSchedule(temporal, { taskQueue: config.temporal.taskQueue, ...config.reconcile });

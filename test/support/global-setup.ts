@@ -11,7 +11,7 @@ import { startEmbeddedPostgres } from '../../db/embedded';
 import { applyMigrations } from '../../db/migrate';
 import { ensureTemporalCli, ensureTestServer, provisionOptionsFromEnv } from '../../scripts/provision';
 import { workflowBundleOptions } from '../../workers/bundle';
-import { freePort } from './ports';
+import { freePort } from '../../scripts/processes';
 
 declare global {
   var stopTestDatabase: (() => Promise<void>) | undefined;

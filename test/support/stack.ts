@@ -10,15 +10,14 @@ import { createServer, type Server } from 'node:http';
 import pino from 'pino';
 import { Context } from '@temporalio/activity';
 import { createActivities, type ActivityDeps } from '../../activities';
-import { createApp } from '../../api/app';
+import { createConfiguredApp } from '../../api/app';
 import type { BillingProvider } from '../../billing';
 import { loadConfig, type AppConfig } from '../../config';
 import { recordStatusKey, recordStepKey } from '../../contract';
 import { createDb, type Db } from '../../db/client';
 import { processFaultHooks, type FaultHooks } from '../../faults';
-import { createIngest, createRecordStarter, ingestSettings, type Ingest } from '../../ingest';
+import { createIngest, createRecordStarter, ingestSettings, starterSettings, type Ingest } from '../../ingest';
 import { createReconcileActivities } from '../../reconcile/activities';
-import { createApiMetrics } from '../../metrics/api';
 import { startSimulator, type Simulator } from '../../providers/simulator';
 import type { Tracing } from '../../telemetry/tracing';
 import { createActivityDeps } from '../../workers/deps';
@@ -120,24 +119,13 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     config,
     connection: env.nativeConnection,
     activities,
-    reconcile: createReconcileActivities({ db, temporal, start: createRecordStarter({ temporal, taskQueue: config.temporal.taskQueue, pipeline: config.pipeline }) }),
+    reconcile: createReconcileActivities({ db, temporal, start: createRecordStarter(starterSettings(config, temporal)) }),
     workflowBundle: { codePath: requiredEnv('TEST_WORKFLOW_BUNDLE') },
     plugins,
   });
   const running = workers.map((w) => w.run());
   const ingest = createIngest(ingestSettings(config, db, temporal));
-  const app = createApp({
-    db,
-    temporal,
-    ingest,
-    apiKeys: config.apiKeys,
-    bodyLimit: '1mb',
-    uploadLimitBytes: config.uploadLimitBytes,
-    ui: { url: config.temporal.uiUrl, namespace: 'default' },
-    log: pino({ level: 'silent' }),
-    metrics: createApiMetrics({ db, temporal, stuckAfterMs: 60_000 }),
-    tracer: options.tracing?.tracer,
-  });
+  const app = createConfiguredApp(config, { db, temporal, ingest, log: pino({ level: 'silent' }), tracer: options.tracing?.tracer });
   const server = createServer(app);
   const port = await listen(server);
   return {
