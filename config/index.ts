@@ -54,6 +54,8 @@ const envSchema = z.object({
   OTEL_EXPORTER_OTLP_ENDPOINT: z.url().optional(),
   /** Where a worker serves Temporal's Prometheus metrics (SDK and model-call metrics); empty: off. */
   WORKER_METRICS_ADDRESS: z.string().default('127.0.0.1:9464'),
+  /** Unset: the SDK's default, derived from the heap limit (about 2,300 workflows with Node's default heap). */
+  WORKER_MAX_CACHED_WORKFLOWS: z.coerce.number().int().min(2).optional(),
 });
 
 export const DEV_API_KEY = 'dev-key';
@@ -102,6 +104,11 @@ export interface AppConfig {
   /** OTLP/HTTP base URL; traces are exported only when it is set. */
   otlpEndpoint: string | undefined;
   workerMetricsAddress: string | undefined;
+  /**
+   * Open workflows a worker keeps in memory; beyond it the least recent is evicted and replayed from
+   * its history when it next has work, which bounds memory at the cost of replay CPU.
+   */
+  maxCachedWorkflows: number | undefined;
 }
 
 export interface TemporalTls {
@@ -213,5 +220,6 @@ export function loadConfig(source: NodeJS.ProcessEnv): AppConfig {
     log: { level: env.LOG_LEVEL, pretty: env.LOG_FORMAT === 'pretty' },
     otlpEndpoint: env.OTEL_EXPORTER_OTLP_ENDPOINT,
     workerMetricsAddress: env.WORKER_METRICS_ADDRESS || undefined,
+    maxCachedWorkflows: env.WORKER_MAX_CACHED_WORKFLOWS,
   };
 }

@@ -38,6 +38,7 @@ export async function createWorkers({ config, connection, activities, reconcile,
       ? { workflowBundle }
       : { workflowsPath: workflowBundleOptions.workflowsPath, bundlerOptions: { preloadModules: workflowBundleOptions.preloadModules } }),
     activities: { ...activities, ...reconcile },
+    ...(config.maxCachedWorkflows ? { maxCachedWorkflows: config.maxCachedWorkflows } : {}),
   });
   const providers = await Promise.all(
     config.providers.map((p) =>

@@ -29,6 +29,8 @@ export interface Stack {
   db: Db;
   ingest: Ingest;
   simulator: Simulator;
+  /** The records worker first, then one per provider queue. */
+  workers: Worker[];
   baseUrl: string;
   apiKey: string;
   stop(): Promise<void>;
@@ -134,6 +136,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     db,
     ingest,
     simulator,
+    workers,
     baseUrl: `http://127.0.0.1:${port}`,
     apiKey: TEST_API_KEY,
     async stop() {
