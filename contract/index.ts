@@ -6,6 +6,9 @@
 import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
 import { defineQuery, defineSignal } from '@temporalio/workflow';
 import { z } from 'zod';
+import type { RetryOptions } from './retry';
+
+export { activityOptionsFrom, type RetryOptions } from './retry';
 
 export const RECORD_STATUSES = ['received', 'processing', 'completed', 'needs_investigation', 'failed'] as const;
 export type RecordStatus = (typeof RECORD_STATUSES)[number];
@@ -111,15 +114,6 @@ export const modelOutputSchema = z.strictObject({
   confidence: z.number().min(0).max(1),
 });
 export type ModelOutput = z.infer<typeof modelOutputSchema>;
-
-export interface RetryOptions {
-  initialIntervalMs: number;
-  backoffCoefficient: number;
-  maximumIntervalMs: number;
-  /** 0: unlimited, for bookkeeping that must outlast any outage. */
-  maximumAttempts: number;
-  startToCloseTimeoutMs: number;
-}
 
 export interface ProviderRoute {
   name: string;

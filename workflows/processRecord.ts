@@ -17,6 +17,7 @@ import { RetryState } from '@temporalio/common';
 import type { Activities } from '../activities';
 import type { StoredOutput } from '../activities/inference';
 import {
+  activityOptionsFrom,
   idempotencyKey,
   providerFaultsOf,
   stepFaultsOf,
@@ -43,17 +44,7 @@ const ALREADY_COMPLETED = Symbol('already completed');
 
 /** `summary` names the step and its idempotency key in the Web UI's event history. */
 function optionsFrom(retry: RetryOptions, summary: string, taskQueue?: string): ActivityOptions {
-  return {
-    taskQueue,
-    summary,
-    startToCloseTimeout: retry.startToCloseTimeoutMs,
-    retry: {
-      initialInterval: retry.initialIntervalMs,
-      backoffCoefficient: retry.backoffCoefficient,
-      maximumInterval: retry.maximumIntervalMs,
-      ...(retry.maximumAttempts > 0 ? { maximumAttempts: retry.maximumAttempts } : {}),
-    },
-  };
+  return { ...activityOptionsFrom(retry, taskQueue), summary };
 }
 
 function activitiesFor(id: string, pipeline: PipelineOptions) {

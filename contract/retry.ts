@@ -1,0 +1,28 @@
+/**
+ * A step's retry policy and the activity options made from it. Free of zod, so the benchmark's
+ * baseline workflow can use it without bundling the rest of the contract.
+ */
+import type { ActivityOptions } from '@temporalio/common';
+
+export interface RetryOptions {
+  initialIntervalMs: number;
+  backoffCoefficient: number;
+  maximumIntervalMs: number;
+  /** 0: unlimited, for bookkeeping that must outlast any outage. */
+  maximumAttempts: number;
+  startToCloseTimeoutMs: number;
+}
+
+/** A step's activity options: the pipeline's and the benchmark baseline's, so the two cannot drift apart. */
+export function activityOptionsFrom(retry: RetryOptions, taskQueue?: string): ActivityOptions {
+  return {
+    taskQueue,
+    startToCloseTimeout: retry.startToCloseTimeoutMs,
+    retry: {
+      initialInterval: retry.initialIntervalMs,
+      backoffCoefficient: retry.backoffCoefficient,
+      maximumInterval: retry.maximumIntervalMs,
+      ...(retry.maximumAttempts > 0 ? { maximumAttempts: retry.maximumAttempts } : {}),
+    },
+  };
+}
