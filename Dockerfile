@@ -20,7 +20,7 @@ RUN npm ci --ignore-scripts --no-audit --no-fund \
 FROM deps AS build
 COPY . .
 RUN npm run postinstall \
- && npx tsx scripts/bundle-workflows.ts dist/workflow-bundle.js \
+ && npx tsx bin/bundle-workflows.ts dist/workflow-bundle.js \
  && npm prune --omit=dev --ignore-scripts --no-audit --no-fund
 
 FROM ${NODE_IMAGE} AS runtime
@@ -31,4 +31,4 @@ WORKDIR /app
 COPY --from=build /app ./
 USER node
 EXPOSE 3000 2575 9464
-CMD ["node", "--import", "tsx", "api/server.ts"]
+CMD ["node", "--import", "tsx", "bin/api.ts"]

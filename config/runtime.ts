@@ -7,6 +7,19 @@ export function requireDatabaseUrl(config: AppConfig): string {
   return config.databaseUrl;
 }
 
+/**
+ * The embedded server that `npm start` runs (dev/postgres.ts creates it with exactly this
+ * address, user and database): where tools run beside it (audit, chaos) look when DATABASE_URL is
+ * unset. Loopback only.
+ */
+export const LOCAL_DATABASE = { user: 'postgres', password: 'postgres', host: '127.0.0.1', database: 'durable_inference' } as const;
+
+export const localDatabaseUrl = (port: number, database: string = LOCAL_DATABASE.database): string =>
+  `postgresql://${LOCAL_DATABASE.user}:${LOCAL_DATABASE.password}@${LOCAL_DATABASE.host}:${port}/${database}`;
+
+/** DATABASE_URL, else the local embedded server's. */
+export const databaseUrlOrLocal = (config: AppConfig): string => config.databaseUrl ?? localDatabaseUrl(config.embeddedPgPort);
+
 /** Ends the process with one readable line for a configuration error, a stack for anything else. */
 export function runMain(main: () => Promise<unknown>): void {
   main().catch((err: unknown) => {

@@ -8,8 +8,8 @@ import { temporal } from '@temporalio/proto';
 import { recordStatusKey, recordStepKey, workflowIdFor } from '../contract';
 import { createDb, type Db } from '../db/client';
 import { createIngest, ingestSettings } from '../ingest';
-import { startSimulator, type Simulator } from '../providers/simulator';
-import { createWorkers } from '../workers/main';
+import { startSimulator, type Simulator } from '../dev/simulator';
+import { createWorkers } from '../workers/create';
 import { uniqueId } from './support/records';
 import { requiredEnv, testActivityDeps, testConfig } from './support/stack';
 

@@ -13,7 +13,7 @@ const RESULT = join(ROOT, 'test', 'artifacts', 'chaos-result.json');
 const ARGS = ['--records', '300', '--fault-rate', '0.3', '--seed', '1', '--worker-kills', '3', '--db-restarts', '1', '--api-restarts', '1'];
 
 function runHarness(args: string[]): Promise<{ code: number | null; output: string }> {
-  const child = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'scripts', 'chaos.ts'), ...args], {
+  const child = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'dev', 'bin', 'chaos.ts'), ...args], {
     cwd: ROOT,
     // Nothing of the test run's own stack (DATABASE_URL, ports) may leak into the harness's.
     env: { PATH: process.env.PATH, HOME: process.env.HOME, TEMPORAL_CLI_PATH: process.env.TEST_TEMPORAL_CLI, WORKFLOW_BUNDLE_PATH: process.env.TEST_WORKFLOW_BUNDLE },

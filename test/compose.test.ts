@@ -102,7 +102,7 @@ describe('docker-compose.yml', () => {
     }
     expect(services.postgres?.healthcheck?.test).toContain('pg_isready');
     expect(services.api?.healthcheck?.test.join(' ')).toContain('/readyz');
-    expect(services.worker?.healthcheck?.test).toContain('scripts/worker-health.ts');
+    expect(services.worker?.healthcheck?.test).toContain('bin/worker-health.ts');
     expect(services.temporal?.image).toMatch(/^temporalio\/server:/);
     expect(services['temporal-schema']?.command?.join(' ')).toContain('temporal-sql-tool');
   });

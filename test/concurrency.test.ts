@@ -8,7 +8,7 @@ import { createActivities } from '../activities';
 import { createLedgerBilling, type ChargeRequest } from '../billing';
 import { createDb, type Db } from '../db/client';
 import { inputHashOf } from '../ingest';
-import { startSimulator, type Simulator } from '../providers/simulator';
+import { startSimulator, type Simulator } from '../dev/simulator';
 import { uniqueId } from './support/records';
 import { requiredEnv, testActivityDeps, testConfig } from './support/stack';
 

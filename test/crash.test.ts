@@ -7,8 +7,8 @@ import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { resolve } from 'node:path';
 import { createDb, type Db } from '../db/client';
 import { createIngest, ingestSettings } from '../ingest';
-import { startSimulator, type Simulator } from '../providers/simulator';
-import { supervise, type Supervised } from '../scripts/processes';
+import { startSimulator, type Simulator } from '../dev/simulator';
+import { supervise, type Supervised } from '../dev/processes';
 import { ledgerOf, uniqueId } from './support/records';
 import { requiredEnv, startTemporal, testConfig, type Stack } from './support/stack';
 import { workflowIdFor, type RecordStatusView } from '../contract';
@@ -28,7 +28,7 @@ beforeAll(async () => {
     {
       name: 'worker',
       command: process.execPath,
-      args: ['--import', 'tsx', resolve(__dirname, '../workers/main.ts')],
+      args: ['--import', 'tsx', resolve(__dirname, '../bin/worker.ts')],
       env: {
         ...process.env,
         ...settings,

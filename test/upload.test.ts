@@ -14,7 +14,7 @@ import { uploadRoutes } from '../api/uploads';
 import { workflowIdFor } from '../contract';
 import { createDb } from '../db/client';
 import { createIngest, ingestSettings } from '../ingest';
-import { CHROMIUM_ARGS, ensureChromium } from '../scripts/browser';
+import { CHROMIUM_ARGS, ensureChromium } from '../dev/browser';
 import { migratedDatabase } from './support/database';
 import { invariantViolations, result, uniqueId } from './support/records';
 import { startStack, type Stack } from './support/stack';

@@ -1,7 +1,7 @@
-/** The worker container's healthcheck (scripts/worker-health.ts) against a real server and workers. */
+/** The worker container's healthcheck (bin/worker-health.ts) against a real server and workers. */
 import os from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { unpolledTaskQueues } from '../scripts/worker-health';
+import { unpolledTaskQueues } from '../workers/health';
 import { startStack, type Stack } from './support/stack';
 
 let stack: Stack;

@@ -8,7 +8,7 @@ import { Client } from 'pg';
 import { requiredEnv } from './stack';
 
 const REPO = path.resolve(__dirname, '..', '..');
-const CLI = path.join(REPO, 'scripts', 'db-migrate.ts');
+const CLI = path.join(REPO, 'dev', 'bin', 'db-migrate.ts');
 
 export interface CliResult {
   code: number;

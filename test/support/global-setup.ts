@@ -7,11 +7,11 @@ import { bundleWorkflowCode, DefaultLogger } from '@temporalio/worker';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { startEmbeddedPostgres } from '../../db/embedded';
-import { applyMigrations } from '../../db/migrate';
-import { ensureTemporalCli, ensureTestServer, provisionOptionsFromEnv } from '../../scripts/provision';
+import { startEmbeddedPostgres } from '../../dev/postgres';
+import { applyMigrations } from '../../dev/migrations';
+import { ensureTemporalCli, ensureTestServer, provisionOptionsFromEnv } from '../../dev/provision';
 import { workflowBundleOptions } from '../../workers/bundle';
-import { freePort } from '../../scripts/processes';
+import { freePort } from '../../dev/processes';
 
 declare global {
   var stopTestDatabase: (() => Promise<void>) | undefined;

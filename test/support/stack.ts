@@ -18,10 +18,10 @@ import { createDb, type Db } from '../../db/client';
 import { processFaultHooks, type FaultHooks } from '../../faults';
 import { createIngest, createRecordStarter, ingestSettings, starterSettings, type Ingest } from '../../ingest';
 import { createReconcileActivities } from '../../reconcile/activities';
-import { startSimulator, type Simulator } from '../../providers/simulator';
+import { startSimulator, type Simulator } from '../../dev/simulator';
 import type { Tracing } from '../../telemetry/tracing';
 import { createActivityDeps } from '../../workers/deps';
-import { createWorkers } from '../../workers/main';
+import { createWorkers } from '../../workers/create';
 
 export interface Stack {
   env: TestWorkflowEnvironment;

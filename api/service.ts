@@ -1,0 +1,32 @@
+import type { Server } from 'node:http';
+import type { AppConfig } from '../config';
+import { createLogger } from '../config/logger';
+import { requireDatabaseUrl } from '../config/runtime';
+import { createDb } from '../db/client';
+import { createIngest, ingestSettings } from '../ingest';
+import { connectClient } from '../temporal/client';
+import { startTracing } from '../telemetry/tracing';
+import { createConfiguredApp } from './app';
+
+export async function startApi(config: AppConfig): Promise<{ server: Server; close(): Promise<void> }> {
+  const log = createLogger(config.log, 'api');
+  const db = createDb(requireDatabaseUrl(config));
+  const tracing = startTracing(config.otlpEndpoint, 'durable-inference-api');
+  const temporal = await connectClient(config.temporal, tracing ? [tracing.plugin] : []);
+  const ingest = createIngest(ingestSettings(config, db, temporal));
+  const app = createConfiguredApp(config, { db, temporal, ingest, log, tracer: tracing?.tracer });
+  const server = await new Promise<Server>((resolve) => {
+    const s = app.listen(config.port, () => resolve(s));
+  });
+  log.info({ port: config.port }, 'API listening');
+  return {
+    server,
+    async close() {
+      await new Promise((resolve) => server.close(resolve));
+      await temporal.connection.close();
+      await db.$disconnect();
+      await tracing?.shutdown();
+    },
+  };
+}
+

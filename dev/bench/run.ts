@@ -1,0 +1,96 @@
+/**
+ * The whole benchmark: one environment, then each repetition runs every chosen scenario once, so
+ * the pipeline and its baseline are always measured minutes apart on the same server, and drift
+ * (a growing Temporal store, other load on the machine) shows up as spread instead of as bias.
+ */
+import { mkdirSync } from 'node:fs';
+import path from 'node:path';
+import type { ProvisionOptions } from '../provision';
+import { startEnvironment, type Log } from './environment';
+import { describeMachine, loadAverage, type LoadAverage, type Machine } from './machine';
+import type { BenchOptions } from './options';
+import { summarizeProfiles, type ProfileSummary } from './profile';
+import { baselineRun, pipelineRun, type MeasuredRun, type RunContext } from './runs';
+import { faultRep, type FaultRep } from './scenarios/faults';
+import { isolationRep, type IsolationRep } from './scenarios/isolation';
+import { latencyRep, latencyRun, type LatencyRep } from './scenarios/latency';
+
+export interface RepResult {
+  rep: number;
+  baseline?: MeasuredRun;
+  /** The clean one-worker pipeline run: figure 1, the clean side of figure 4, one side of figure 6. */
+  pipeline?: MeasuredRun;
+  twoWorkers?: MeasuredRun;
+  faults?: FaultRep;
+  isolation?: IsolationRep;
+  latency?: LatencyRep;
+}
+
+export interface BenchResults {
+  startedAt: string;
+  finishedAt: string;
+  machine: Machine;
+  loadBefore: LoadAverage;
+  options: BenchOptions;
+  reps: RepResult[];
+  profiles?: ProfileSummary[];
+}
+
+async function step<T>(ctx: RunContext, label: string, run: () => Promise<T>): Promise<T> {
+  ctx.log(`${label} (load ${loadAverage().join(' ')})`);
+  const result = await run();
+  ctx.log(`${label}: done`);
+  return result;
+}
+
+async function throughputPair(ctx: RunContext, rep: number): Promise<Pick<RepResult, 'baseline' | 'pipeline'>> {
+  const { scenarios } = ctx.options;
+  const pipeline = () => step(ctx, `rep ${rep}: pipeline, 1 worker`, () => pipelineRun(ctx, `p1-r${rep}`, 1));
+  if (!scenarios.includes('throughput')) return { pipeline: await pipeline() };
+  const baseline = () => step(ctx, `rep ${rep}: baseline`, () => baselineRun(ctx, `base-r${rep}`));
+  // Alternating which goes first cancels the drift of a store that grows through the run.
+  if (rep % 2 === 1) return { baseline: await baseline(), pipeline: await pipeline() };
+  const first = await pipeline();
+  return { pipeline: first, baseline: await baseline() };
+}
+
+async function repetition(ctx: RunContext, rep: number): Promise<RepResult> {
+  const { scenarios } = ctx.options;
+  const result: RepResult = { rep };
+  if (scenarios.some((s) => s === 'throughput' || s === 'faults' || s === 'scaling')) Object.assign(result, await throughputPair(ctx, rep));
+  if (scenarios.includes('scaling')) result.twoWorkers = await step(ctx, `rep ${rep}: pipeline, 2 workers`, () => pipelineRun(ctx, `p2-r${rep}`, 2));
+  if (scenarios.includes('faults')) result.faults = await step(ctx, `rep ${rep}: 30 % faults`, () => faultRep(ctx, `faults-r${rep}`));
+  if (scenarios.includes('isolation')) result.isolation = await step(ctx, `rep ${rep}: isolation`, () => isolationRep(ctx, `iso-r${rep}`));
+  if (scenarios.includes('latency')) result.latency = await step(ctx, `rep ${rep}: ingest latency`, () => latencyRep(ctx, `lat-r${rep}`));
+  return result;
+}
+
+/**
+ * Kept apart from the figures, so the profiler's cost is in none of them: a clean pipeline run with
+ * the worker under --cpu-prof, and the API alone under --cpu-prof through the latency series.
+ */
+async function profiledRuns(ctx: RunContext, dir: string): Promise<ProfileSummary[]> {
+  const [worker, api] = [path.join(dir, 'worker'), path.join(dir, 'api')];
+  [worker, api].forEach((d) => mkdirSync(d, { recursive: true }));
+  await step(ctx, 'profiled pipeline run', () => pipelineRun(ctx, 'profiled', 1, {}, ['--cpu-prof', `--cpu-prof-dir=${worker}`]));
+  await step(ctx, 'profiled API run', () => latencyRun(ctx, 'profiled-api', 'api-only', ['--cpu-prof', `--cpu-prof-dir=${api}`]));
+  return [...summarizeProfiles('worker', worker), ...summarizeProfiles('api', api)];
+}
+
+export async function runBench(options: BenchOptions, provision: ProvisionOptions, baseEnv: NodeJS.ProcessEnv, profileDir: string, log: Log): Promise<BenchResults> {
+  const startedAt = new Date().toISOString();
+  const loadBefore = loadAverage();
+  const bench = await startEnvironment({ provision, temporalStore: options.temporalStore, baseEnv, log });
+  let failed = true;
+  try {
+    const ctx: RunContext = { bench, baseEnv, options, log };
+    const reps: RepResult[] = [];
+    for (let rep = 1; rep <= options.reps; rep++) reps.push(await repetition(ctx, rep));
+    const profiles = options.profile ? await profiledRuns(ctx, profileDir) : undefined;
+    failed = false;
+    return { startedAt, finishedAt: new Date().toISOString(), machine: describeMachine(), loadBefore, options, reps, ...(profiles ? { profiles } : {}) };
+  } finally {
+    if (failed) log(`failed: processes' logs kept in ${bench.logDir}`);
+    await bench.stop(failed);
+  }
+}

@@ -1,0 +1,110 @@
+/**
+ * One run's processes: the provider simulator, N worker processes (the pipeline's, or the
+ * baseline's with the same createWorkers) on a task queue of the run's own, and optionally the
+ * API. A queue per run keeps one run's leftovers (the slow provider's unfinished records) away
+ * from the next run's workers.
+ */
+import path from 'node:path';
+import { loadConfig, type AppConfig } from '../../config';
+import { startSimulator } from '../simulator';
+import { freePort, waitForPort } from '../processes';
+import { nodeChild, type Child } from './children';
+import { cpuSeconds, ownCpuSeconds, treeCpuSeconds, type CpuByComponent } from './cpu';
+import type { BenchEnvironment } from './environment';
+import { waitUntilPolling } from './readiness';
+import { processEnv, simulatedProviders, type ProcessSettings } from './settings';
+
+export type WorkerKind = 'pipeline' | 'baseline';
+
+export interface SessionOptions {
+  tag: string;
+  kind: WorkerKind;
+  workers: number;
+  providers?: string[];
+  /** Latency of a provider's answers, by provider name. */
+  providerDelayMs?: Record<string, number>;
+  api?: boolean;
+  /** Node flags for the worker processes and the API (--cpu-prof and its folder). */
+  workerNodeFlags?: string[];
+  apiNodeFlags?: string[];
+}
+
+export interface Session {
+  tag: string;
+  /** The configuration the processes run with, for the bench's own ingest to start records alike. */
+  config: AppConfig;
+  workers: Child[];
+  apiUrl: string | undefined;
+  assertAlive: () => void;
+  /** CPU seconds so far of the workers, the API, Temporal, PostgreSQL and the bench (ingest, simulator, polling). */
+  cpu(): CpuByComponent;
+  stop(): Promise<{ workerPeakRssMiB: Array<number | null>; apiPeakRssMiB: number | null }>;
+}
+
+const DEFAULT_PROVIDERS = ['primary', 'fallback'];
+const ENTRY: Record<WorkerKind, string> = { pipeline: 'bin/worker.ts', baseline: 'dev/bin/bench-baseline-worker.ts' };
+
+function delaysByModel(providers: ReturnType<typeof simulatedProviders>, delays: Record<string, number> = {}): Record<string, number> {
+  return Object.fromEntries(providers.flatMap((p) => {
+    const delay = delays[p.name];
+    return delay === undefined ? [] : [[p.model, delay]];
+  }));
+}
+
+async function startWorkers(bench: BenchEnvironment, baseEnv: NodeJS.ProcessEnv, settings: ProcessSettings, options: SessionOptions, config: AppConfig): Promise<Child[]> {
+  const workers = await Promise.all(
+    Array.from({ length: options.workers }, async (_, i) => {
+      const env = processEnv(baseEnv, { ...settings, metricsPort: await freePort() });
+      const logFile = path.join(bench.logDir, `${options.tag}-worker-${i + 1}.log`);
+      return nodeChild(`${options.kind} worker ${i + 1}`, ENTRY[options.kind], env, logFile, options.workerNodeFlags);
+    }),
+  );
+  await Promise.all(workers.map((w) => waitUntilPolling(bench.client, w, { taskQueue: config.temporal.taskQueue, pipeline: config.pipeline })));
+  return workers;
+}
+
+async function startApi(bench: BenchEnvironment, baseEnv: NodeJS.ProcessEnv, settings: ProcessSettings, options: SessionOptions): Promise<{ child: Child; url: string }> {
+  const apiPort = await freePort();
+  const env = processEnv(baseEnv, { ...settings, apiPort });
+  const child = nodeChild('api', 'bin/api.ts', env, path.join(bench.logDir, `${options.tag}-api.log`), options.apiNodeFlags);
+  await waitForPort(apiPort, '127.0.0.1', 120_000);
+  return { child, url: `http://127.0.0.1:${apiPort}` };
+}
+
+export async function startSession(bench: BenchEnvironment, baseEnv: NodeJS.ProcessEnv, options: SessionOptions): Promise<Session> {
+  const port = await freePort();
+  const providers = simulatedProviders(`http://127.0.0.1:${port}`, options.providers ?? DEFAULT_PROVIDERS);
+  const simulator = await startSimulator({ port, modelDelayMs: delaysByModel(providers, options.providerDelayMs) });
+  const settings: ProcessSettings = {
+    databaseUrl: bench.databaseUrl,
+    temporalAddress: bench.temporalAddress,
+    taskQueue: `bench-${options.tag}`,
+    providers,
+    bundle: options.kind === 'pipeline' ? bench.bundles.pipeline : bench.bundles.baseline,
+  };
+  const config = loadConfig(processEnv(baseEnv, settings));
+  const [workers, api] = await Promise.all([
+    startWorkers(bench, baseEnv, settings, options, config),
+    options.api ? startApi(bench, baseEnv, settings, options) : undefined,
+  ]);
+  const children = [...workers, ...(api ? [api.child] : [])];
+  return {
+    tag: options.tag,
+    config,
+    workers,
+    apiUrl: api?.url,
+    assertAlive: () => children.forEach((c) => c.assertAlive()),
+    cpu: () => ({
+      workers: workers.reduce((sum, w) => sum + cpuSeconds(w.pid), 0),
+      ...(api ? { api: cpuSeconds(api.child.pid) } : {}),
+      temporal: cpuSeconds(bench.pids.temporal),
+      postgres: treeCpuSeconds(bench.pids.postgres),
+      bench: ownCpuSeconds(),
+    }),
+    async stop() {
+      const [workerPeakRssMiB, apiPeakRssMiB] = await Promise.all([Promise.all(workers.map((w) => w.stop())), api ? api.child.stop() : null]);
+      await simulator.close();
+      return { workerPeakRssMiB, apiPeakRssMiB };
+    },
+  };
+}

@@ -1,0 +1,47 @@
+/**
+ * The environment of the processes under test: built from nothing but what the bench decides, so
+ * a developer's own DATABASE_URL, PROVIDERS or Temporal settings cannot leak into a figure.
+ */
+import type { ProviderConfigInput } from '../../providers/types';
+import { SERVICE_ENV_DEFAULTS } from '../processes';
+
+export const BENCH_API_KEY = 'bench-key';
+const SIMULATOR_KEY_ENV = 'SIMULATOR_API_KEY';
+/** Only what node and tsx need from the caller's environment. */
+const INHERITED = ['PATH', 'HOME', 'TMPDIR', 'LANG'];
+
+export interface ProcessSettings {
+  databaseUrl: string;
+  temporalAddress: string;
+  taskQueue: string;
+  providers: ProviderConfigInput[];
+  bundle: string;
+  /** Each process its own, as each replica has its own; the worker serves its metrics there. */
+  metricsPort?: number;
+  apiPort?: number;
+}
+
+/** The simulator as named providers, each with its own pinned model so its latency can be set apart. */
+export function simulatedProviders(simulatorUrl: string, names: readonly string[]): ProviderConfigInput[] {
+  return names.map((name) => ({ name, kind: 'openai', baseURL: `${simulatorUrl}/v1`, model: `sim-${name}-2026-11-01`, apiKeyEnv: SIMULATOR_KEY_ENV }));
+}
+
+export function processEnv(base: NodeJS.ProcessEnv, s: ProcessSettings): NodeJS.ProcessEnv {
+  const inherited = Object.fromEntries(INHERITED.flatMap((name) => (base[name] === undefined ? [] : [[name, base[name]]])));
+  return {
+    ...SERVICE_ENV_DEFAULTS,
+    ...inherited,
+    // As deployed: JSON logs at info, fault plans refused at the API, a real key.
+    NODE_ENV: 'production',
+    LOG_FORMAT: 'json',
+    API_KEYS: BENCH_API_KEY,
+    DATABASE_URL: s.databaseUrl,
+    TEMPORAL_ADDRESS: s.temporalAddress,
+    TEMPORAL_TASK_QUEUE: s.taskQueue,
+    PROVIDERS: JSON.stringify(s.providers),
+    [SIMULATOR_KEY_ENV]: 'bench',
+    WORKFLOW_BUNDLE_PATH: s.bundle,
+    WORKER_METRICS_ADDRESS: s.metricsPort === undefined ? '' : `127.0.0.1:${s.metricsPort}`,
+    ...(s.apiPort === undefined ? {} : { PORT: String(s.apiPort) }),
+  };
+}

@@ -1,0 +1,30 @@
+/**
+ * The baseline's worker process (an entry point, spawned by the bench): createWorkers itself, so
+ * the queues, slots and rate limits are exactly the pipeline worker's, with no-op activities and
+ * the baseline bundle (WORKFLOW_BUNDLE_PATH) in place of the real ones.
+ */
+import { NativeConnection } from '@temporalio/worker';
+import type { Activities } from '../../activities';
+import { ConfigError, loadConfig } from '../../config';
+import { createLogger, installTemporalRuntime } from '../../config/logger';
+import { runMain } from '../../config/runtime';
+import { temporalConnectionOptions } from '../../temporal/client';
+import { createWorkers } from '../../workers/create';
+
+const noop = async (): Promise<void> => undefined;
+// createWorkers registers the pipeline's activity set; the baseline fills the same names with no-ops.
+const NOOP_ACTIVITIES = { charge: noop, infer: noop, persist: noop } as unknown as Activities;
+
+async function main(): Promise<void> {
+  const config = loadConfig(process.env);
+  if (!config.workflowBundlePath) throw new ConfigError('WORKFLOW_BUNDLE_PATH must name the baseline bundle');
+  const log = createLogger(config.log, 'baseline-worker');
+  installTemporalRuntime(log, config.workerMetricsAddress);
+  const connection = await NativeConnection.connect(temporalConnectionOptions(config.temporal));
+  const workers = await createWorkers({ config, connection, activities: NOOP_ACTIVITIES, workflowBundle: { codePath: config.workflowBundlePath } });
+  log.info({ taskQueues: workers.map((w) => w.options.taskQueue) }, 'workers polling');
+  await Promise.all(workers.map((w) => w.run()));
+  await connection.close();
+}
+
+runMain(main);

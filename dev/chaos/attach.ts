@@ -1,0 +1,36 @@
+/**
+ * A stack someone else runs (CHAOS_USE_RUNNING=1): the harness sends its traffic and, where the
+ * supervisor's pid files are at hand, kills the worker and the API; it cannot restart a database
+ * it does not own, so that event is skipped and said so.
+ */
+import type { AppConfig } from '../../config';
+import { connectClient } from '../../temporal/client';
+import { killAndAwaitRestart, readPid } from './pids';
+import type { ChaosStack } from './stack';
+
+export interface AttachOptions {
+  config: AppConfig;
+  apiUrl: string;
+  apiKey: string;
+  databaseUrl: string;
+}
+
+export function attachToStack({ config, apiUrl, apiKey, databaseUrl }: AttachOptions): ChaosStack {
+  const [first, second] = config.providers.map((p) => p.name);
+  if (!first) throw new Error('the configuration names no provider');
+  const providerAttempts = Math.max(...config.pipeline.providers.map((p) => p.retry.maximumAttempts));
+  return {
+    apiUrl,
+    apiKey,
+    mllpPort: config.mllpPort,
+    databaseUrl,
+    connectTemporal: () => connectClient(config.temporal),
+    providers: [first, second ?? first],
+    stepAttempts: config.pipeline.steps.charge.maximumAttempts,
+    providerAttempts,
+    traffic: () => undefined,
+    pidOf: (name) => readPid(config.dataDir, name),
+    kill: (name) => killAndAwaitRestart(config.dataDir, name),
+    stop: async () => undefined,
+  };
+}

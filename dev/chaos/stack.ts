@@ -1,0 +1,220 @@
+/**
+ * The system under test, started the way an operator starts it: the `npm start` supervisor
+ * (scripts/start.ts) as a child process, on a PostgreSQL and a provider simulator that the harness
+ * owns, because a harness that must stop the database and serve provider faults has to hold them.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createWriteStream, mkdtempSync, rmSync, writeFileSync, type WriteStream } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { Client, Connection } from '@temporalio/client';
+import { bundleWorkflowCode, DefaultLogger } from '@temporalio/worker';
+import { startEmbeddedPostgres, type EmbeddedPostgresHandle } from '../postgres';
+import { startSimulator, type Simulator, type SimulatorLogEvent } from '../simulator';
+import { workflowBundleOptions } from '../../workers/bundle';
+import { killAndAwaitRestart, readPid, type ChildName } from './pids';
+import { freePort } from '../processes';
+
+const ROOT = path.resolve(__dirname, '..');
+const API_KEY = 'chaos-key';
+const READY_LINE = '[start] ready:';
+const READY_TIMEOUT_MS = 180_000;
+
+/**
+ * Fast retries, so a run of hundreds of records with outages takes minutes; and enough attempts
+ * (about 15 s of backoff) that a database restart of a few seconds is ridden out by retries alone.
+ */
+const CHAOS_SETTINGS = {
+  stepAttempts: 10,
+  providerAttempts: 10,
+  providerTimeoutMs: 2_000,
+  env: {
+    RETRY_INITIAL_INTERVAL_MS: '200',
+    RETRY_BACKOFF_COEFFICIENT: '2',
+    RETRY_MAXIMUM_INTERVAL_MS: '2000',
+    RETRY_MAXIMUM_ATTEMPTS: '10',
+    STEP_TIMEOUT_MS: '5000',
+    BREAKER_COOLDOWN_MS: '5000',
+    RECONCILE_INTERVAL_MS: '5000',
+    RECONCILE_QUIET_MS: '15000',
+  },
+} as const;
+
+export interface ProviderTraffic {
+  requests: number;
+  faultsServed: number;
+}
+
+export interface ChaosStack {
+  apiUrl: string;
+  apiKey: string;
+  mllpPort: number;
+  databaseUrl: string;
+  connectTemporal(): Promise<Client>;
+  providers: readonly [string, string];
+  stepAttempts: number;
+  providerAttempts: number;
+  traffic(): ProviderTraffic | undefined;
+  pidOf(name: ChildName): Promise<number | undefined>;
+  kill(name: ChildName): Promise<{ killed: number; replacement: number }>;
+  /** Absent when the harness does not own the database. */
+  restartDatabase?: (pauseMs: number) => Promise<void>;
+  stop(options: { keepFiles: boolean }): Promise<void>;
+}
+
+export interface OwnedStackOptions {
+  /** A prebuilt workflow bundle; without one the harness bundles once, so worker restarts stay fast. */
+  workflowBundlePath?: string;
+  temporalCliPath?: string;
+  /** PATH and HOME: the supervisor gets these and its settings, nothing else of the caller's environment. */
+  baseEnv: NodeJS.ProcessEnv;
+  log: (line: string) => void;
+}
+
+async function ensureBundle(dir: string, given: string | undefined, log: (line: string) => void): Promise<string> {
+  if (given) return given;
+  log('bundling the workflow code once, so that every worker restart skips it');
+  const { code } = await bundleWorkflowCode({ ...workflowBundleOptions, logger: new DefaultLogger('WARN') });
+  const file = path.join(dir, 'workflow-bundle.js');
+  writeFileSync(file, code);
+  return file;
+}
+
+function providersSetting(simulatorPort: number): string {
+  return JSON.stringify(
+    ['primary', 'fallback'].map((name) => ({
+      name,
+      kind: 'openai',
+      baseURL: `http://127.0.0.1:${simulatorPort}/v1`,
+      model: `sim-${name}-2026-11-01`,
+      apiKeyEnv: 'SIMULATOR_API_KEY',
+      timeoutMs: CHAOS_SETTINGS.providerTimeoutMs,
+      maxAttempts: CHAOS_SETTINGS.providerAttempts,
+    })),
+  );
+}
+
+interface Ports {
+  api: number;
+  temporal: number;
+  ui: number;
+  simulator: number;
+  mllp: number;
+  postgres: number;
+}
+
+async function freePorts(): Promise<Ports> {
+  const [api, temporal, ui, simulator, mllp, postgres] = await Promise.all(Array.from({ length: 6 }, freePort));
+  return { api, temporal, ui, simulator, mllp, postgres } as Ports;
+}
+
+function supervisorEnv(options: OwnedStackOptions, dataDir: string, ports: Ports, databaseUrl: string, bundle: string): NodeJS.ProcessEnv {
+  return {
+    PATH: options.baseEnv.PATH,
+    HOME: options.baseEnv.HOME,
+    ...(options.temporalCliPath ? { TEMPORAL_CLI_PATH: options.temporalCliPath } : {}),
+    NODE_ENV: 'development',
+    DATA_DIR: dataDir,
+    DATABASE_URL: databaseUrl,
+    PORT: String(ports.api),
+    TEMPORAL_DEV_PORT: String(ports.temporal),
+    TEMPORAL_UI_PORT: String(ports.ui),
+    SIMULATOR_PORT: String(ports.simulator),
+    MLLP_PORT: String(ports.mllp),
+    WORKER_METRICS_ADDRESS: '',
+    API_KEYS: API_KEY,
+    FAULT_INJECTION: 'enabled',
+    PROVIDERS: providersSetting(ports.simulator),
+    SIMULATOR_API_KEY: 'chaos',
+    WORKFLOW_BUNDLE_PATH: bundle,
+    LOG_LEVEL: 'warn',
+    LOG_FORMAT: 'json',
+    ...CHAOS_SETTINGS.env,
+  };
+}
+
+function spawnSupervisor(env: NodeJS.ProcessEnv, logFile: WriteStream): { child: ChildProcess; ready: Promise<void> } {
+  const child = spawn(process.execPath, ['--import', 'tsx', path.join(ROOT, 'dev', 'bin', 'start.ts')], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  child.stdout?.pipe(logFile, { end: false });
+  child.stderr?.pipe(logFile, { end: false });
+  const ready = new Promise<void>((resolve, reject) => {
+    let seen = '';
+    const timer = setTimeout(() => reject(new Error(`the supervisor printed no ready line within ${READY_TIMEOUT_MS} ms (see ${logFile.path.toString()})`)), READY_TIMEOUT_MS);
+    child.stdout?.on('data', (chunk: Buffer) => {
+      // Only the tail matters: the ready line may straddle two chunks.
+      seen = (seen + chunk.toString()).slice(-4096);
+      if (seen.includes(READY_LINE)) {
+        clearTimeout(timer);
+        resolve();
+      }
+    });
+    child.once('exit', (code, signal) => {
+      clearTimeout(timer);
+      reject(new Error(`the supervisor exited (${signal ?? code}) before it was ready (see ${logFile.path.toString()})`));
+    });
+  });
+  return { child, ready };
+}
+
+async function stopSupervisor(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  child.kill('SIGINT');
+  const forced = setTimeout(() => child.kill('SIGKILL'), 60_000);
+  await exited;
+  clearTimeout(forced);
+}
+
+function countTraffic(traffic: ProviderTraffic) {
+  return (event: SimulatorLogEvent) => {
+    traffic.requests += 1;
+    if (event.fault) traffic.faultsServed += 1;
+  };
+}
+
+export async function startOwnedStack(options: OwnedStackOptions): Promise<ChaosStack> {
+  const dir = mkdtempSync(path.join(tmpdir(), 'durable-inference-chaos-'));
+  const dataDir = path.join(dir, 'data');
+  const logFile = createWriteStream(path.join(dir, 'supervisor.log'));
+  const ports = await freePorts();
+  const pgOptions = { dataDir: path.join(dir, 'postgres'), port: ports.postgres };
+  options.log(`stack in ${dir}`);
+  let pg: EmbeddedPostgresHandle = await startEmbeddedPostgres(pgOptions);
+  const traffic: ProviderTraffic = { requests: 0, faultsServed: 0 };
+  const simulator: Simulator = await startSimulator({ port: ports.simulator, log: countTraffic(traffic) });
+  const bundle = await ensureBundle(dir, options.workflowBundlePath, options.log);
+  const supervisor = spawnSupervisor(supervisorEnv(options, dataDir, ports, pg.connectionString, bundle), logFile);
+  const stop = async (keepFiles: boolean) => {
+    await stopSupervisor(supervisor.child);
+    await simulator.close();
+    await pg.stop();
+    logFile.end();
+    if (keepFiles) options.log(`kept the run's files in ${dir}`);
+    else rmSync(dir, { recursive: true, force: true });
+  };
+  await supervisor.ready.catch(async (err: unknown) => {
+    await stop(true);
+    throw err;
+  });
+
+  return {
+    apiUrl: `http://127.0.0.1:${ports.api}`,
+    apiKey: API_KEY,
+    mllpPort: ports.mllp,
+    databaseUrl: pg.connectionString,
+    connectTemporal: async () => new Client({ connection: await Connection.connect({ address: `127.0.0.1:${ports.temporal}` }) }),
+    providers: ['primary', 'fallback'],
+    stepAttempts: CHAOS_SETTINGS.stepAttempts,
+    providerAttempts: CHAOS_SETTINGS.providerAttempts,
+    traffic: () => ({ ...traffic }),
+    pidOf: (name) => readPid(dataDir, name),
+    kill: (name) => killAndAwaitRestart(dataDir, name),
+    async restartDatabase(pauseMs) {
+      await pg.stop();
+      await sleep(pauseMs);
+      pg = await startEmbeddedPostgres(pgOptions);
+    },
+    stop: ({ keepFiles }) => stop(keepFiles),
+  };
+}

@@ -1,0 +1,118 @@
+/**
+ * `npm start`: the whole system on embedded defaults under one supervisor. It provisions the
+ * Temporal CLI, runs the dev server (Web UI, SQLite in .data/ so state survives restarts),
+ * embedded PostgreSQL with migrations, the provider simulator, the worker, the API and the MLLP
+ * listener; it restarts a worker, API or listener that dies and stops everything cleanly on Ctrl-C.
+ */
+import { mkdirSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { loadConfig, type AppConfig } from '../config';
+import { recordStatusKey, recordStepKey } from '../contract';
+import { startEmbeddedPostgres } from './postgres';
+import { applyMigrations } from './migrations';
+import { startSimulator } from './simulator';
+import { SERVICE_ENV_DEFAULTS, supervise, waitForPort, type Supervised } from './processes';
+import { ensureTemporalCli, provisionOptionsFromEnv } from './provision';
+
+const log = (line: string) => console.log(`[start] ${line}`);
+const SIMULATOR_KEY = 'local-simulator';
+
+type Stopper = () => Promise<void>;
+
+async function startTemporal(config: AppConfig, stoppers: Stopper[]): Promise<void> {
+  if (!config.temporal.managed) return log(`using Temporal at ${config.temporal.address}`);
+  const cli = await ensureTemporalCli(log, provisionOptionsFromEnv(process.env));
+  const [host = 'localhost', port = '7233'] = config.temporal.address.split(':');
+  const server = supervise(
+    {
+      name: 'temporal',
+      command: cli,
+      args: [
+        'server', 'start-dev',
+        '--ip', '127.0.0.1',
+        '--port', port,
+        '--ui-port', String(config.temporal.uiPort),
+        '--namespace', config.temporal.namespace,
+        '--db-filename', resolve(config.dataDir, 'temporal.sqlite'),
+        '--search-attribute', `${recordStatusKey.name}=Keyword`,
+        '--search-attribute', `${recordStepKey.name}=Keyword`,
+        '--log-level', 'warn',
+      ],
+      restart: true,
+    },
+    log,
+  );
+  stoppers.unshift(() => server.stop());
+  await waitForPort(Number(port), host === 'localhost' ? '127.0.0.1' : host, 60_000);
+}
+
+async function startDatabase(config: AppConfig, stoppers: Stopper[]): Promise<string> {
+  if (config.databaseUrl) return config.databaseUrl;
+  const pg = await startEmbeddedPostgres({ dataDir: resolve(config.dataDir, 'postgres'), port: config.embeddedPgPort, log });
+  stoppers.unshift(() => pg.stop());
+  return pg.connectionString;
+}
+
+function childEnv(config: AppConfig, databaseUrl: string): NodeJS.ProcessEnv {
+  return {
+    ...SERVICE_ENV_DEFAULTS,
+    ...process.env,
+    DATABASE_URL: databaseUrl,
+    TEMPORAL_ADDRESS: config.temporal.address,
+    SIMULATOR_API_KEY: process.env.SIMULATOR_API_KEY ?? SIMULATOR_KEY,
+    // Children write to a pipe; they print for a person when the supervisor does.
+    LOG_FORMAT: process.env.LOG_FORMAT ?? (process.stdout.isTTY ? 'pretty' : 'json'),
+  };
+}
+
+function startNodeChild(config: AppConfig, name: string, entry: string, env: NodeJS.ProcessEnv): Supervised {
+  const pidFile = resolve(config.dataDir, 'pids', `${name}.pid`);
+  return supervise({ name, command: process.execPath, args: ['--import', 'tsx', resolve(__dirname, '..', entry)], env, restart: true, pidFile }, log);
+}
+
+function printUrls(config: AppConfig): void {
+  const lines = [
+    `API          http://localhost:${config.port}  (Authorization: Bearer ${config.apiKeys[0] ?? '<API_KEYS>'})`,
+    `Upload page  http://localhost:${config.port}/`,
+    `HL7 MLLP     localhost:${config.mllpPort}  (TCP, MLLP framing)`,
+    `Temporal     ${config.temporal.address}  (namespace ${config.temporal.namespace})`,
+    `Web UI       ${config.temporal.uiUrl}/namespaces/${config.temporal.namespace}/workflows`,
+    `Simulator    http://127.0.0.1:${config.simulatorPort}/v1`,
+    `Metrics      http://localhost:${config.port}/metrics (API), ${config.workerMetricsAddress ? `http://${config.workerMetricsAddress}/metrics (worker)` : 'worker metrics off'}`,
+  ];
+  log(`ready:\n  ${lines.join('\n  ')}`);
+}
+
+/** Runs until Ctrl-C (SIGINT) or SIGTERM, then stops every part in reverse order. */
+export async function runLocalStack(): Promise<void> {
+  const config = loadConfig(process.env);
+  mkdirSync(config.dataDir, { recursive: true });
+  const stoppers: Stopper[] = [];
+  let stopping = false;
+  const stopAll = async () => {
+    if (stopping) return;
+    stopping = true;
+    log('stopping…');
+    for (const stop of stoppers) await stop().catch((err: unknown) => log(`stop failed: ${String(err)}`));
+    process.exit(0);
+  };
+  process.on('SIGINT', () => void stopAll());
+  process.on('SIGTERM', () => void stopAll());
+
+  const [databaseUrl] = await Promise.all([startDatabase(config, stoppers), startTemporal(config, stoppers)]);
+  await applyMigrations(databaseUrl, log);
+  if (config.simulatedProviders) {
+    const simulator = await startSimulator({ port: config.simulatorPort });
+    stoppers.unshift(() => simulator.close());
+  }
+  const env = childEnv(config, databaseUrl);
+  const children = [
+    startNodeChild(config, 'worker', 'bin/worker.ts', env),
+    startNodeChild(config, 'api', 'bin/api.ts', env),
+    startNodeChild(config, 'mllp', 'bin/mllp.ts', env),
+  ];
+  stoppers.unshift(...children.map((c) => () => c.stop()));
+  await Promise.all([waitForPort(config.port, '127.0.0.1', 60_000), waitForPort(config.mllpPort, '127.0.0.1', 60_000)]);
+  printUrls(config);
+}
+

@@ -1,0 +1,48 @@
+/**
+ * The workers of one worker process: one Worker on the `records` queue for the workflow and its
+ * lifecycle steps, and one per provider queue so a slow provider only ever occupies its own slots
+ * and its rate limit holds across every worker polling that queue.
+ */
+import { Worker, type NativeConnection, type WorkerPlugin, type WorkflowBundleOption } from '@temporalio/worker';
+import type { createActivities } from '../activities';
+import type { AppConfig } from '../config';
+import type { ReconcileActivities } from '../reconcile/activities';
+import { workflowBundleOptions } from './bundle';
+
+export interface WorkerSetOptions {
+  config: AppConfig;
+  connection: NativeConnection;
+  activities: ReturnType<typeof createActivities>;
+  /** The reconciler's activity, which needs a Temporal client of its own. */
+  reconcile?: ReconcileActivities;
+  /** A pre-built bundle (tests, production images); without one the worker bundles at start. */
+  workflowBundle?: WorkflowBundleOption;
+  /** Tracing: its workflow interceptors must be bundled in, so a pre-built bundle is not used. */
+  plugins?: WorkerPlugin[];
+}
+
+export async function createWorkers({ config, connection, activities, reconcile, workflowBundle, plugins = [] }: WorkerSetOptions): Promise<Worker[]> {
+  const common = { connection, namespace: config.temporal.namespace, plugins };
+  const records = await Worker.create({
+    ...common,
+    taskQueue: config.temporal.taskQueue,
+    ...(workflowBundle && plugins.length === 0
+      ? { workflowBundle }
+      : { workflowsPath: workflowBundleOptions.workflowsPath, bundlerOptions: { preloadModules: workflowBundleOptions.preloadModules } }),
+    activities: { ...activities, ...reconcile },
+    ...(config.maxCachedWorkflows ? { maxCachedWorkflows: config.maxCachedWorkflows } : {}),
+  });
+  const providers = await Promise.all(
+    config.providers.map((p) =>
+      Worker.create({
+        ...common,
+        taskQueue: config.pipeline.providers.find((r) => r.name === p.name)?.taskQueue ?? p.name,
+        activities: { infer: activities.infer },
+        maxConcurrentActivityTaskExecutions: p.maxConcurrent,
+        ...(p.ratePerSecond ? { maxTaskQueueActivitiesPerSecond: p.ratePerSecond } : {}),
+      }),
+    ),
+  );
+  return [records, ...providers];
+}
+

@@ -1,0 +1,39 @@
+/**
+ * A worker process as it runs in production: configuration, logging, metrics and traces, the
+ * production activity dependencies, the workers, and the reconciler's Schedule.
+ */
+import { NativeConnection } from '@temporalio/worker';
+import { createActivities } from '../activities';
+import type { AppConfig } from '../config';
+import { createLogger, installTemporalRuntime } from '../config/logger';
+import { requireDatabaseUrl } from '../config/runtime';
+import { createDb } from '../db/client';
+import { createRecordStarter, starterSettings } from '../ingest';
+import { createReconcileActivities } from '../reconcile/activities';
+import { ensureReconcileSchedule } from '../reconcile/schedule';
+import { connectClient, temporalConnectionOptions } from '../temporal/client';
+import { startTracing } from '../telemetry/tracing';
+import { createWorkers } from './create';
+import { createActivityDeps } from './deps';
+
+export async function runWorkerProcess(config: AppConfig): Promise<void> {
+  const log = createLogger(config.log, 'worker');
+  installTemporalRuntime(log, config.workerMetricsAddress);
+  const db = createDb(requireDatabaseUrl(config));
+  const activities = createActivities(createActivityDeps(config, db, process.env, {}, log));
+  const tracing = startTracing(config.otlpEndpoint, 'durable-inference-worker');
+  const plugins = tracing ? [tracing.plugin] : [];
+  const connection = await NativeConnection.connect(temporalConnectionOptions(config.temporal));
+  const temporal = await connectClient(config.temporal, plugins);
+  const reconcile = createReconcileActivities({ db, temporal, start: createRecordStarter(starterSettings(config, temporal)) });
+  const workflowBundle = config.workflowBundlePath ? { codePath: config.workflowBundlePath } : undefined;
+  const workers = await createWorkers({ config, connection, activities, reconcile, workflowBundle, plugins });
+  const schedule = await ensureReconcileSchedule(temporal, { taskQueue: config.temporal.taskQueue, ...config.reconcile });
+  log.info({ taskQueues: workers.map((w) => w.options.taskQueue), reconcileSchedule: schedule }, 'workers polling');
+  await Promise.all(workers.map((w) => w.run()));
+  await temporal.connection.close();
+  await connection.close();
+  await db.$disconnect();
+  await tracing?.shutdown();
+}
+
