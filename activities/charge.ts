@@ -1,29 +1,12 @@
 import { Context } from '@temporalio/activity';
-import { idempotencyKey, type StepFault } from '../contract';
+import { idempotencyKey, type ChargeInput, type ChargeView } from '../contract';
 import { enterStep } from '../db/transitions';
-import { injectStepFault } from '../faults';
 import type { ActivityDeps } from './deps';
 
-export interface ChargeInput {
-  id: string;
-  faults: StepFault[];
-}
-
-export interface ChargeView {
-  idempotencyKey: string;
-  amountCents: number;
-  currency: string;
-  status: string;
-  providerRef: string | null;
-  /** False when an earlier attempt had already charged: the billing provider was not called. */
-  created: boolean;
-}
-
-export function createChargeActivity({ db, billing, pricing, faultHooks }: ActivityDeps) {
-  return async function charge({ id, faults }: ChargeInput): Promise<ChargeView> {
+export function createChargeActivity({ db, billing, pricing }: ActivityDeps) {
+  return async function charge({ id }: ChargeInput): Promise<ChargeView> {
     const { attempt } = Context.current().info;
     await enterStep(db, id, 'charge', attempt);
-    await injectStepFault(faults, 'before', attempt, faultHooks);
     const key = idempotencyKey.charge(id);
     const result = await db.$transaction(async (tx) => {
       const inserted = await tx.charge.createMany({
@@ -42,7 +25,6 @@ export function createChargeActivity({ db, billing, pricing, faultHooks }: Activ
       return { row, created: true };
     });
     Context.current().log.info(result.created ? 'charged' : 'already charged; billing skipped', { recordId: id, step: 'charge', key });
-    await injectStepFault(faults, 'after', attempt, faultHooks);
     const { row, created } = result;
     return { idempotencyKey: row.idempotencyKey, amountCents: row.amountCents, currency: row.currency, status: row.status, providerRef: row.providerRef, created };
   };

@@ -1,6 +1,5 @@
 import type { BillingProvider } from '../billing';
 import type { Db } from '../db/client';
-import type { FaultHooks } from '../faults';
 import type { CircuitBreakers } from '../providers/breaker';
 import type { ProviderRegistry } from '../providers/registry';
 
@@ -11,5 +10,4 @@ export interface ActivityDeps {
   providers: ProviderRegistry;
   breakers: CircuitBreakers;
   pricing: { priceCents: number; currency: string };
-  faultHooks: FaultHooks;
 }

@@ -1,34 +1,14 @@
 import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import { createHash } from 'node:crypto';
-import { FailureType, idempotencyKey, type ModelOutput, type ProviderFault, type StepFault } from '../contract';
+import { FailureType, idempotencyKey, type InferInput, type ModelOutput, type StoredOutput } from '../contract';
 import type { InferenceOutput } from '../prisma/generated/client';
 import type { DbClient } from '../db/client';
 import { enterStep } from '../db/transitions';
-import { firstDue, injectStepFault } from '../faults';
 import { classifyProviderError, parseModelOutput, providerFailureDetails } from '../providers/errors';
 import type { RegisteredProvider } from '../providers/registry';
 import type { ProviderConfig } from '../providers/types';
 import type { ActivityDeps } from './deps';
-
-export interface InferInput {
-  id: string;
-  provider: string;
-  faults: StepFault[];
-  providerFaults: ProviderFault[];
-  /** A later provider exists in the chain, so an open circuit may skip this one. */
-  canSkip: boolean;
-}
-
-export interface StoredOutput {
-  idempotencyKey: string;
-  provider: string;
-  model: string;
-  output: ModelOutput;
-  confidence: number;
-  /** False when the output was already stored: no model was called. */
-  created: boolean;
-}
 
 type CallOutcome = 'ok' | 'superseded' | 'retryable' | 'rejected' | 'malformed';
 
@@ -69,7 +49,7 @@ function boundMalformed(failure: ApplicationFailure, attempt: number, config: Pr
   });
 }
 
-export function createInferenceActivity({ db, providers, breakers, faultHooks }: ActivityDeps) {
+export function createInferenceActivity({ db, providers, breakers }: ActivityDeps) {
   /** The row is the audit trail; the log line and the latency histogram are for the on-call view. */
   function logCall(id: string, config: ProviderConfig, attempt: number, call: CallRecord, tx: DbClient = db) {
     const context = Context.current();
@@ -99,13 +79,13 @@ export function createInferenceActivity({ db, providers, breakers, faultHooks }:
     else if (failure.type === FailureType.ProviderRetryable) breakers.failed(provider);
   }
 
-  async function callModel(id: string, text: string, route: RegisteredProvider, fault: ProviderFault | undefined) {
+  async function callModel(id: string, text: string, route: RegisteredProvider) {
     const { attempt } = Context.current().info;
     const { config } = route;
     const startedAt = new Date();
     const started = startedAt.getTime();
     try {
-      const completion = await route.client.complete({ text, attempt, fault });
+      const completion = await route.client.complete({ text });
       recordHealth(config.name, undefined);
       return { completion, output: parseModelOutput(completion.content), startedAt, latencyMs: Date.now() - started };
     } catch (err) {
@@ -130,10 +110,9 @@ export function createInferenceActivity({ db, providers, breakers, faultHooks }:
     });
   }
 
-  return async function infer({ id, provider, faults, providerFaults, canSkip }: InferInput): Promise<StoredOutput> {
+  return async function infer({ id, provider, canSkip }: InferInput): Promise<StoredOutput> {
     const { attempt } = Context.current().info;
     await enterStep(db, id, 'inference', attempt);
-    await injectStepFault(faults, 'before', attempt, faultHooks);
     const stored = await db.inferenceOutput.findUnique({ where: { recordId: id } });
     if (stored) return viewOf(stored, false);
     const route = providers.get(provider);
@@ -143,7 +122,7 @@ export function createInferenceActivity({ db, providers, breakers, faultHooks }:
     if (!record) throw ApplicationFailure.nonRetryable(`record ${id} does not exist`, FailureType.RecordNotFound);
     const { text } = record.input as { text: string };
     skipIfOpen(provider, canSkip);
-    const { completion, output, startedAt, latencyMs } = await callModel(id, text, route, firstDue(providerFaults, attempt));
+    const { completion, output, startedAt, latencyMs } = await callModel(id, text, route);
     const result = await db.$transaction(async (tx) => {
       const inserted = await tx.inferenceOutput.createMany({
         data: [{ recordId: id, idempotencyKey: idempotencyKey.inference(id), provider: config.name, model: config.model, output, outputHash: hashOf(output), confidence: output.confidence }],
@@ -154,7 +133,6 @@ export function createInferenceActivity({ db, providers, breakers, faultHooks }:
       await logCall(id, config, attempt, { ...call, outcome: inserted.count === 1 ? 'ok' : 'superseded' }, tx);
       return viewOf(await tx.inferenceOutput.findUniqueOrThrow({ where: { recordId: id } }), inserted.count === 1);
     });
-    await injectStepFault(faults, 'after', attempt, faultHooks);
     return result;
   };
 }

@@ -2,26 +2,27 @@
  * Transitions the workflow decides on: parking a record for an operator, resuming it, and
  * abandoning it with its refund. Each is one atomic phase and safe to repeat.
  */
-import { idempotencyKey, type Investigation, type RecordStatus, type Step } from '../contract';
+import {
+  idempotencyKey,
+  type AbandonInput,
+  type AbandonResult,
+  type ParkInput,
+  type ParkResult,
+  type RecordStatus,
+  type RejectedSignalInput,
+  type ResumeInput,
+} from '../contract';
 import { appendEvent, transition } from '../db/transitions';
 import type { ActivityDeps } from './deps';
-
-export interface ParkInput {
-  id: string;
-  investigation: Omit<Investigation, 'attempts'>;
-}
-
-export interface AbandonResult {
-  refunded: boolean;
-}
 
 export function createLifecycleActivities({ db, billing }: ActivityDeps) {
   /**
    * Parks the record unless it has moved on: a persist whose commit landed but whose attempts all
    * failed afterwards leaves it `completed`, and the returned status tells the workflow so.
    */
-  async function park({ id, investigation }: ParkInput): Promise<{ attempts: number; status: RecordStatus }> {
+  async function park({ id, investigation, attempts }: ParkInput): Promise<ParkResult> {
     await transition(db, id, {
+      attempts: attempts ?? undefined,
       from: ['received', 'processing'],
       to: 'needs_investigation',
       step: investigation.step,
@@ -34,12 +35,12 @@ export function createLifecycleActivities({ db, billing }: ActivityDeps) {
     return { attempts: row.attempts, status: row.status as RecordStatus };
   }
 
-  async function resume({ id, step }: { id: string; step: Step }): Promise<void> {
+  async function resume({ id, step }: ResumeInput): Promise<void> {
     await transition(db, id, { from: ['needs_investigation'], to: 'processing', step, actor: 'operator', attempts: 0, reason: null, detail: { action: 'retry' } });
   }
 
   /** Refund at most once (key `refund-<id>`), then close the record as failed, in one transaction. */
-  async function abandon({ id, reason }: { id: string; reason: string }): Promise<AbandonResult> {
+  async function abandon({ id, reason }: AbandonInput): Promise<AbandonResult> {
     return db.$transaction(async (tx) => {
       const key = idempotencyKey.refund(id);
       const claimed = await tx.charge.updateMany({
@@ -56,7 +57,7 @@ export function createLifecycleActivities({ db, billing }: ActivityDeps) {
     });
   }
 
-  async function recordRejectedSignal({ id, status, step, payload, problem }: { id: string; status: RecordStatus; step: Step | null; payload: unknown; problem: string }): Promise<void> {
+  async function recordRejectedSignal({ id, status, step, payload, problem }: RejectedSignalInput): Promise<void> {
     await appendEvent(db, id, { status, step, actor: 'operator', detail: { rejectedSignal: 'resolve', payload: payload ?? null, problem } });
   }
 

@@ -1,7 +1,7 @@
 import { Router, type Request, type Response } from 'express';
 import { WorkflowNotFoundError, type Client } from '@temporalio/client';
 import { z } from 'zod';
-import { RECORD_STATUSES, recordIdSchema, resolveSchema, resolveSignal, workflowIdFor } from '../contract';
+import { makeResolveSchema, RECORD_STATUSES, recordIdSchema, resolveSignal, workflowIdFor } from '../contract';
 import type { Db } from '../db/client';
 import type { Ingest, IngestOutcome } from '../ingest';
 import { temporalUiLink } from '../temporal/client';
@@ -41,6 +41,8 @@ function badRequest(res: Response, error: z.ZodError): void {
   res.status(400).json({ error: 'invalid_request', message: z.prettifyError(error), issues: error.issues });
 }
 
+const resolveSchema = makeResolveSchema();
+
 export function recordRoutes({ db, temporal, ingest, ui }: RecordRoutesDeps): Router {
   const router = Router();
 
@@ -68,7 +70,7 @@ export function recordRoutes({ db, temporal, ingest, ui }: RecordRoutesDeps): Ro
       include: { charge: true, output: true, modelCalls: { orderBy: { id: 'asc' } }, events: { orderBy: { id: 'asc' } } },
     });
     if (!record) return void res.status(404).json({ error: 'not_found', message: `no record ${id.data}` });
-    const { charge, output, modelCalls, events, inputHash: _hash, faultPlan: _plan, ...row } = record;
+    const { charge, output, modelCalls, events, inputHash: _hash, memo: _memo, ...row } = record;
     res.json({
       ...row,
       workflowId: workflowIdFor(record.id),

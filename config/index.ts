@@ -147,7 +147,7 @@ function retryFrom(env: z.infer<typeof envSchema>, maximumAttempts = env.RETRY_M
 function pipelineFrom(env: z.infer<typeof envSchema>, providers: ProviderConfig[]): PipelineOptions {
   const step = retryFrom(env);
   return {
-    steps: { charge: step, persist: step, bookkeeping: { ...step, maximumAttempts: 0 } },
+    steps: { charge: step, persist: step, lifecycle: { ...step, maximumAttempts: 0 } },
     providers: providers.map((p) => ({
       name: p.name,
       taskQueue: providerTaskQueue(p.name),

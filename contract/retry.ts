@@ -13,10 +13,13 @@ export interface RetryOptions {
   startToCloseTimeoutMs: number;
 }
 
-/** A step's activity options: the pipeline's and the benchmark baseline's, so the two cannot drift apart. */
-export function activityOptionsFrom(retry: RetryOptions, taskQueue?: string): ActivityOptions {
+/**
+ * A step's activity options: the pipeline's and the benchmark baseline's, so the two cannot drift
+ * apart. `summary` names the step and its idempotency key in the Web UI's event history.
+ */
+export function activityOptionsFrom(retry: RetryOptions, where: { taskQueue?: string; summary?: string } = {}): ActivityOptions {
   return {
-    taskQueue,
+    ...where,
     startToCloseTimeout: retry.startToCloseTimeoutMs,
     retry: {
       initialInterval: retry.initialIntervalMs,

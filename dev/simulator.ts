@@ -8,7 +8,7 @@ import http from 'node:http';
 import { createHash, randomUUID } from 'node:crypto';
 import { z } from 'zod';
 import { type ModelOutput } from '../contract';
-import { ATTEMPT_HEADER, SIMULATE_FAULT_HEADER, simulatedFaultSchema, type SimulatedFault } from '../providers/types';
+import { ATTEMPT_HEADER, SIMULATE_FAULT_HEADER, simulatedFaultSchema, type SimulatedFault } from '../faults/wire';
 
 export interface SimulatorLogEvent {
   api: ApiName | null;

@@ -1,45 +1,27 @@
 /**
- * Fault plans (DESIGN §8) woven into the real activities at their real boundaries. A fault fires
- * on attempts 1..times of its step, Temporal's own attempt number, so a plan needs no hidden
- * state and a replayed or restarted worker makes the same decision.
+ * Fault injection (DESIGN G6, §8) as a layer over the real pipeline. Ingest carries a record's plan
+ * in its workflow's memo (ingest.ts); a workflow interceptor, bundled with the workflows, hands each
+ * activity its faults in a header (workflow-interceptors.ts); on a worker with the layer installed
+ * an activity interceptor carries them out (activity-interceptors.ts) and a provider-client
+ * decorator asks the real provider endpoint to serve provider faults (provider-clients.ts). The
+ * activities, the workflow and the provider clients know nothing of it.
  */
-import { ApplicationFailure } from '@temporalio/common';
-import { FailureType, type StepFault } from '../contract';
+import type { ActivityInterceptorsFactory } from '@temporalio/worker';
+import type { ProviderClient } from '../providers/types';
+import { faultInjectingInterceptors, planIgnoringInterceptors } from './activity-interceptors';
+import { processFaultHooks, type FaultHooks } from './hooks';
+import { withProviderFaults } from './provider-clients';
 
-export type Moment = StepFault['when'];
+export type { FaultHooks } from './hooks';
+export { processFaultHooks } from './hooks';
 
-export interface FaultHooks {
-  /** Ends the worker process at once, as a real crash would; its supervisor restarts it. */
-  crash(): never | void;
-  /** Waits out the activity's timeout as a hung call would. */
-  hang(): Promise<void>;
+export interface WorkerFaultLayer {
+  activityInterceptors: ActivityInterceptorsFactory[];
+  decorateProvider: (client: ProviderClient) => ProviderClient;
 }
 
-export function firstDue<F extends { times: number }>(faults: F[], attempt: number): F | undefined {
-  return faults.find((f) => attempt <= f.times);
-}
-
-export async function injectStepFault(
-  faults: StepFault[],
-  when: Moment,
-  attempt: number,
-  hooks: FaultHooks,
-): Promise<void> {
-  const fault = firstDue(faults.filter((f) => f.when === when), attempt);
-  if (!fault) return;
-  if (fault.kind === 'crash') hooks.crash();
-  if (fault.kind === 'timeout') await hooks.hang();
-  throw ApplicationFailure.create({
-    type: FailureType.InjectedFault,
-    message: `injected ${fault.kind} ${when} ${fault.step} (attempt ${attempt} of ${fault.times})`,
-    details: [fault],
-  });
-}
-
-/** What a crash and a hang really do in a worker process. */
-export function processFaultHooks(hangForMs: () => number): FaultHooks {
-  return {
-    crash: () => process.kill(process.pid, 'SIGKILL'),
-    hang: () => new Promise((resolve) => setTimeout(resolve, hangForMs())),
-  };
+/** What a worker installs: the layer where FAULT_INJECTION is enabled, else only the notice that plans are ignored. */
+export function workerFaultLayer(enabled: boolean, hooks: FaultHooks = processFaultHooks): WorkerFaultLayer {
+  if (!enabled) return { activityInterceptors: [planIgnoringInterceptors()], decorateProvider: (client) => client };
+  return { activityInterceptors: [faultInjectingInterceptors(hooks)], decorateProvider: withProviderFaults };
 }

@@ -12,14 +12,14 @@ import {
   recordStatusKey,
   TERMINAL_STATUSES,
   workflowIdFor,
-  type FaultPlan,
+  type CreateRecordBody,
   type PipelineOptions,
   type RecordInput,
   type RecordStatus,
   type Source,
 } from '../contract';
-import type { AppConfig } from '../config';
 import type { Db } from '../db/client';
+import type { Prisma } from '../prisma/generated/client';
 import type { processRecord } from '../workflows';
 
 export type IngestOutcome =
@@ -39,9 +39,21 @@ export interface StarterDeps {
   startTimeoutMs: number;
 }
 
+/** A workflow's memo: kept on the record's row, so every later start of it (duplicate, reconciler) is the same. */
+export type StartMemo = Record<string, unknown>;
+
+/**
+ * What a deployment adds to the one ingest path beyond the contract's schema: a body it refuses,
+ * and the memo a record's workflow starts with.
+ */
+export interface IngestExtension {
+  refuse(body: CreateRecordBody): z.core.$ZodIssue[];
+  memo(body: CreateRecordBody): StartMemo | undefined;
+}
+
 export interface IngestDeps extends StarterDeps {
   db: Db;
-  faultInjection: boolean;
+  extension: IngestExtension;
 }
 
 function canonicalJson(value: unknown): string {
@@ -63,14 +75,15 @@ const describeIssues = (issues: z.core.$ZodIssue[]): string =>
  * "already started" answer, which is what a retried ingest or a reconciler wants to hear.
  */
 export function createRecordStarter({ temporal, taskQueue, pipeline, startTimeoutMs }: StarterDeps) {
-  return async function startRecordWorkflow(id: string, source: string, faults: FaultPlan | undefined): Promise<void> {
+  return async function startRecordWorkflow(id: string, source: string, memo: StartMemo | undefined): Promise<void> {
     try {
       // The deadline bounds the client's retries too: a sender waiting on us should hear "retry" in seconds.
       await temporal.withDeadline(Date.now() + startTimeoutMs, () =>
         temporal.workflow.start<typeof processRecord>('processRecord', {
           workflowId: workflowIdFor(id),
           taskQueue,
-          args: [{ id, faults, pipeline }],
+          args: [{ id, pipeline }],
+          memo,
           workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,
           workflowIdConflictPolicy: WorkflowIdConflictPolicy.FAIL,
           typedSearchAttributes: [{ key: recordStatusKey, value: 'received' }],
@@ -86,26 +99,16 @@ export function createRecordStarter({ temporal, taskQueue, pipeline, startTimeou
 
 export type RecordStarter = ReturnType<typeof createRecordStarter>;
 
-/** How a process starts records, from its configuration: ingest and the reconciler alike. */
-export function starterSettings(config: AppConfig, temporal: Client): StarterDeps {
-  return { temporal, taskQueue: config.temporal.taskQueue, pipeline: config.pipeline, startTimeoutMs: config.temporal.startTimeoutMs };
-}
-
-/** The ingest of a process, from its configuration: every entry point starts records the same way. */
-export function ingestSettings(config: AppConfig, db: Db, temporal: Client): IngestDeps {
-  return { ...starterSettings(config, temporal), db, faultInjection: config.faultInjection };
-}
-
 export function createIngest(deps: IngestDeps) {
-  const { db, faultInjection } = deps;
+  const { db, extension } = deps;
   const startWorkflow = createRecordStarter(deps);
-  async function storeOrFind(source: Source, id: string, input: RecordInput, inputHash: string, faults: FaultPlan | undefined) {
+  async function storeOrFind(source: Source, id: string, input: RecordInput, inputHash: string, memo: StartMemo | undefined) {
     try {
       const created = await db.record.createMany({
-        data: [{ id, source, input, inputHash, faultPlan: faults ?? undefined, status: 'received' }],
+        data: [{ id, source, input, inputHash, memo: memo as Prisma.InputJsonObject | undefined, status: 'received' }],
         skipDuplicates: true,
       });
-      const row = await db.record.findUniqueOrThrow({ where: { id }, select: { inputHash: true, status: true, faultPlan: true, source: true } });
+      const row = await db.record.findUniqueOrThrow({ where: { id }, select: { inputHash: true, status: true, memo: true, source: true } });
       return { created: created.count === 1, row };
     } catch (err) {
       throw new PipelineUnavailableError(`the database did not store the record: ${(err as Error).message}`, { cause: err });
@@ -115,19 +118,17 @@ export function createIngest(deps: IngestDeps) {
   return async function ingest(source: Source, candidate: unknown): Promise<IngestOutcome> {
     const parsed = createRecordBodySchema.safeParse(candidate);
     if (!parsed.success) return { outcome: 'invalid', issues: parsed.error.issues, message: describeIssues(parsed.error.issues) };
-    const { id, input, simulate } = parsed.data;
-    if (simulate && !faultInjection) {
-      const issues: z.core.$ZodIssue[] = [{ code: 'custom', path: ['simulate'], message: 'fault injection is disabled (FAULT_INJECTION=enabled turns it on)', input: simulate }];
-      return { outcome: 'invalid', issues, message: describeIssues(issues) };
-    }
+    const refused = extension.refuse(parsed.data);
+    if (refused.length > 0) return { outcome: 'invalid', issues: refused, message: describeIssues(refused) };
+    const { id, input } = parsed.data;
     const inputHash = inputHashOf(input);
-    const { created, row } = await storeOrFind(source, id, input, inputHash, simulate);
+    const { created, row } = await storeOrFind(source, id, input, inputHash, extension.memo(parsed.data));
     if (row.inputHash !== inputHash) {
       return { outcome: 'conflict', id, message: `record ${id} already exists with a different input` };
     }
     const status = row.status as RecordStatus;
     // A duplicate of a record whose start was lost (crash between row and start) starts it now.
-    if (!TERMINAL_STATUSES.includes(status)) await startWorkflow(id, row.source, (row.faultPlan ?? undefined) as FaultPlan | undefined);
+    if (!TERMINAL_STATUSES.includes(status)) await startWorkflow(id, row.source, (row.memo ?? undefined) as StartMemo | undefined);
     return { outcome: created ? 'accepted' : 'duplicate', id, workflowId: workflowIdFor(id), status };
   };
 }

@@ -6,7 +6,8 @@ import type { AppConfig } from '../config';
 import { createLogger } from '../config/logger';
 import { requireDatabaseUrl } from '../config/runtime';
 import { createDb } from '../db/client';
-import { createIngest, ingestSettings } from '../ingest';
+import { createIngest } from '../ingest';
+import { ingestSettings } from '../ingest/settings';
 import { connectClient } from '../temporal/client';
 import { startMllpListener, type MllpListener } from './listener';
 

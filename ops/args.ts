@@ -4,7 +4,7 @@
  */
 import { parseArgs } from 'node:util';
 import { z } from 'zod';
-import { RECORD_STATUSES, recordIdSchema, resolveSchema } from '../contract';
+import { makeResolveSchema, RECORD_STATUSES, recordIdSchema } from '../contract';
 
 export type Command =
   | { name: 'help' }
@@ -48,7 +48,7 @@ const OPTIONS = {
 const json = z.boolean().default(false);
 const LIMIT_RANGE = 'must be from 1 to 1000';
 const oneId = z.tuple([recordIdSchema], { error: 'expects one record <id>' });
-const abandonReason = resolveSchema.options[1].shape.reason;
+const abandonReason = makeResolveSchema().options[1].shape.reason;
 
 const commandSchemas = {
   list: z

@@ -1,6 +1,6 @@
 import Anthropic from '@anthropic-ai/sdk';
 import { classifyProviderError } from './errors';
-import { requestHeaders, SYSTEM_PROMPT, type Completion, type CompletionRequest, type ProviderClient, type ProviderConfig } from './types';
+import { SYSTEM_PROMPT, type Completion, type CompletionRequest, type ProviderClient, type ProviderConfig } from './types';
 
 // The answer is one small JSON object; the cap bounds cost if a model rambles.
 const MAX_TOKENS = 1024;
@@ -18,7 +18,7 @@ export function createAnthropicClient(cfg: ProviderConfig, apiKey: string): Prov
           system: SYSTEM_PROMPT,
           messages: [{ role: 'user', content: req.text }],
         },
-        { headers: requestHeaders(req), signal: req.signal },
+        { headers: req.headers, signal: req.signal },
       )
       .withResponse();
     return {

@@ -1,6 +1,6 @@
 import OpenAI from 'openai';
 import { classifyProviderError } from './errors';
-import { requestHeaders, SYSTEM_PROMPT, type Completion, type CompletionRequest, type ProviderClient, type ProviderConfig } from './types';
+import { SYSTEM_PROMPT, type Completion, type CompletionRequest, type ProviderClient, type ProviderConfig } from './types';
 
 export function createOpenAIClient(cfg: ProviderConfig, apiKey: string): ProviderClient {
   // Temporal is the one retry authority (DESIGN §4): a retrying SDK would hide calls from the history.
@@ -17,7 +17,7 @@ export function createOpenAIClient(cfg: ProviderConfig, apiKey: string): Provide
           ],
           response_format: { type: 'json_object' },
         },
-        { headers: requestHeaders(req), signal: req.signal },
+        { headers: req.headers, signal: req.signal },
       )
       .withResponse();
     return {

@@ -19,12 +19,13 @@ const FACTORIES: Record<ProviderConfig['kind'], (cfg: ProviderConfig, apiKey: st
 export function createProviderClients(
   configs: readonly ProviderConfig[],
   env: Readonly<Record<string, string | undefined>>,
+  decorate: (client: ProviderClient) => ProviderClient = (client) => client,
 ): Map<string, RegisteredProvider> {
   const missing = [...new Set(configs.map((c) => c.apiKeyEnv).filter((name) => !env[name]))];
   if (missing.length > 0) {
     throw new Error(`missing API key: set the environment variable(s) ${missing.join(', ')} (named by apiKeyEnv in PROVIDERS)`);
   }
-  return new Map(configs.map((cfg) => [cfg.name, { config: cfg, client: FACTORIES[cfg.kind](cfg, env[cfg.apiKeyEnv] as string) }]));
+  return new Map(configs.map((cfg) => [cfg.name, { config: cfg, client: decorate(FACTORIES[cfg.kind](cfg, env[cfg.apiKeyEnv] as string)) }]));
 }
 
 // The order is the provider chain: primary first, then fallbacks.

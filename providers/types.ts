@@ -1,5 +1,4 @@
 import { z } from 'zod';
-import { providerFaultSchema } from '../contract';
 
 /** Aliases move to a new model silently; a pinned version keeps stored outputs reproducible. */
 const PINNED_MODEL = /(\d{8}|\d{4}-\d{2}-\d{2}|-v\d+(\.\d+)*|-\d{3,})$/;
@@ -26,41 +25,11 @@ export const providerConfigSchema = z.strictObject({
 export type ProviderConfig = z.infer<typeof providerConfigSchema>;
 export type ProviderConfigInput = z.input<typeof providerConfigSchema>;
 
-// The contract's provider fault minus its routing fields (provider, times): what one request serves.
-const contractProviderFault = providerFaultSchema.shape;
-
-/** The `x-simulate-fault` header: the one fault the provider endpoint serves on this request. */
-export const simulatedFaultSchema = z
-  .strictObject({
-    status: contractProviderFault.status,
-    kind: contractProviderFault.kind,
-    delayMs: contractProviderFault.delayMs,
-    retryAfterSeconds: z.number().int().min(0).max(3600).optional(),
-  })
-  .refine((f) => (f.status === undefined) !== (f.kind === undefined), {
-    message: 'a fault has either a status or a kind',
-  });
-export type SimulatedFault = z.infer<typeof simulatedFaultSchema>;
-export const SIMULATE_FAULT_HEADER = 'x-simulate-fault';
-/** Temporal's attempt number, sent so the endpoint's log lines up with the workflow history. */
-export const ATTEMPT_HEADER = 'x-attempt';
-
 export interface CompletionRequest {
   text: string;
-  attempt: number;
-  /** Sent only where fault injection is on; a contract ProviderFault may be passed as is. */
-  fault?: SimulatedFault;
+  /** Extra HTTP headers for this one request (a layer such as fault injection adds its own). */
+  headers?: Record<string, string>;
   signal?: AbortSignal;
-}
-
-/** Picks the wire fields only, so a ProviderFault's provider and times stay out of the header. */
-export function requestHeaders(req: CompletionRequest): Record<string, string> {
-  const headers: Record<string, string> = { [ATTEMPT_HEADER]: String(req.attempt) };
-  if (req.fault) {
-    const { status, kind, delayMs, retryAfterSeconds } = req.fault;
-    headers[SIMULATE_FAULT_HEADER] = JSON.stringify({ status, kind, delayMs, retryAfterSeconds });
-  }
-  return headers;
 }
 
 export interface Completion {

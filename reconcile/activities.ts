@@ -8,10 +8,10 @@
  * G1, so the record is parked in `needs_investigation` with the reason.
  */
 import type { Client } from '@temporalio/client';
-import type { FaultPlan, Step } from '../contract';
+import type { Step } from '../contract';
 import type { Db } from '../db/client';
 import { transition } from '../db/transitions';
-import type { RecordStarter } from '../ingest';
+import type { RecordStarter, StartMemo } from '../ingest';
 import { findStuckRecords } from './stuck';
 
 export interface ReconcileInput {
@@ -44,8 +44,8 @@ export function createReconcileActivities({ db, temporal, start }: { db: Db; tem
     const result: ReconcileResult = { checked: stuck.length, started: [], parked: [] };
     for (const record of stuck) {
       if (record.status === 'received' && record.workflow === 'missing') {
-        const row = await db.record.findUniqueOrThrow({ where: { id: record.id }, select: { faultPlan: true, source: true } });
-        await start(record.id, row.source, (row.faultPlan ?? undefined) as FaultPlan | undefined);
+        const row = await db.record.findUniqueOrThrow({ where: { id: record.id }, select: { memo: true, source: true } });
+        await start(record.id, row.source, (row.memo ?? undefined) as StartMemo | undefined);
         result.started.push(record.id);
       } else if (await park(record.id, record.workflow)) {
         result.parked.push(record.id);

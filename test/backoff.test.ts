@@ -3,15 +3,17 @@
  * of wall time, and the attempts are scheduled exactly where the retry policy says.
  */
 import { TestWorkflowEnvironment } from '@temporalio/testing';
+import type { ActivityInterceptorsFactory } from '@temporalio/worker';
 import { createActivities } from '../activities';
 import { temporal } from '@temporalio/proto';
 import { recordStatusKey, recordStepKey, workflowIdFor } from '../contract';
 import { createDb, type Db } from '../db/client';
-import { createIngest, ingestSettings } from '../ingest';
+import { createIngest } from '../ingest';
+import { ingestSettings } from '../ingest/settings';
 import { startSimulator, type Simulator } from '../dev/simulator';
 import { createWorkers } from '../workers/create';
 import { uniqueId } from './support/records';
-import { requiredEnv, testActivityDeps, testConfig } from './support/stack';
+import { requiredEnv, testActivityDeps, testConfig, testFaults } from './support/stack';
 
 const MINUTE = 60_000;
 let env: TestWorkflowEnvironment;
@@ -45,17 +47,25 @@ it('a charge failing 4 times with 1 min initial backoff completes, attempts sche
   });
   const activities = createActivities(testActivityDeps(config, db));
   const startedAt: number[] = [];
-  const observedCharge: typeof activities.charge = async (input) => {
-    // The test server's clock, not the worker's: under time skipping only the former jumps.
-    const { time } = await env.connection.testService!.getCurrentTime({});
-    startedAt.push(Number(time?.seconds ?? 0) * 1000 + Math.floor((time?.nanos ?? 0) / 1e6));
-    return activities.charge(input);
-  };
+  // Outside the fault-injection layer, so every attempt is seen, those it fails included.
+  const observeCharges: ActivityInterceptorsFactory = (ctx) => ({
+    inbound: {
+      async execute(input, next) {
+        if (ctx.info.activityType === 'charge') {
+          // The test server's clock, not the worker's: under time skipping only the former jumps.
+          const { time } = await env.connection.testService!.getCurrentTime({});
+          startedAt.push(Number(time?.seconds ?? 0) * 1000 + Math.floor((time?.nanos ?? 0) / 1e6));
+        }
+        return next(input);
+      },
+    },
+  });
   const workers = await createWorkers({
     config,
     connection: env.nativeConnection,
-    activities: { ...activities, charge: observedCharge },
+    activities,
     workflowBundle: { codePath: requiredEnv('TEST_WORKFLOW_BUNDLE') },
+    activityInterceptors: [observeCharges, ...testFaults.activityInterceptors],
   });
   const ingest = createIngest(ingestSettings(config, db, env.client));
   const id = uniqueId('backoff');

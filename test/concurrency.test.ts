@@ -55,7 +55,7 @@ const runAttempt = <I, O>(n: number, activity: (input: I) => Promise<O>, input: 
 it('two charge attempts at once write one charge and reach the billing provider once', async () => {
   const { activities, billed } = setup();
   const id = await newRecord('race-charge');
-  const [a, b] = await Promise.all([1, 2].map((n) => runAttempt(n, activities.charge, { id, faults: [] })));
+  const [a, b] = await Promise.all([1, 2].map((n) => runAttempt(n, activities.charge, { id })));
   expect(await db.charge.count({ where: { recordId: id } })).toBe(1);
   expect(billed.map((r) => r.key)).toEqual([`charge-${id}`]);
   expect([a?.created, b?.created].sort()).toEqual([false, true]);
@@ -65,7 +65,7 @@ it('two charge attempts at once write one charge and reach the billing provider 
 it('two inference attempts at once store one output; the loser returns the winner’s and its call is marked superseded', async () => {
   const { activities } = setup();
   const id = await newRecord('race-infer');
-  const input = { id, provider: 'primary', faults: [], providerFaults: [], canSkip: false };
+  const input = { id, provider: 'primary', canSkip: false };
   const [a, b] = await Promise.all([1, 2].map((n) => runAttempt(n, activities.infer, input)));
   expect(a?.output).toEqual(b?.output);
   expect(await db.inferenceOutput.count({ where: { recordId: id } })).toBe(1);
@@ -79,9 +79,9 @@ it('two inference attempts at once store one output; the loser returns the winne
 it('two persist attempts at once complete the record once, with one completion event', async () => {
   const { activities } = setup();
   const id = await newRecord('race-persist');
-  await runAttempt(1, activities.charge, { id, faults: [] });
-  await runAttempt(1, activities.infer, { id, provider: 'primary', faults: [], providerFaults: [], canSkip: false });
-  const results = await Promise.all([1, 2].map((n) => runAttempt(n, activities.persist, { id, faults: [] })));
+  await runAttempt(1, activities.charge, { id });
+  await runAttempt(1, activities.infer, { id, provider: 'primary', canSkip: false });
+  const results = await Promise.all([1, 2].map((n) => runAttempt(n, activities.persist, { id })));
   expect(results.map((r) => r.completed).sort()).toEqual([false, true]);
   expect(await db.recordEvent.count({ where: { recordId: id, toStatus: 'completed' } })).toBe(1);
 });

@@ -6,7 +6,8 @@
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { resolve } from 'node:path';
 import { createDb, type Db } from '../db/client';
-import { createIngest, ingestSettings } from '../ingest';
+import { createIngest } from '../ingest';
+import { ingestSettings } from '../ingest/settings';
 import { startSimulator, type Simulator } from '../dev/simulator';
 import { supervise, type Supervised } from '../dev/processes';
 import { ledgerOf, uniqueId } from './support/records';

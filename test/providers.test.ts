@@ -10,7 +10,8 @@ import { classifyProviderError, parseModelOutput, providerFailureDetails } from 
 import { createOpenAIClient } from '../providers/openai';
 import { createProviderClients, parseProvidersSetting } from '../providers/registry';
 import { answerFor, startSimulator, type Simulator } from '../dev/simulator';
-import { providerConfigSchema, type ProviderConfig, type ProviderClient, type SimulatedFault } from '../providers/types';
+import { faultHeader, type SimulatedFault } from '../faults/wire';
+import { providerConfigSchema, type ProviderConfig, type ProviderClient } from '../providers/types';
 
 let sim: Simulator;
 beforeAll(async () => {
@@ -51,14 +52,14 @@ async function failureOf(promise: Promise<unknown>): Promise<ApplicationFailure>
 }
 
 const callWithFault = (kind: Kind, fault: SimulatedFault, overrides: Partial<ProviderConfig> = {}) =>
-  singleRequest(() => failureOf(clientFor(kind, overrides).complete({ text: 'hello world', attempt: 1, fault })));
+  singleRequest(() => failureOf(clientFor(kind, overrides).complete({ text: 'hello world', headers: faultHeader(fault) })));
 
 describe.each<Kind>(['openai', 'anthropic'])('%s adapter against the simulator', (kind) => {
   const provider = `sim-${kind}`;
 
   it('returns a schema-valid answer derived from the text', async () => {
     const text = 'Patient reports mild headache and fatigue after the night shift.';
-    const completion = await singleRequest(() => clientFor(kind).complete({ text, attempt: 1 }));
+    const completion = await singleRequest(() => clientFor(kind).complete({ text }));
     expect(completion.httpStatus).toBe(200);
     expect(completion.requestId).toMatch(/^req_/);
     expect(completion.tokensIn).toBeGreaterThan(0);
@@ -70,7 +71,7 @@ describe.each<Kind>(['openai', 'anthropic'])('%s adapter against the simulator',
   });
 
   it('answers confidence 0.1 when the text carries the low-confidence marker', async () => {
-    const completion = await clientFor(kind).complete({ text: 'unclear scan [low-confidence]', attempt: 1 });
+    const completion = await clientFor(kind).complete({ text: 'unclear scan [low-confidence]' });
     expect(parseModelOutput(completion.content).confidence).toBe(0.1);
   });
 
@@ -94,7 +95,7 @@ describe.each<Kind>(['openai', 'anthropic'])('%s adapter against the simulator',
 
   it('classifies 401 as non-retryable rejected', async () => {
     const failure = await singleRequest(() =>
-      failureOf(clientFor(kind, {}, 'invalid').complete({ text: 'hello', attempt: 1 })),
+      failureOf(clientFor(kind, {}, 'invalid').complete({ text: 'hello' })),
     );
     expect(failure.type).toBe(FailureType.ProviderRejected);
     expect(failure.nonRetryable).toBe(true);
@@ -115,7 +116,7 @@ describe.each<Kind>(['openai', 'anthropic'])('%s adapter against the simulator',
 
   it('classifies a caller abort as retryable, not as a rejection', async () => {
     const controller = new AbortController();
-    const pending = clientFor(kind).complete({ text: 'hello', attempt: 1, fault: { kind: 'timeout' }, signal: controller.signal });
+    const pending = clientFor(kind).complete({ text: 'hello', headers: faultHeader({ kind: 'timeout' }), signal: controller.signal });
     setTimeout(() => controller.abort(), 50);
     const failure = await failureOf(pending);
     expect(failure.nonRetryable).toBe(false);
@@ -124,7 +125,7 @@ describe.each<Kind>(['openai', 'anthropic'])('%s adapter against the simulator',
 
   it('serves a slow answer correctly after the delay', async () => {
     const started = Date.now();
-    const completion = await clientFor(kind).complete({ text: 'slow one', attempt: 1, fault: { kind: 'slow', delayMs: 200 } });
+    const completion = await clientFor(kind).complete({ text: 'slow one', headers: faultHeader({ kind: 'slow', delayMs: 200 }) });
     expect(Date.now() - started).toBeGreaterThanOrEqual(190);
     expect(parseModelOutput(completion.content)).toEqual(answerFor('slow one'));
   });
@@ -132,7 +133,7 @@ describe.each<Kind>(['openai', 'anthropic'])('%s adapter against the simulator',
   it('turns a malformed answer, broken JSON or schema violation, into ProviderMalformed', async () => {
     const messages: string[] = [];
     for (const text of ['a', 'b', 'c', 'd', 'e', 'f', 'g', 'h']) {
-      const completion = await clientFor(kind).complete({ text, attempt: 1, fault: { kind: 'malformed' } });
+      const completion = await clientFor(kind).complete({ text, headers: faultHeader({ kind: 'malformed' }) });
       expect(completion.httpStatus).toBe(200);
       const failure = await failureOf(Promise.resolve().then(() => parseModelOutput(completion.content)));
       expect(failure.type).toBe(FailureType.ProviderMalformed);
@@ -273,7 +274,7 @@ describe('provider registry', () => {
     const configs = [configFor('openai'), configFor('anthropic')];
     const registry = createProviderClients(configs, { SIM_KEY: 'k' });
     for (const { client } of registry.values()) {
-      const completion = await client.complete({ text: 'via registry', attempt: 1 });
+      const completion = await client.complete({ text: 'via registry' });
       expect(parseModelOutput(completion.content)).toEqual(answerFor('via registry'));
     }
   });

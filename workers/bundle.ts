@@ -1,6 +1,6 @@
 /**
  * How the workflow bundle is built, wherever it is built: at worker start, in the image
- * (scripts/bundle-workflows.ts), for the tests and for the benchmark.
+ * (bin/bundle-workflows.ts), for the tests and for the benchmark.
  */
 export const workflowBundleOptions = {
   workflowsPath: require.resolve('../workflows'),
@@ -8,4 +8,6 @@ export const workflowBundleOptions = {
   // contract's zod schemas otherwise cost each cached workflow about 1 MB and their CPU to build
   // (BENCHMARKS.md). Shared modules are frozen, so the contract must hold no per-workflow state.
   preloadModules: [require.resolve('../contract')],
+  // Hands each activity its record's fault plan, where the record has one (faults/).
+  workflowInterceptorModules: [require.resolve('../faults/workflow-interceptors')],
 };

@@ -3,7 +3,7 @@
  * lifecycle steps, and one per provider queue so a slow provider only ever occupies its own slots
  * and its rate limit holds across every worker polling that queue.
  */
-import { Worker, type NativeConnection, type WorkerPlugin, type WorkflowBundleOption } from '@temporalio/worker';
+import { Worker, type ActivityInterceptorsFactory, type NativeConnection, type WorkerPlugin, type WorkflowBundleOption } from '@temporalio/worker';
 import type { createActivities } from '../activities';
 import type { AppConfig } from '../config';
 import type { ReconcileActivities } from '../reconcile/activities';
@@ -19,16 +19,19 @@ export interface WorkerSetOptions {
   workflowBundle?: WorkflowBundleOption;
   /** Tracing: its workflow interceptors must be bundled in, so a pre-built bundle is not used. */
   plugins?: WorkerPlugin[];
+  /** Around every activity of every worker (the fault-injection layer). */
+  activityInterceptors?: ActivityInterceptorsFactory[];
 }
 
-export async function createWorkers({ config, connection, activities, reconcile, workflowBundle, plugins = [] }: WorkerSetOptions): Promise<Worker[]> {
-  const common = { connection, namespace: config.temporal.namespace, plugins };
+export async function createWorkers({ config, connection, activities, reconcile, workflowBundle, plugins = [], activityInterceptors = [] }: WorkerSetOptions): Promise<Worker[]> {
+  const { workflowsPath, preloadModules, workflowInterceptorModules } = workflowBundleOptions;
+  const common = { connection, namespace: config.temporal.namespace, plugins, interceptors: { activity: activityInterceptors, workflowModules: workflowInterceptorModules } };
   const records = await Worker.create({
     ...common,
     taskQueue: config.temporal.taskQueue,
     ...(workflowBundle && plugins.length === 0
       ? { workflowBundle }
-      : { workflowsPath: workflowBundleOptions.workflowsPath, bundlerOptions: { preloadModules: workflowBundleOptions.preloadModules } }),
+      : { workflowsPath, bundlerOptions: { preloadModules } }),
     activities: { ...activities, ...reconcile },
     ...(config.maxCachedWorkflows ? { maxCachedWorkflows: config.maxCachedWorkflows } : {}),
   });

@@ -1,18 +1,14 @@
-import { Context } from '@temporalio/activity';
+/** The production parts the activities run on, from configuration. */
 import { Runtime } from '@temporalio/worker';
 import type { Logger } from 'pino';
 import type { ActivityDeps } from '../activities';
-import { createLedgerBilling } from '../billing';
+import { createLedgerBilling, type BillingProvider } from '../billing';
 import type { AppConfig } from '../config';
 import type { Db } from '../db/client';
-import { processFaultHooks } from '../faults';
 import { createCircuitBreakers, type BreakerState, type CircuitBreakers } from '../providers/breaker';
 import { createProviderClients } from '../providers/registry';
+import type { ProviderClient } from '../providers/types';
 
-/**
- * The production parts the activities run on; tests pass overrides for what they observe
- * (a recording billing provider) or cannot do in-process (a crash).
- */
 const BREAKER_GAUGE_VALUE: Record<BreakerState, number> = { closed: 0, half_open: 1, open: 2 };
 
 /** Breaker changes are logged and exported as `provider_circuit_state` (0 closed, 1 half-open, 2 open). */
@@ -27,20 +23,21 @@ function observedBreakers(config: AppConfig, log?: Logger): CircuitBreakers {
   });
 }
 
-export function createActivityDeps(
-  config: AppConfig,
-  db: Db,
-  secrets: Readonly<Record<string, string | undefined>>,
-  overrides: Partial<ActivityDeps> = {},
-  log?: Logger,
-): ActivityDeps {
+export interface ActivityDepsOptions {
+  secrets: Readonly<Record<string, string | undefined>>;
+  /** Wraps each provider client (the fault-injection layer's decorator). */
+  decorateProvider?: (client: ProviderClient) => ProviderClient;
+  /** A billing provider other than the ledger (tests record what reached it). */
+  billing?: BillingProvider;
+  log?: Logger;
+}
+
+export function createActivityDeps(config: AppConfig, db: Db, { secrets, decorateProvider, billing, log }: ActivityDepsOptions): ActivityDeps {
   return {
     db,
-    billing: createLedgerBilling(),
-    providers: createProviderClients(config.providers, secrets),
+    billing: billing ?? createLedgerBilling(),
+    providers: createProviderClients(config.providers, secrets, decorateProvider),
     breakers: observedBreakers(config, log),
     pricing: config.billing,
-    faultHooks: processFaultHooks(() => Context.current().info.startToCloseTimeoutMs + 1_000),
-    ...overrides,
   };
 }

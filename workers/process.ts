@@ -1,6 +1,7 @@
 /**
  * A worker process as it runs in production: configuration, logging, metrics and traces, the
- * production activity dependencies, the workers, and the reconciler's Schedule.
+ * production activity dependencies, the workers, and the reconciler's Schedule. The composition
+ * root of the worker side: it installs the fault-injection layer where FAULT_INJECTION is enabled.
  */
 import { NativeConnection } from '@temporalio/worker';
 import { createActivities } from '../activities';
@@ -8,7 +9,9 @@ import type { AppConfig } from '../config';
 import { createLogger, installTemporalRuntime } from '../config/logger';
 import { requireDatabaseUrl } from '../config/runtime';
 import { createDb } from '../db/client';
-import { createRecordStarter, starterSettings } from '../ingest';
+import { workerFaultLayer } from '../faults';
+import { createRecordStarter } from '../ingest';
+import { starterSettings } from '../ingest/settings';
 import { createReconcileActivities } from '../reconcile/activities';
 import { ensureReconcileSchedule } from '../reconcile/schedule';
 import { connectClient, temporalConnectionOptions } from '../temporal/client';
@@ -20,14 +23,15 @@ export async function runWorkerProcess(config: AppConfig): Promise<void> {
   const log = createLogger(config.log, 'worker');
   installTemporalRuntime(log, config.workerMetricsAddress);
   const db = createDb(requireDatabaseUrl(config));
-  const activities = createActivities(createActivityDeps(config, db, process.env, {}, log));
+  const faults = workerFaultLayer(config.faultInjection);
+  const activities = createActivities(createActivityDeps(config, db, { secrets: process.env, decorateProvider: faults.decorateProvider, log }));
   const tracing = startTracing(config.otlpEndpoint, 'durable-inference-worker');
   const plugins = tracing ? [tracing.plugin] : [];
   const connection = await NativeConnection.connect(temporalConnectionOptions(config.temporal));
   const temporal = await connectClient(config.temporal, plugins);
   const reconcile = createReconcileActivities({ db, temporal, start: createRecordStarter(starterSettings(config, temporal)) });
   const workflowBundle = config.workflowBundlePath ? { codePath: config.workflowBundlePath } : undefined;
-  const workers = await createWorkers({ config, connection, activities, reconcile, workflowBundle, plugins });
+  const workers = await createWorkers({ config, connection, activities, reconcile, workflowBundle, plugins, activityInterceptors: faults.activityInterceptors });
   const schedule = await ensureReconcileSchedule(temporal, { taskQueue: config.temporal.taskQueue, ...config.reconcile });
   log.info({ taskQueues: workers.map((w) => w.options.taskQueue), reconcileSchedule: schedule }, 'workers polling');
   await Promise.all(workers.map((w) => w.run()));

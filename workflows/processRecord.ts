@@ -13,21 +13,17 @@ import {
   upsertSearchAttributes,
   type ActivityOptions,
 } from '@temporalio/workflow';
-import { RetryState } from '@temporalio/common';
+import { ApplicationFailure, RetryState } from '@temporalio/common';
 import type { Activities } from '../activities';
-import type { StoredOutput } from '../activities/inference';
 import {
   activityOptionsFrom,
   idempotencyKey,
-  providerFaultsOf,
-  stepFaultsOf,
   recordStatusKey,
   recordStepKey,
   makeResolveSchema,
   resolveSignal,
   statusQuery,
-  type FaultPlan,
-  type Investigation,
+  type Concern,
   type PipelineOptions,
   type ProcessRecordInput,
   type RecordStatus,
@@ -35,48 +31,39 @@ import {
   type ResolveAction,
   type RetryOptions,
   type Step,
+  type StoredOutput,
 } from '../contract';
 
-type Concern = Omit<Investigation, 'attempts'>;
 const ABANDONED = Symbol('abandoned');
 /** The step failed as seen from here, but its commit landed: the record is complete (the ambiguous case of persist). */
 const ALREADY_COMPLETED = Symbol('already completed');
 
-/** `summary` names the step and its idempotency key in the Web UI's event history. */
-function optionsFrom(retry: RetryOptions, summary: string, taskQueue?: string): ActivityOptions {
-  return { ...activityOptionsFrom(retry, taskQueue), summary };
-}
-
 function activitiesFor(id: string, pipeline: PipelineOptions) {
+  const options = (retry: typeof pipeline.steps.charge, summary: string, taskQueue?: string): ActivityOptions =>
+    activityOptionsFrom(retry, { summary, taskQueue });
   return {
-    charge: proxyActivities<Activities>(optionsFrom(pipeline.steps.charge, `charge ${idempotencyKey.charge(id)}`)).charge,
-    persist: proxyActivities<Activities>(optionsFrom(pipeline.steps.persist, `persist ${idempotencyKey.persist(id)}`)).persist,
-    bookkeeping: proxyActivities<Activities>(optionsFrom(pipeline.steps.bookkeeping, `record ${id}: status change`)),
+    charge: proxyActivities<Activities>(options(pipeline.steps.charge, `charge ${idempotencyKey.charge(id)}`)).charge,
+    persist: proxyActivities<Activities>(options(pipeline.steps.persist, `persist ${idempotencyKey.persist(id)}`)).persist,
+    lifecycle: proxyActivities<Activities>(options(pipeline.steps.lifecycle, `record ${id}: status change`)),
     providers: pipeline.providers.map((route) => ({
       name: route.name,
-      infer: proxyActivities<Activities>(optionsFrom(route.retry, `inference ${idempotencyKey.inference(id)} on ${route.name}`, route.taskQueue)).infer,
+      infer: proxyActivities<Activities>(options(route.retry, `inference ${idempotencyKey.inference(id)} on ${route.name}`, route.taskQueue)).infer,
     })),
   };
 }
 
+/** The whole failure chain in one concern: the activity's retry state, and the ApplicationFailure's message and type. */
 function concernFrom(step: Step, failure: ActivityFailure): Concern {
+  const cause = failure.cause;
   return {
     step,
     reason: failure.retryState === RetryState.MAXIMUM_ATTEMPTS_REACHED ? 'exhausted' : 'non_retryable',
-    lastError: failure.cause?.message ?? failure.message,
+    lastError: cause?.message ?? failure.message,
+    failureType: cause instanceof ApplicationFailure ? (cause.type ?? null) : (cause?.name ?? null),
   };
 }
 
-/** Injected faults apply to a step's first round only (DESIGN §8). */
-function faultsFor(plan: FaultPlan | undefined, round: number) {
-  const planned = round === 1 ? plan : undefined;
-  return {
-    step: (step: Step) => stepFaultsOf(planned, step),
-    provider: (name: string) => providerFaultsOf(planned, name),
-  };
-}
-
-export async function processRecord({ id, faults, pipeline }: ProcessRecordInput): Promise<RecordStatusView> {
+export async function processRecord({ id, pipeline }: ProcessRecordInput): Promise<RecordStatusView> {
   const acts = activitiesFor(id, pipeline);
   const view: RecordStatusView = { id, status: 'received', step: null, attempts: 0, lastError: null, investigation: null };
   let resolution: ResolveAction | undefined;
@@ -92,7 +79,7 @@ export async function processRecord({ id, faults, pipeline }: ProcessRecordInput
     const problem = parsed.success
       ? `record is ${view.status}, not waiting for an operator`
       : parsed.error.issues.map((i) => `${i.path.join('.') || 'payload'}: ${i.message}`).join('; ');
-    await acts.bookkeeping.recordRejectedSignal({ id, status: view.status, step: view.step, payload, problem });
+    await acts.lifecycle.recordRejectedSignal({ id, status: view.status, step: view.step, payload, problem });
   });
 
   function moveTo(status: RecordStatus, step: Step | null): void {
@@ -104,8 +91,10 @@ export async function processRecord({ id, faults, pipeline }: ProcessRecordInput
     ]);
   }
 
-  async function waitForOperator(concern: Concern): Promise<ResolveAction | typeof ALREADY_COMPLETED> {
-    const { attempts, status } = await acts.bookkeeping.park({ id, investigation: concern });
+  async function waitForOperator(concern: Concern, maximumAttempts: number): Promise<ResolveAction | typeof ALREADY_COMPLETED> {
+    // An exhausted step made every attempt its policy allows, whether or not each got as far as recording itself.
+    const made = concern.reason === 'exhausted' ? maximumAttempts : null;
+    const { attempts, status } = await acts.lifecycle.park({ id, investigation: concern, attempts: made });
     if (status === 'completed') {
       log.info('step failed after its commit landed; the record is complete', { recordId: id, step: concern.step });
       return ALREADY_COMPLETED;
@@ -125,44 +114,38 @@ export async function processRecord({ id, faults, pipeline }: ProcessRecordInput
 
   async function runStep<T>(
     step: Step,
-    run: (round: number) => Promise<T>,
+    retry: RetryOptions,
+    run: () => Promise<T>,
     check?: (result: T) => Concern | undefined,
   ): Promise<T | typeof ABANDONED | typeof ALREADY_COMPLETED> {
-    for (let round = 1; ; round++) {
+    for (;;) {
       moveTo('processing', step);
       let concern: Concern | undefined;
       try {
-        const result = await run(round);
+        const result = await run();
         concern = check?.(result);
         if (!concern) return result;
       } catch (err) {
         if (!(err instanceof ActivityFailure)) throw err;
         concern = concernFrom(step, err);
       }
-      const action = await waitForOperator(concern);
+      const action = await waitForOperator(concern, retry.maximumAttempts);
       if (action === ALREADY_COMPLETED) return action;
       if (action.action === 'abandon') {
-        await acts.bookkeeping.abandon({ id, reason: action.reason });
+        await acts.lifecycle.abandon({ id, reason: action.reason });
         moveTo('failed', null);
         return ABANDONED;
       }
       if (concern.reason === 'low_confidence') operatorAcceptedOutput = true;
-      await acts.bookkeeping.resume({ id, step });
+      await acts.lifecycle.resume({ id, step });
     }
   }
 
-  async function inferWithFallback(round: number): Promise<StoredOutput> {
-    const planned = faultsFor(faults, round);
+  async function inferWithFallback(): Promise<StoredOutput> {
     let lastFailure: unknown;
     for (const [index, route] of acts.providers.entries()) {
       try {
-        return await route.infer({
-          id,
-          provider: route.name,
-          faults: planned.step('inference'),
-          providerFaults: planned.provider(route.name),
-          canSkip: index < acts.providers.length - 1,
-        });
+        return await route.infer({ id, provider: route.name, canSkip: index < acts.providers.length - 1 });
       } catch (err) {
         if (!(err instanceof ActivityFailure)) throw err;
         lastFailure = err;
@@ -173,13 +156,14 @@ export async function processRecord({ id, faults, pipeline }: ProcessRecordInput
 
   const lowConfidence = (stored: StoredOutput): Concern | undefined =>
     stored.confidence < pipeline.confidenceThreshold && !operatorAcceptedOutput
-      ? { step: 'inference', reason: 'low_confidence', lastError: `confidence ${stored.confidence} is below ${pipeline.confidenceThreshold}` }
+      ? { step: 'inference', reason: 'low_confidence', lastError: `confidence ${stored.confidence} is below ${pipeline.confidenceThreshold}`, failureType: null }
       : undefined;
 
   const steps: Array<() => Promise<unknown>> = [
-    () => runStep('charge', (round) => acts.charge({ id, faults: faultsFor(faults, round).step('charge') })),
-    () => runStep('inference', inferWithFallback, lowConfidence),
-    () => runStep('persist', (round) => acts.persist({ id, faults: faultsFor(faults, round).step('persist') })),
+    () => runStep('charge', pipeline.steps.charge, () => acts.charge({ id })),
+    // The chain is exhausted when its last provider is.
+    () => runStep('inference', pipeline.providers[pipeline.providers.length - 1]!.retry, inferWithFallback, lowConfidence),
+    () => runStep('persist', pipeline.steps.persist, () => acts.persist({ id })),
   ];
   for (const step of steps) {
     const outcome = await step();

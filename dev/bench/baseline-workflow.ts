@@ -18,7 +18,7 @@ export async function baselineRecord({ id, pipeline }: ProcessRecordInput): Prom
   const [primary] = pipeline.providers;
   if (!primary) throw new Error('the baseline needs one provider route');
   await proxyActivities<NoopActivities>(activityOptionsFrom(pipeline.steps.charge)).charge(id);
-  await proxyActivities<NoopActivities>(activityOptionsFrom(primary.retry, primary.taskQueue)).infer(id);
+  await proxyActivities<NoopActivities>(activityOptionsFrom(primary.retry, { taskQueue: primary.taskQueue })).infer(id);
   await proxyActivities<NoopActivities>(activityOptionsFrom(pipeline.steps.persist)).persist(id);
   return id;
 }

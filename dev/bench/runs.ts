@@ -1,6 +1,8 @@
 /** A throughput run of the pipeline or of the baseline: its own processes, started and stopped around it. */
 import { workflowIdFor, type PipelineOptions } from '../../contract';
-import { createIngest, ingestSettings } from '../../ingest';
+import { createIngest } from '../../ingest';
+import { faultPlanIngest } from '../../faults/ingest';
+import { ingestSettings } from '../../ingest/settings';
 import type { BenchEnvironment, Log } from './environment';
 import { measureThroughput, type ThroughputRun } from './measure';
 import type { BenchOptions } from './options';
@@ -18,7 +20,7 @@ export type MeasuredRun = ThroughputRun & SessionPeaks;
 
 /** The product's ingest in the bench process; `pipeline` gives records another provider chain than the session's. */
 export function sessionIngest(ctx: RunContext, session: Session, pipeline: PipelineOptions = session.config.pipeline) {
-  return createIngest({ ...ingestSettings(session.config, ctx.bench.db, ctx.bench.client), pipeline, faultInjection: true });
+  return createIngest({ ...ingestSettings(session.config, ctx.bench.db, ctx.bench.client), pipeline, extension: faultPlanIngest(true) });
 }
 
 /** Records of one submission, for the measured part of a plan. */

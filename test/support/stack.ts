@@ -8,15 +8,15 @@ import { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { Worker } from '@temporalio/worker';
 import { createServer, type Server } from 'node:http';
 import pino from 'pino';
-import { Context } from '@temporalio/activity';
 import { createActivities, type ActivityDeps } from '../../activities';
 import { createConfiguredApp } from '../../api/app';
 import type { BillingProvider } from '../../billing';
 import { loadConfig, type AppConfig } from '../../config';
 import { recordStatusKey, recordStepKey } from '../../contract';
 import { createDb, type Db } from '../../db/client';
-import { processFaultHooks, type FaultHooks } from '../../faults';
-import { createIngest, createRecordStarter, ingestSettings, starterSettings, type Ingest } from '../../ingest';
+import { processFaultHooks, workerFaultLayer } from '../../faults';
+import { createIngest, createRecordStarter, type Ingest } from '../../ingest';
+import { ingestSettings, starterSettings } from '../../ingest/settings';
 import { createReconcileActivities } from '../../reconcile/activities';
 import { startSimulator, type Simulator } from '../../dev/simulator';
 import type { Tracing } from '../../telemetry/tracing';
@@ -43,7 +43,6 @@ export interface StackOptions {
   databaseUrl?: string;
   settings?: Record<string, string>;
   billing?: BillingProvider;
-  faultHooks?: FaultHooks;
 }
 
 export const TEST_API_KEY = 'test-key';
@@ -56,22 +55,19 @@ const FAST_RETRIES = {
   STEP_TIMEOUT_MS: '3000',
 };
 
-/** The production hooks, but a crash cannot end the test process: crash tests run a worker process. */
-const inProcessFaults = (): FaultHooks => {
-  const production = processFaultHooks(() => Context.current().info.startToCloseTimeoutMs + 1_000);
-  return {
-    hang: () => production.hang(),
-    crash: () => {
-      throw new Error('a crash fault needs a worker in its own process (test/crash.test.ts)');
-    },
-  };
-};
+/**
+ * The fault-injection layer as a worker with FAULT_INJECTION=enabled installs it, but a crash cannot
+ * end the test process: crash tests run a worker process of their own (test/crash.test.ts).
+ */
+export const testFaults = workerFaultLayer(true, {
+  hang: processFaultHooks.hang,
+  crash: () => {
+    throw new Error('a crash fault needs a worker in its own process (test/crash.test.ts)');
+  },
+});
 
-export function testActivityDeps(config: AppConfig, db: Db, options: Omit<StackOptions, 'settings'> = {}): ActivityDeps {
-  return createActivityDeps(config, db, { SIMULATOR_API_KEY: 'test' }, {
-    faultHooks: options.faultHooks ?? inProcessFaults(),
-    ...(options.billing ? { billing: options.billing } : {}),
-  });
+export function testActivityDeps(config: AppConfig, db: Db, options: Pick<StackOptions, 'billing'> = {}): ActivityDeps {
+  return createActivityDeps(config, db, { secrets: { SIMULATOR_API_KEY: 'test' }, decorateProvider: testFaults.decorateProvider, billing: options.billing });
 }
 
 export function testConfig(simulatorPort: number, settings: Record<string, string> = {}): AppConfig {
@@ -124,6 +120,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     reconcile: createReconcileActivities({ db, temporal, start: createRecordStarter(starterSettings(config, temporal)) }),
     workflowBundle: { codePath: requiredEnv('TEST_WORKFLOW_BUNDLE') },
     plugins,
+    activityInterceptors: testFaults.activityInterceptors,
   });
   const running = workers.map((w) => w.run());
   const ingest = createIngest(ingestSettings(config, db, temporal));

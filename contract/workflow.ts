@@ -1,0 +1,156 @@
+/**
+ * What the workflow and the activities exchange, and the workflow's messages: its input, the
+ * activities' inputs and results, the investigation of a parked record, the `resolve` signal and
+ * the `status` query, and the search attributes the Web UI filters on.
+ */
+import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
+import { defineQuery, defineSignal } from '@temporalio/workflow';
+import { z } from 'zod';
+import type { ModelOutput, RecordStatus, Step } from './record';
+import type { RetryOptions } from './retry';
+
+/** Temporal search attributes kept current by the workflow so the Web UI can filter (DESIGN §3). */
+export const recordStatusKey = defineSearchAttributeKey('RecordStatus', SearchAttributeType.KEYWORD);
+export const recordStepKey = defineSearchAttributeKey('RecordStep', SearchAttributeType.KEYWORD);
+
+export interface ProviderRoute {
+  name: string;
+  taskQueue: string;
+  retry: RetryOptions;
+}
+
+/** Everything the workflow needs from configuration, fixed at start so replays stay deterministic. */
+export interface PipelineOptions {
+  /** `lifecycle`: the transitions the workflow decides on (park, resume, abandon), which must outlast any outage. */
+  steps: Record<'charge' | 'persist' | 'lifecycle', RetryOptions>;
+  providers: ProviderRoute[];
+  confidenceThreshold: number;
+}
+
+export interface ProcessRecordInput {
+  id: string;
+  pipeline: PipelineOptions;
+}
+
+// ---------- activities ----------
+
+export interface ChargeInput {
+  id: string;
+}
+
+export interface ChargeView {
+  idempotencyKey: string;
+  amountCents: number;
+  currency: string;
+  status: string;
+  providerRef: string | null;
+  /** False when an earlier attempt had already charged: the billing provider was not called. */
+  created: boolean;
+}
+
+export interface InferInput {
+  id: string;
+  provider: string;
+  /** A later provider exists in the chain, so an open circuit may skip this one. */
+  canSkip: boolean;
+}
+
+export interface StoredOutput {
+  idempotencyKey: string;
+  provider: string;
+  model: string;
+  output: ModelOutput;
+  confidence: number;
+  /** False when the output was already stored: no model was called. */
+  created: boolean;
+}
+
+export interface PersistInput {
+  id: string;
+}
+
+export interface PersistResult {
+  completed: boolean;
+}
+
+export interface ParkInput {
+  id: string;
+  investigation: Concern;
+  /** The attempts Temporal made, where the workflow knows them (a step that exhausted its policy); else the recorded ones stand. */
+  attempts: number | null;
+}
+
+export interface ParkResult {
+  attempts: number;
+  status: RecordStatus;
+}
+
+export interface ResumeInput {
+  id: string;
+  step: Step;
+}
+
+export interface AbandonInput {
+  id: string;
+  reason: string;
+}
+
+export interface AbandonResult {
+  refunded: boolean;
+}
+
+export interface RejectedSignalInput {
+  id: string;
+  status: RecordStatus;
+  step: Step | null;
+  payload: unknown;
+  problem: string;
+}
+
+// ---------- investigation and status ----------
+
+/**
+ * Why a record is parked: a step exhausted its retries or failed for good, the model was unsure, or
+ * (set by the reconciler) its workflow was closed from outside.
+ */
+export const INVESTIGATION_REASONS = ['exhausted', 'non_retryable', 'low_confidence', 'workflow_closed'] as const;
+export type InvestigationReason = (typeof INVESTIGATION_REASONS)[number];
+
+export interface Investigation {
+  step: Step;
+  reason: InvestigationReason;
+  lastError: string | null;
+  /** The ApplicationFailure type at the end of the failure chain (FailureType), or null when no activity failed. */
+  failureType: string | null;
+  attempts: number;
+}
+
+/** An investigation as the workflow raises it, before the park transition counts the attempts. */
+export type Concern = Omit<Investigation, 'attempts'>;
+
+export interface RecordStatusView {
+  id: string;
+  status: RecordStatus;
+  step: Step | null;
+  attempts: number;
+  lastError: string | null;
+  investigation: Investigation | null;
+}
+
+// ---------- messages ----------
+
+/**
+ * The `resolve` payload's schema, made fresh per call: the workflow bundle preloads the contract
+ * once and freezes it (workers/bundle.ts), and zod defines a schema's methods on first use, which a
+ * frozen schema refuses. A module-level instance would work everywhere but in the workflow.
+ */
+export const makeResolveSchema = () =>
+  z.discriminatedUnion('action', [
+    z.strictObject({ action: z.literal('retry') }),
+    z.strictObject({ action: z.literal('abandon'), reason: z.string().min(1).max(1000) }),
+  ]);
+export type ResolveAction = z.infer<ReturnType<typeof makeResolveSchema>>;
+
+/** Raw payload: the workflow validates it with makeResolveSchema and records what it rejects. */
+export const resolveSignal = defineSignal<[unknown]>('resolve');
+export const statusQuery = defineQuery<RecordStatusView>('status');
