@@ -1,12 +1,15 @@
 import { Context } from '@temporalio/activity';
-import { idempotencyKey, type ChargeInput, type ChargeView } from '../contract';
+import { ApplicationFailure } from '@temporalio/common';
+import { FailureType, idempotencyKey, type ChargeInput, type ChargeView } from '../contract';
 import { enterStep } from '../db/transitions';
 import type { ActivityDeps } from './deps';
 
 export function createChargeActivity({ db, billing, pricing }: ActivityDeps) {
   return async function charge({ id }: ChargeInput): Promise<ChargeView> {
     const { attempt } = Context.current().info;
-    await enterStep(db, id, 'charge', attempt);
+    if (!(await enterStep(db, id, 'charge', attempt)) && !(await db.record.findUnique({ where: { id }, select: { id: true } }))) {
+      throw ApplicationFailure.nonRetryable(`record ${id} does not exist`, FailureType.RecordNotFound);
+    }
     const key = idempotencyKey.charge(id);
     const result = await db.$transaction(async (tx) => {
       const inserted = await tx.charge.createMany({

@@ -3,7 +3,7 @@ import type { Db } from '../db/client';
 import type { CircuitBreakers } from '../providers/breaker';
 import type { ProviderRegistry } from '../providers/registry';
 
-/** What the activities need, passed in so tests can hand over real or simulated parts. */
+/** What the activities need, passed in so a test can hand over parts it observes. */
 export interface ActivityDeps {
   db: Db;
   billing: BillingProvider;

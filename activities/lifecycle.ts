@@ -18,7 +18,8 @@ import type { ActivityDeps } from './deps';
 export function createLifecycleActivities({ db, billing }: ActivityDeps) {
   /**
    * Parks the record unless it has moved on: a persist whose commit landed but whose attempts all
-   * failed afterwards leaves it `completed`, and the returned status tells the workflow so.
+   * failed afterwards leaves it `completed`, and the returned status tells the workflow so. A
+   * workflow started without a row (by hand, not by ingest) parks in Temporal alone.
    */
   async function park({ id, investigation, attempts }: ParkInput): Promise<ParkResult> {
     await transition(db, id, {
@@ -31,8 +32,8 @@ export function createLifecycleActivities({ db, billing }: ActivityDeps) {
       reason: investigation.reason,
       detail: { reason: investigation.reason },
     });
-    const row = await db.record.findUniqueOrThrow({ where: { id }, select: { attempts: true, status: true } });
-    return { attempts: row.attempts, status: row.status as RecordStatus };
+    const row = await db.record.findUnique({ where: { id }, select: { attempts: true, status: true } });
+    return row ? { attempts: row.attempts, status: row.status as RecordStatus } : { attempts: attempts ?? 0, status: 'needs_investigation' };
   }
 
   async function resume({ id, step }: ResumeInput): Promise<void> {

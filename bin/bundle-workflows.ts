@@ -1,5 +1,5 @@
 /**
- * `npx tsx scripts/bundle-workflows.ts [out]` writes the workflow bundle (default
+ * `npx tsx bin/bundle-workflows.ts [out]` writes the workflow bundle (default
  * dist/workflow-bundle.js). The production image runs it at build time and points
  * WORKFLOW_BUNDLE_PATH at the result, so a worker starts in a second instead of running webpack
  * on every start, and every replica runs byte-identical workflow code.

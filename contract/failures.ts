@@ -10,6 +10,5 @@ export const FailureType = {
   ProviderRejected: 'ProviderRejected',
   ProviderMalformed: 'ProviderMalformed',
   CircuitOpen: 'CircuitOpen',
-  BillingFailed: 'BillingFailed',
 } as const;
 export type FailureTypeName = (typeof FailureType)[keyof typeof FailureType];

@@ -8,7 +8,7 @@ export interface RetryOptions {
   initialIntervalMs: number;
   backoffCoefficient: number;
   maximumIntervalMs: number;
-  /** 0: unlimited, for bookkeeping that must outlast any outage. */
+  /** 0: unlimited, for the lifecycle transitions that must outlast any outage. */
   maximumAttempts: number;
   startToCloseTimeoutMs: number;
 }

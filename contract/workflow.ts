@@ -107,6 +107,23 @@ export interface RejectedSignalInput {
   problem: string;
 }
 
+/** One pass of the reconciler (the `reconcile-records` Schedule's workflow, DESIGN G4). */
+export interface ReconcileInput {
+  /** How long a row must be quiet before it is suspect. */
+  quietForMs: number;
+  limit: number;
+}
+
+export interface ReconcileResult {
+  checked: number;
+  started: string[];
+  parked: string[];
+}
+
+export interface ReconcileActivities {
+  reconcile(input: ReconcileInput): Promise<ReconcileResult>;
+}
+
 // ---------- investigation and status ----------
 
 /**

@@ -27,7 +27,7 @@ export type ProviderConfigInput = z.input<typeof providerConfigSchema>;
 
 export interface CompletionRequest {
   text: string;
-  /** Extra HTTP headers for this one request (a layer such as fault injection adds its own). */
+  /** Extra HTTP headers for this one request: a layer that decorates the client adds its own. */
   headers?: Record<string, string>;
   signal?: AbortSignal;
 }

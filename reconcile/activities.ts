@@ -8,24 +8,13 @@
  * G1, so the record is parked in `needs_investigation` with the reason.
  */
 import type { Client } from '@temporalio/client';
-import type { Step } from '../contract';
+import type { ReconcileActivities, ReconcileInput, ReconcileResult, Step } from '../contract';
 import type { Db } from '../db/client';
 import { transition } from '../db/transitions';
 import type { RecordStarter, StartMemo } from '../ingest';
 import { findStuckRecords } from './stuck';
 
-export interface ReconcileInput {
-  quietForMs: number;
-  limit: number;
-}
-
-export interface ReconcileResult {
-  checked: number;
-  started: string[];
-  parked: string[];
-}
-
-export function createReconcileActivities({ db, temporal, start }: { db: Db; temporal: Client; start: RecordStarter }) {
+export function createReconcileActivities({ db, temporal, start }: { db: Db; temporal: Client; start: RecordStarter }): ReconcileActivities {
   async function park(id: string, workflow: string): Promise<boolean> {
     const row = await db.record.findUniqueOrThrow({ where: { id }, select: { step: true } });
     return transition(db, id, {
@@ -56,5 +45,3 @@ export function createReconcileActivities({ db, temporal, start }: { db: Db; tem
 
   return { reconcile };
 }
-
-export type ReconcileActivities = ReturnType<typeof createReconcileActivities>;

@@ -1,6 +1,6 @@
 import { ScheduleAlreadyRunning, ScheduleOverlapPolicy, type Client } from '@temporalio/client';
 import type { reconcileRecords } from '../workflows';
-import type { ReconcileInput } from './activities';
+import type { ReconcileInput } from '../contract';
 
 export const RECONCILE_SCHEDULE_ID = 'reconcile-records';
 

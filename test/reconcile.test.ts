@@ -1,8 +1,7 @@
 /** The reconciler (DESIGN G4): rows and workflows that disagree are repaired or parked, never left. */
-import { workflowIdFor, type RecordStatusView } from '../contract';
+import { workflowIdFor, type ReconcileResult, type RecordStatusView } from '../contract';
 import { inputHashOf } from '../ingest';
 import { ensureReconcileSchedule, RECONCILE_SCHEDULE_ID } from '../reconcile/schedule';
-import type { ReconcileResult } from '../reconcile/activities';
 import { ledgerOf, post, result, submit, uniqueId, waitForStatus } from './support/records';
 import { startStack, type Stack } from './support/stack';
 

@@ -6,7 +6,7 @@
 import { Worker, type ActivityInterceptorsFactory, type NativeConnection, type WorkerPlugin, type WorkflowBundleOption } from '@temporalio/worker';
 import type { createActivities } from '../activities';
 import type { AppConfig } from '../config';
-import type { ReconcileActivities } from '../reconcile/activities';
+import type { ReconcileActivities } from '../contract';
 import { workflowBundleOptions } from './bundle';
 
 export interface WorkerSetOptions {
@@ -19,19 +19,19 @@ export interface WorkerSetOptions {
   workflowBundle?: WorkflowBundleOption;
   /** Tracing: its workflow interceptors must be bundled in, so a pre-built bundle is not used. */
   plugins?: WorkerPlugin[];
-  /** Around every activity of every worker (the fault-injection layer). */
+  /** Around every activity of every worker: the layers the process installs (workers/process.ts). */
   activityInterceptors?: ActivityInterceptorsFactory[];
 }
 
 export async function createWorkers({ config, connection, activities, reconcile, workflowBundle, plugins = [], activityInterceptors = [] }: WorkerSetOptions): Promise<Worker[]> {
   const { workflowsPath, preloadModules, workflowInterceptorModules } = workflowBundleOptions;
-  const common = { connection, namespace: config.temporal.namespace, plugins, interceptors: { activity: activityInterceptors, workflowModules: workflowInterceptorModules } };
+  const common = { connection, namespace: config.temporal.namespace, plugins, interceptors: { activity: activityInterceptors } };
   const records = await Worker.create({
     ...common,
     taskQueue: config.temporal.taskQueue,
     ...(workflowBundle && plugins.length === 0
       ? { workflowBundle }
-      : { workflowsPath, bundlerOptions: { preloadModules } }),
+      : { workflowsPath, bundlerOptions: { preloadModules }, interceptors: { ...common.interceptors, workflowModules: workflowInterceptorModules } }),
     activities: { ...activities, ...reconcile },
     ...(config.maxCachedWorkflows ? { maxCachedWorkflows: config.maxCachedWorkflows } : {}),
   });

@@ -25,7 +25,7 @@ function observedBreakers(config: AppConfig, log?: Logger): CircuitBreakers {
 
 export interface ActivityDepsOptions {
   secrets: Readonly<Record<string, string | undefined>>;
-  /** Wraps each provider client (the fault-injection layer's decorator). */
+  /** Wraps each provider client: the layers the process installs (workers/process.ts). */
   decorateProvider?: (client: ProviderClient) => ProviderClient;
   /** A billing provider other than the ledger (tests record what reached it). */
   billing?: BillingProvider;

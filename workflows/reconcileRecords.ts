@@ -1,6 +1,6 @@
 /** Run by the `reconcile-records` Schedule: one pass of the reconciler (DESIGN G4). */
 import { log, proxyActivities } from '@temporalio/workflow';
-import type { ReconcileActivities, ReconcileInput, ReconcileResult } from '../reconcile/activities';
+import type { ReconcileActivities, ReconcileInput, ReconcileResult } from '../contract';
 
 const { reconcile } = proxyActivities<ReconcileActivities>({
   startToCloseTimeout: '5 minutes',

@@ -7,7 +7,7 @@ import { closeSync, openSync } from 'node:fs';
 import path from 'node:path';
 import { peakRssMiB } from './memory';
 
-export const REPO_ROOT = path.resolve(__dirname, '..');
+export const REPO_ROOT = path.resolve(__dirname, '..', '..');
 const KILL_AFTER_MS = 15_000;
 
 export interface ChildSpec {

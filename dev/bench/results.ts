@@ -5,7 +5,7 @@ import { REPO_ROOT } from './children';
 import type { BenchResults } from './run';
 import type { Summary } from './summary';
 
-export const RESULTS_DIR = path.join(REPO_ROOT, 'bench', 'results');
+export const RESULTS_DIR = path.join(REPO_ROOT, 'dev', 'bench', 'results');
 
 export function defaultResultsFile(startedAt: Date): string {
   return path.join(RESULTS_DIR, `${startedAt.toISOString().replace(/[:.]/g, '-')}.json`);

@@ -16,7 +16,7 @@ import { workflowBundleOptions } from '../../workers/bundle';
 import { killAndAwaitRestart, readPid, type ChildName } from './pids';
 import { freePort } from '../processes';
 
-const ROOT = path.resolve(__dirname, '..');
+const ROOT = path.resolve(__dirname, '..', '..');
 const API_KEY = 'chaos-key';
 const READY_LINE = '[start] ready:';
 const READY_TIMEOUT_MS = 180_000;

@@ -1,0 +1,112 @@
+/**
+ * Every failure type through the whole chain, as the SDK's own tests assert them: what the
+ * workflow keeps in the parked record's investigation (step, reason, ApplicationFailure type), the
+ * activity failure in the history (its retry state), and the ApplicationFailure at its end (type
+ * and retryability).
+ */
+import { temporal } from '@temporalio/proto';
+import { FailureType, workflowIdFor, type RecordStatusView } from '../contract';
+import { submit, uniqueId, waitForStatus } from './support/records';
+import { startStack, type Stack } from './support/stack';
+
+const { EVENT_TYPE_ACTIVITY_TASK_FAILED, EVENT_TYPE_ACTIVITY_TASK_TIMED_OUT } = temporal.api.enums.v1.EventType;
+const { RETRY_STATE_MAXIMUM_ATTEMPTS_REACHED, RETRY_STATE_NON_RETRYABLE_FAILURE } = temporal.api.enums.v1.RetryState;
+
+let stack: Stack;
+beforeAll(async () => {
+  // A breaker that never opens in this file, so each provider's own failure reaches the end of the chain.
+  stack = await startStack({ settings: { BREAKER_FAILURE_THRESHOLD: '1000', RETRY_MAXIMUM_ATTEMPTS: '3', STEP_TIMEOUT_MS: '1500' } });
+});
+afterAll(async () => {
+  await stack?.stop();
+});
+
+interface Link {
+  activityType: string;
+  retryState: number | null | undefined;
+  type: string | null | undefined;
+  nonRetryable: boolean | null | undefined;
+  timeout: boolean;
+}
+
+/** The failure events of the record's history, oldest first: one link of the chain per failed or timed-out activity. */
+async function failureLinks(id: string): Promise<Link[]> {
+  const history = await stack.env.client.workflow.getHandle(workflowIdFor(id)).fetchHistory();
+  const scheduled = new Map<string, string>();
+  const links: Link[] = [];
+  for (const event of history.events ?? []) {
+    const attrs = event.activityTaskScheduledEventAttributes;
+    if (attrs) scheduled.set(String(event.eventId), attrs.activityType?.name ?? '');
+    const failed = event.eventType === EVENT_TYPE_ACTIVITY_TASK_FAILED ? event.activityTaskFailedEventAttributes : undefined;
+    const timedOut = event.eventType === EVENT_TYPE_ACTIVITY_TASK_TIMED_OUT ? event.activityTaskTimedOutEventAttributes : undefined;
+    const ended = failed ?? timedOut;
+    if (!ended) continue;
+    const info = ended.failure?.applicationFailureInfo;
+    links.push({
+      activityType: scheduled.get(String(ended.scheduledEventId)) ?? '?',
+      retryState: ended.retryState,
+      type: info?.type,
+      nonRetryable: info?.nonRetryable,
+      timeout: Boolean(ended.failure?.timeoutFailureInfo),
+    });
+  }
+  return links;
+}
+
+async function parked(simulate: unknown): Promise<{ id: string; view: RecordStatusView; last: Link | undefined }> {
+  const id = uniqueId('chain');
+  await submit(stack, id, 'Sodium 139 mmol/L.', simulate);
+  const view = await waitForStatus(stack, id, 'needs_investigation');
+  return { id, view, last: (await failureLinks(id)).at(-1) };
+}
+
+it('an injected step fault: exhausted, ActivityFailure at its last attempt, ApplicationFailure InjectedFault', async () => {
+  const { view, last } = await parked({ faults: [{ step: 'charge', when: 'before', times: 10 }] });
+  expect(view.investigation).toMatchObject({ step: 'charge', reason: 'exhausted', failureType: FailureType.InjectedFault, attempts: 3 });
+  expect(last).toEqual({ activityType: 'charge', retryState: RETRY_STATE_MAXIMUM_ATTEMPTS_REACHED, type: FailureType.InjectedFault, nonRetryable: false, timeout: false });
+});
+
+it('a step that hangs past its timeout: exhausted, the chain ends in a TimeoutFailure, not an ApplicationFailure', async () => {
+  const { view, last } = await parked({ faults: [{ step: 'persist', when: 'before', kind: 'timeout', times: 10 }] });
+  expect(view.investigation).toMatchObject({ step: 'persist', reason: 'exhausted', failureType: 'TimeoutFailure' });
+  expect(last).toMatchObject({ activityType: 'persist', retryState: RETRY_STATE_MAXIMUM_ATTEMPTS_REACHED, timeout: true });
+});
+
+it('every provider answering 503: exhausted on the last provider, ApplicationFailure ProviderRetryable', async () => {
+  const { view, last } = await parked({ faults: ['primary', 'fallback'].map((provider) => ({ provider, status: 503, times: 10 })) });
+  expect(view.investigation).toMatchObject({ step: 'inference', reason: 'exhausted', failureType: FailureType.ProviderRetryable });
+  expect(last).toEqual({ activityType: 'infer', retryState: RETRY_STATE_MAXIMUM_ATTEMPTS_REACHED, type: FailureType.ProviderRetryable, nonRetryable: false, timeout: false });
+});
+
+it('every provider answering 400: non-retryable at once, ApplicationFailure ProviderRejected', async () => {
+  const { id, view, last } = await parked({ faults: ['primary', 'fallback'].map((provider) => ({ provider, status: 400, times: 10 })) });
+  expect(view.investigation).toMatchObject({ step: 'inference', reason: 'non_retryable', failureType: FailureType.ProviderRejected });
+  expect(last).toEqual({ activityType: 'infer', retryState: RETRY_STATE_NON_RETRYABLE_FAILURE, type: FailureType.ProviderRejected, nonRetryable: true, timeout: false });
+  // One attempt per provider: a rejection is never retried on the provider that rejected it.
+  expect((await failureLinks(id)).map((l) => l.type)).toEqual([FailureType.ProviderRejected, FailureType.ProviderRejected]);
+});
+
+it('every provider answering malformed output: bounded retries, then non-retryable ProviderMalformed', async () => {
+  const { view, last } = await parked({ faults: ['primary', 'fallback'].map((provider) => ({ provider, kind: 'malformed', times: 10 })) });
+  expect(view.investigation).toMatchObject({ step: 'inference', reason: 'non_retryable', failureType: FailureType.ProviderMalformed });
+  expect(last).toEqual({ activityType: 'infer', retryState: RETRY_STATE_NON_RETRYABLE_FAILURE, type: FailureType.ProviderMalformed, nonRetryable: true, timeout: false });
+});
+
+it('a workflow whose record row does not exist: non-retryable RecordNotFound, nothing charged', async () => {
+  const id = uniqueId('no-row');
+  await stack.env.client.workflow.start('processRecord', {
+    workflowId: workflowIdFor(id),
+    taskQueue: stack.config.temporal.taskQueue,
+    args: [{ id, pipeline: stack.config.pipeline }],
+  });
+  const handle = stack.env.client.workflow.getHandle(workflowIdFor(id));
+  let view: RecordStatusView | undefined;
+  for (let i = 0; i < 300 && view?.status !== 'needs_investigation'; i++) {
+    view = await handle.query<RecordStatusView>('status');
+    if (view.status !== 'needs_investigation') await new Promise((r) => setTimeout(r, 100));
+  }
+  expect(view?.investigation).toMatchObject({ step: 'charge', reason: 'non_retryable', failureType: FailureType.RecordNotFound });
+  expect((await failureLinks(id)).at(-1)).toEqual({ activityType: 'charge', retryState: RETRY_STATE_NON_RETRYABLE_FAILURE, type: FailureType.RecordNotFound, nonRetryable: true, timeout: false });
+  expect(await stack.db.charge.count({ where: { recordId: id } })).toBe(0);
+  await handle.terminate('test cleanup');
+});
