@@ -21,7 +21,7 @@ import { invariantViolations, ledgerOf, post, result } from './support/records';
 import { startStack, type Stack } from './support/stack';
 import { uploadFile } from './support/uploads';
 
-const DATA = '/work/shared/data/hl7';
+const DATA = join(__dirname, '..', 'samples', 'hl7');
 const silent = pino({ level: 'silent' });
 const hl7File = (name: string): string => readFileSync(join(DATA, name), 'utf8');
 /** MLLP senders separate segments with CR; the files use newlines. */
@@ -57,14 +57,14 @@ afterAll(async () => {
 
 describe('ACKs over one connection', () => {
   it('answers a valid ORU^R01 AA, the same again AA, a garbage frame AE, and keeps serving; the record completes', async () => {
-    const controlId = freshId('epic');
-    const message = asSent(withControlId(hl7File('002_Epic_ORU_R01.hl7'), controlId));
+    const controlId = freshId('interpretation');
+    const message = asSent(withControlId(hl7File('oru-r01-interpretation.hl7'), controlId));
     const client = await MllpClient.connect(listener.port);
     try {
       const first = await client.send(message);
       const again = await client.send(message);
       const garbage = await client.send('this is not an HL7 message');
-      const after = await client.send(asSent(withControlId(hl7File('004_Oracle_ORU_R01.hl7'), freshId('oracle'))));
+      const after = await client.send(asSent(withControlId(hl7File('oru-r01-chemistry.hl7'), freshId('chemistry'))));
       expect([first.code, again.code, garbage.code, after.code]).toEqual(['AA', 'AA', 'AE', 'AA']);
       expect(first.controlId).toBe(controlId);
       expect(again.text).toContain('duplicate');
@@ -79,13 +79,13 @@ describe('ACKs over one connection', () => {
     expect(record).toMatchObject({ source: 'mllp', status: 'completed' });
     expect(charges).toHaveLength(1);
     const input = record?.input as { text: string; metadata: Record<string, string> };
-    expect(input.text.split('\n').slice(0, 3)).toEqual(['Negative', 'SEE COMMENTS', 'This individual DOES NOT have the factor V Leiden F5']);
-    expect(input.metadata).toMatchObject({ messageType: 'ORU^R01', controlId, sendingFacility: 'MAYOREFLAB' });
+    expect(input.text.split('\n').slice(0, 3)).toEqual(['Negative', 'See comments below', 'RESULT: Negative for the Factor V Leiden variant.']);
+    expect(input.metadata).toMatchObject({ messageType: 'ORU^R01', controlId, sendingFacility: 'REFERENCE LAB' });
   });
 
   it('answers every frame of a pipelined burst, in order, even when they share one TCP write', async () => {
     const ids = [freshId('burst'), freshId('burst'), freshId('burst')];
-    const oru = hl7File('002_Epic_ORU_R01.hl7');
+    const oru = hl7File('oru-r01-interpretation.hl7');
     const client = await MllpClient.connect(listener.port);
     try {
       client.write(Buffer.concat(ids.map((id) => frame(asSent(withControlId(oru, id))))));
@@ -97,14 +97,14 @@ describe('ACKs over one connection', () => {
   });
 
   it('answers AE, with the reason, for an MSH-10 that cannot name a record or is missing, and for text not in UTF-8', async () => {
-    const adt = hl7File('001_ADT_A01.hl7');
+    const adt = hl7File('adt-a01-admit.hl7');
     const spaced = await sendOnce(listener.port, asSent(withControlId(adt, 'has spaces/and slash')));
     expect(spaced).toMatchObject({ code: 'AE', controlId: 'has spaces/and slash', text: expect.stringContaining('id') });
     expect(await stack.db.record.findUnique({ where: { id: 'hl7-has spaces/and slash' } })).toBeNull();
     const empty = await sendOnce(listener.port, asSent(withControlId(adt, '')));
     expect(empty).toMatchObject({ code: 'AE', text: expect.stringContaining('MSH-10') });
     const latin1Id = freshId('latin1');
-    const latin1 = await sendOnce(listener.port, Buffer.from(asSent(withControlId(hl7File('002_CA_ORU_R01.hl7'), latin1Id)), 'latin1'));
+    const latin1 = await sendOnce(listener.port, Buffer.from(asSent(withControlId(hl7File('oru-r01-screening.hl7'), latin1Id)), 'latin1'));
     expect(latin1).toMatchObject({ code: 'AE', controlId: latin1Id, text: expect.stringContaining('UTF-8') });
     expect(await stack.db.record.findUnique({ where: { id: `hl7-${latin1Id}` } })).toBeNull();
   });
@@ -115,7 +115,7 @@ describe('when the pipeline cannot take work', () => {
     const deadDb = createDb(`postgresql://nobody:nothing@127.0.0.1:${await freePort()}/none`);
     const outage = await listenerWith(ingestWith({ db: deadDb }));
     const controlId = freshId('dbdown');
-    const message = asSent(withControlId(hl7File('002_Epic_ORU_R01.hl7'), controlId));
+    const message = asSent(withControlId(hl7File('oru-r01-interpretation.hl7'), controlId));
     try {
       const refused = await sendOnce(outage.port, message);
       expect(refused).toMatchObject({ code: 'AR', controlId, text: expect.stringContaining('database') });
@@ -131,7 +131,7 @@ describe('when the pipeline cannot take work', () => {
     const connection = Connection.lazy({ address: `127.0.0.1:${await freePort()}`, connectTimeout: 1_000 });
     const outage = await listenerWith(ingestWith({ temporal: new Client({ connection }) }));
     const controlId = freshId('temporaldown');
-    const message = asSent(withControlId(hl7File('004_Oracle_ORU_R01.hl7'), controlId));
+    const message = asSent(withControlId(hl7File('oru-r01-chemistry.hl7'), controlId));
     try {
       expect(await sendOnce(outage.port, message)).toMatchObject({ code: 'AR', text: expect.stringContaining('Temporal') });
     } finally {
@@ -144,7 +144,7 @@ describe('when the pipeline cannot take work', () => {
   });
 });
 
-describe('the real messages in the shared data folder', () => {
+describe('the sample messages (samples/hl7)', () => {
   const files = readdirSync(DATA).filter((f) => f.endsWith('.hl7')).sort();
 
   it.each(files)('%s gets AA through a standard MLLP client and from its raw bytes, and becomes one record each', async (file) => {
@@ -188,7 +188,7 @@ function expectedText(file: string): string {
 describe('one record id by three paths', () => {
   it('arriving at once by the API, an upload and MLLP makes one record, one workflow and one charge', async () => {
     const controlId = freshId('three-paths');
-    const message = asSent(withControlId(hl7File('002_Epic_ORU_R01.hl7'), controlId));
+    const message = asSent(withControlId(hl7File('oru-r01-interpretation.hl7'), controlId));
     const reading = readHl7(Buffer.from(message));
     if (!reading.ok) throw new Error(reading.reason);
     const body = reading.candidate;
