@@ -77,6 +77,11 @@ export default tseslint.config(
               regex: '^(?!@temporalio/(workflow|common)$|zod$|\\.\\./contract$|\\.\\./activities$|\\./)',
               message: 'workflow code imports only @temporalio/workflow, @temporalio/common, zod and the shared contract',
             },
+            {
+              group: ['../contract'],
+              importNamePattern: '^(?!make)\\w*Schema$',
+              message: 'the contract is preloaded and frozen in the workflow bundle, where a module-level zod schema fails on first use: build one with make*Schema()',
+            },
           ],
         },
       ],

@@ -1,6 +1,6 @@
 import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
-import { FailureType, idempotencyKey, type ChargeInput, type ChargeView } from '../contract';
+import { DEFAULT_ACCOUNT, FailureType, idempotencyKey, type ChargeInput, type ChargeView } from '../contract';
 import { enterStep } from '../db/transitions';
 import type { ActivityDeps } from './deps';
 
@@ -23,7 +23,7 @@ export function createChargeActivity({ db, billing, pricing }: ActivityDeps) {
       }
       // Inside the transaction: if the provider call fails, the row goes with it and the retry calls
       // again with the same key, which the provider deduplicates.
-      const { providerRef } = await billing.charge({ key, recordId: id, amountCents: pricing.priceCents, currency: pricing.currency });
+      const { providerRef } = await billing.charge({ key, recordId: id, accountId: DEFAULT_ACCOUNT, customerId: null, amountCents: pricing.priceCents, currency: pricing.currency });
       const row = await tx.charge.update({ where: { recordId: id }, data: { providerRef } });
       return { row, created: true };
     });

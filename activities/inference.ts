@@ -1,7 +1,7 @@
 import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import { createHash } from 'node:crypto';
-import { FailureType, idempotencyKey, type InferInput, type ModelOutput, type StoredOutput } from '../contract';
+import { FailureType, idempotencyKey, type InferInput, type ModelOutput, type StoredOutput, type Tier } from '../contract';
 import type { InferenceOutput } from '../prisma/generated/client';
 import type { DbClient } from '../db/client';
 import { enterStep } from '../db/transitions';
@@ -28,6 +28,7 @@ const viewOf = (row: InferenceOutput, created: boolean): StoredOutput => ({
   model: row.model,
   output: row.output as ModelOutput,
   confidence: row.confidence,
+  tier: row.tier as Tier,
   created,
 });
 

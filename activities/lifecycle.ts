@@ -50,7 +50,7 @@ export function createLifecycleActivities({ db, billing }: ActivityDeps) {
       });
       if (claimed.count === 1) {
         const charge = await tx.charge.findUniqueOrThrow({ where: { recordId: id } });
-        const { providerRef } = await billing.refund({ key, chargeRef: charge.providerRef ?? charge.idempotencyKey, recordId: id, amountCents: charge.amountCents, currency: charge.currency });
+        const { providerRef } = await billing.refund({ key, chargeKey: charge.idempotencyKey, chargeRef: charge.providerRef, recordId: id, accountId: charge.accountId, customerId: null, amountCents: charge.amountCents, currency: charge.currency });
         await tx.charge.update({ where: { recordId: id }, data: { refundRef: providerRef } });
       }
       await transition(tx, id, { from: ['needs_investigation'], to: 'failed', step: null, actor: 'operator', reason, detail: { action: 'abandon', reason, refunded: claimed.count === 1 } });

@@ -40,6 +40,18 @@ const envSchema = z.object({
   PRICE_CENTS: intFrom(5),
   CURRENCY: z.string().regex(/^[a-z]{3}$/).default('usd'),
   CONFIDENCE_THRESHOLD: z.coerce.number().min(0).max(1).default(0.5),
+  DEGRADATION: z
+    .string()
+    .default('')
+    .transform((v) => v.split(',').map((t) => t.trim()).filter(Boolean))
+    .pipe(z.array(z.enum(['cache', 'rules'])).refine((tiers) => new Set(tiers).size === tiers.length, 'a tier may appear once')),
+  OUTPUT_REUSE: z.enum(['never', 'always']).default('never'),
+  RULES_CONFIDENCE: z.coerce.number().min(0).max(1).default(0.3),
+  BILLING_PROVIDER: z.enum(['ledger', 'stripe']).default('ledger'),
+  STRIPE_API_KEY: z.string().min(1).optional(),
+  STRIPE_METER_EVENT: z.string().min(1).optional(),
+  /** Another endpoint for the Stripe SDK (Stripe's own stripe-mock in tests). */
+  STRIPE_API_BASE: z.url({ protocol: /^https?$/ }).optional(),
   RETRY_INITIAL_INTERVAL_MS: intFrom(1000),
   RETRY_BACKOFF_COEFFICIENT: z.coerce.number().min(1).default(2),
   RETRY_MAXIMUM_INTERVAL_MS: intFrom(60_000),
@@ -95,7 +107,9 @@ export interface AppConfig {
   providers: ProviderConfig[];
   /** No PROVIDERS given: the providers are the local simulator, which `npm start` runs. */
   simulatedProviders: boolean;
-  billing: { priceCents: number; currency: string };
+  billing: BillingSettings;
+  /** RULES_CONFIDENCE: the confidence of a rules-tier result. */
+  rulesConfidence: number;
   pipeline: PipelineOptions;
   breaker: { failureThreshold: number; cooldownMs: number };
   /** The reconciler's Schedule: how often, and how long a row must be quiet before it is suspect. */
@@ -109,6 +123,14 @@ export interface AppConfig {
    * its history when it next has work, which bounds memory at the cost of replay CPU.
    */
   maxCachedWorkflows: number | undefined;
+}
+
+export interface BillingSettings {
+  /** PRICE_CENTS and CURRENCY: an account's price when it sets none. */
+  priceCents: number;
+  currency: string;
+  provider: 'ledger' | 'stripe';
+  stripe: { apiKey: string; meterEvent: string; apiBase: string | undefined } | undefined;
 }
 
 export interface TemporalTls {
@@ -155,7 +177,16 @@ function pipelineFrom(env: z.infer<typeof envSchema>, providers: ProviderConfig[
       retry: { ...retryFrom(env, p.maxAttempts), startToCloseTimeoutMs: p.timeoutMs + 5_000 },
     })),
     confidenceThreshold: env.CONFIDENCE_THRESHOLD,
+    degradation: env.DEGRADATION,
+    reuseOutputs: env.OUTPUT_REUSE === 'always',
   };
+}
+
+function billingFrom(env: z.infer<typeof envSchema>): BillingSettings {
+  const common = { priceCents: env.PRICE_CENTS, currency: env.CURRENCY };
+  if (env.BILLING_PROVIDER === 'ledger') return { ...common, provider: 'ledger', stripe: undefined };
+  if (!env.STRIPE_API_KEY || !env.STRIPE_METER_EVENT) throw new ConfigError('BILLING_PROVIDER=stripe needs STRIPE_API_KEY and STRIPE_METER_EVENT');
+  return { ...common, provider: 'stripe', stripe: { apiKey: env.STRIPE_API_KEY, meterEvent: env.STRIPE_METER_EVENT, apiBase: env.STRIPE_API_BASE } };
 }
 
 /** As Temporal's own clients decide: an API key or any certificate turns TLS on, unless TEMPORAL_TLS says otherwise. */
@@ -213,7 +244,8 @@ export function loadConfig(source: NodeJS.ProcessEnv): AppConfig {
     faultInjection: (env.FAULT_INJECTION ?? (production ? 'disabled' : 'enabled')) === 'enabled',
     providers,
     simulatedProviders: env.PROVIDERS === undefined,
-    billing: { priceCents: env.PRICE_CENTS, currency: env.CURRENCY },
+    billing: billingFrom(env),
+    rulesConfidence: env.RULES_CONFIDENCE,
     pipeline: pipelineFrom(env, providers),
     breaker: { failureThreshold: env.BREAKER_FAILURE_THRESHOLD, cooldownMs: env.BREAKER_COOLDOWN_MS },
     reconcile: { everyMs: env.RECONCILE_INTERVAL_MS, input: { quietForMs: env.RECONCILE_QUIET_MS, limit: 1_000 } },

@@ -4,14 +4,16 @@
  * the `status` query, and the search attributes the Web UI filters on.
  */
 import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
-import { defineQuery, defineSignal } from '@temporalio/workflow';
+import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
 import { z } from 'zod';
-import type { ModelOutput, RecordStatus, Step } from './record';
+import { makeModelOutputSchema, type DegradationTier, type ModelOutput, type RecordStatus, type ResultSource, type Step, type Tier } from './record';
 import type { RetryOptions } from './retry';
 
 /** Temporal search attributes kept current by the workflow so the Web UI can filter (DESIGN §3). */
 export const recordStatusKey = defineSearchAttributeKey('RecordStatus', SearchAttributeType.KEYWORD);
 export const recordStepKey = defineSearchAttributeKey('RecordStep', SearchAttributeType.KEYWORD);
+export const recordAccountKey = defineSearchAttributeKey('RecordAccount', SearchAttributeType.KEYWORD);
+export const RECORD_SEARCH_ATTRIBUTES = [recordStatusKey, recordStepKey, recordAccountKey];
 
 export interface ProviderRoute {
   name: string;
@@ -25,10 +27,16 @@ export interface PipelineOptions {
   steps: Record<'charge' | 'persist' | 'lifecycle', RetryOptions>;
   providers: ProviderRoute[];
   confidenceThreshold: number;
+  /** The tiers that serve a record the provider chain could not (DEGRADATION), in order. */
+  degradation: DegradationTier[];
+  /** OUTPUT_REUSE=always: an identical input's stored output is reused before any provider is called. */
+  reuseOutputs: boolean;
 }
 
 export interface ProcessRecordInput {
+  /** The record's global id. */
   id: string;
+  account: string;
   pipeline: PipelineOptions;
 }
 
@@ -61,12 +69,25 @@ export interface StoredOutput {
   model: string;
   output: ModelOutput;
   confidence: number;
+  tier: Tier;
   /** False when the output was already stored: no model was called. */
   created: boolean;
 }
 
+/** The tiers after (or, to reuse outputs, before) the provider chain; null when none could serve it. */
+export interface DegradeInput {
+  id: string;
+  tiers: DegradationTier[];
+}
+
+/** An operator's decision that persist carries out: the stored output approved, or a correction of it. */
+export type Decision =
+  | { action: 'approve'; keyId: string | null }
+  | { action: 'correct'; output: ModelOutput; keyId: string | null };
+
 export interface PersistInput {
   id: string;
+  decision?: Decision;
 }
 
 export interface PersistResult {
@@ -88,11 +109,13 @@ export interface ParkResult {
 export interface ResumeInput {
   id: string;
   step: Step;
+  keyId?: string | null;
 }
 
 export interface AbandonInput {
   id: string;
   reason: string;
+  keyId?: string | null;
 }
 
 export interface AbandonResult {
@@ -157,17 +180,35 @@ export interface RecordStatusView {
 // ---------- messages ----------
 
 /**
- * The `resolve` payload's schema, made fresh per call: the workflow bundle preloads the contract
- * once and freezes it (workers/bundle.ts), and zod defines a schema's methods on first use, which a
- * frozen schema refuses. A module-level instance would work everywhere but in the workflow.
+ * The `resolve` payload (DESIGN §3), made fresh per call as makeModelOutputSchema is, because the
+ * workflow validates it: lint keeps workflow code to the factories.
  */
 export const makeResolveSchema = () =>
   z.discriminatedUnion('action', [
     z.strictObject({ action: z.literal('retry') }),
     z.strictObject({ action: z.literal('abandon'), reason: z.string().min(1).max(1000) }),
+    z.strictObject({ action: z.literal('approve') }),
+    z.strictObject({ action: z.literal('correct'), output: makeModelOutputSchema() }),
   ]);
 export type ResolveAction = z.infer<ReturnType<typeof makeResolveSchema>>;
 
+/** Who resolves: the API key of the operator (null from the Temporal CLI, which has none). */
+export interface ResolveContext {
+  keyId: string | null;
+}
+
 /** Raw payload: the workflow validates it with makeResolveSchema and records what it rejects. */
 export const resolveSignal = defineSignal<[unknown]>('resolve');
+/**
+ * The same actions as an Update: its validator gives the caller the workflow's own accept or
+ * refuse at once (nothing is written for a refused one), and the accepted Update returns the view.
+ */
+export const resolveUpdate = defineUpdate<RecordStatusView, [unknown, ResolveContext?]>('resolve');
 export const statusQuery = defineQuery<RecordStatusView>('status');
+
+/** The result as the API shows it: its source and the tier the record was served at. */
+export interface ResultView {
+  source: ResultSource;
+  tier: Tier;
+  output: ModelOutput;
+}

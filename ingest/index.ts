@@ -9,6 +9,7 @@ import { createHash } from 'node:crypto';
 import type { z } from 'zod';
 import {
   createRecordBodySchema,
+  DEFAULT_ACCOUNT,
   recordStatusKey,
   TERMINAL_STATUSES,
   workflowIdFor,
@@ -82,7 +83,7 @@ export function createRecordStarter({ temporal, taskQueue, pipeline, startTimeou
         temporal.workflow.start<typeof processRecord>('processRecord', {
           workflowId: workflowIdFor(id),
           taskQueue,
-          args: [{ id, pipeline }],
+          args: [{ id, account: DEFAULT_ACCOUNT, pipeline }],
           memo,
           workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,
           workflowIdConflictPolicy: WorkflowIdConflictPolicy.FAIL,

@@ -112,7 +112,7 @@ describe('the ambiguous case: side effects committed, then the attempt is lost',
     const ledger = await ledgerOf(stack, id);
     expect(ledger.charges).toHaveLength(1);
     expect(billing.charges.filter((c) => c.recordId === id)).toEqual([
-      { key: `charge-${id}`, recordId: id, amountCents: 5, currency: 'usd' },
+      { key: `charge-${id}`, recordId: id, accountId: 'default', customerId: null, amountCents: 5, currency: 'usd' },
     ]);
   });
 });

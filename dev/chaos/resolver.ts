@@ -39,7 +39,7 @@ export function createResolver({ api, seed, idPrefix, stats }: ResolverOptions):
   const handled = new Map<string, Handled>();
   const ours = isRunRecord(idPrefix);
   // Keyed by what follows the run's prefix (the record's index), not by the id: a seed repeats its choices in every run.
-  const decide = (id: string, round: number): ResolveAction =>
+  const decide = (id: string, round: number): Extract<ResolveAction, { action: 'retry' | 'abandon' }> =>
     round <= LAST_RETRY_ROUND && createRandom(`${seed}/resolve/${id.slice(id.indexOf(idPrefix) + idPrefix.length)}/${round}`).chance(0.5)
       ? { action: 'retry' }
       : { action: 'abandon', reason: `abandoned by the chaos harness (seed ${seed}, round ${round})` };
