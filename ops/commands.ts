@@ -1,7 +1,8 @@
 /** Runs one parsed command against the API and writes its answer: a view in a terminal, JSON for scripts. */
 import type { ApiClient } from './api';
 import type { Command } from './args';
-import { createProgress, type Terminal } from './progress';
+import type { Terminal } from './bar';
+import { createProgress } from './progress';
 import { renderList, renderRecord, renderResolve } from './render';
 import { retryAllInvestigating, type RetryAllOutcome } from './retry-all';
 

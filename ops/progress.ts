@@ -1,12 +1,8 @@
 /**
- * A one-line progress bar for a terminal (a few lines do not justify a dependency). Off a
- * terminal it draws nothing, so logs and pipes get only the notes, one per line.
+ * The progress of `retry --all-investigating` as a bar on the terminal. Off a terminal it draws
+ * nothing, so logs and pipes get only the notes, one per line.
  */
-
-export interface Terminal {
-  write(text: string): unknown;
-  isTTY?: boolean;
-}
+import { createBar, type Terminal } from './bar';
 
 export interface Progress {
   /** The total grows as pages of work arrive. */
@@ -17,34 +13,24 @@ export interface Progress {
   finish(): void;
 }
 
-const WIDTH = 30;
-const CLEAR_LINE = '\r\x1b[2K';
-
-function bar(label: string, done: number, total: number): string {
-  const filled = total === 0 ? 0 : Math.round((done / total) * WIDTH);
-  return `${label} [${'#'.repeat(filled)}${'-'.repeat(WIDTH - filled)}] ${done}/${total}`;
-}
-
 export function createProgress(terminal: Terminal, label: string): Progress {
-  let done = 0;
-  let total = 0;
-  const draw = () => terminal.isTTY && terminal.write(`${CLEAR_LINE}${bar(label, done, total)}`);
+  const { bar, note } = createBar(terminal, {
+    format: `${label} [{bar}] {value}/{total}`,
+    barsize: 30,
+    barCompleteChar: '#',
+    barIncompleteChar: '-',
+    emptyOnZero: true,
+  });
   return {
     add(count) {
-      total += count;
-      draw();
+      // Started by the first page, so a run with nothing to retry draws no bar; off a terminal,
+      // cli-progress does not start it at all.
+      if (bar.isActive) bar.setTotal(bar.getTotal() + count);
+      else bar.start(count, 0);
     },
-    advance() {
-      done += 1;
-      draw();
-    },
-    note(line) {
-      terminal.write(`${terminal.isTTY ? CLEAR_LINE : ''}${line}\n`);
-      draw();
-    },
-    finish() {
-      // The last state of the bar stays on screen above the summary.
-      if (terminal.isTTY && total > 0) terminal.write('\n');
-    },
+    advance: () => bar.increment(),
+    note,
+    // The last state of the bar stays on screen above the summary.
+    finish: () => bar.stop(),
   };
 }

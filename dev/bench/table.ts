@@ -1,5 +1,6 @@
 /** The summary as Markdown: printed by `npm run bench` and pasted as is into BENCHMARKS.md. */
 import path from 'node:path';
+import Table from 'cli-table3';
 import type { ProfileShare, ProfileSummary } from './profile';
 import type { BenchResults } from './run';
 import type { Spread } from './stats';
@@ -10,13 +11,23 @@ const median = (s: Spread | undefined): string => (s ? num(s.median) : '–');
 const range = (s: Spread): string => (s.n > 1 ? `${num(s.min)}–${num(s.max)}` : '–');
 const cores = (values: number[]): string => (values.length ? `${num(Math.min(...values))}–${num(Math.max(...values))}` : '–');
 
-function table(header: string[], rows: string[][]): string {
-  const line = (cells: string[]) => `| ${cells.join(' | ')} |`;
-  return [line(header), line(header.map(() => '---')), ...rows.map(line)].join('\n');
+// GitHub Markdown: pipes around the cells and, in compact style, one rule of dashes under the header only.
+const MARKDOWN: Table.TableConstructorOptions = {
+  chars: { top: '', 'top-mid': '', 'top-left': '', 'top-right': '', bottom: '', 'bottom-mid': '', 'bottom-left': '', 'bottom-right': '', left: '|', 'left-mid': '|', mid: '-', 'mid-mid': '|', right: '|', 'right-mid': '|', middle: '|' },
+  style: { head: [], border: [], compact: true },
+};
+
+// In compact style cli-table3 draws the header's rule above the first row, so a table without rows has the rule as its bottom border.
+const RULE_BELOW = { bottom: '-', 'bottom-left': '|', 'bottom-mid': '|', 'bottom-right': '|' };
+
+export function markdownTable(header: string[], rows: string[][]): string {
+  const layout = new Table({ ...MARKDOWN, chars: { ...MARKDOWN.chars, ...(rows.length === 0 ? RULE_BELOW : {}) }, head: header });
+  layout.push(...rows);
+  return layout.toString();
 }
 
 function figuresTable(figures: Figure[]): string {
-  return table(
+  return markdownTable(
     ['figure', 'median', 'spread (min–max)', 'n', 'target', 'met', 'other load (cores)'],
     figures.map((f) => [
       f.label,
@@ -31,7 +42,7 @@ function figuresTable(figures: Figure[]): string {
 }
 
 function latencyTable(rows: LatencyRow[]): string {
-  return table(
+  return markdownTable(
     ['worker', 'rate', 'endpoint', 'p50 ms', 'p95 ms', 'p99 ms (spread)', 'max ms', 'errors', 'answered/s', 'CPU ms per request', 'other load (cores)'],
     rows.map((r) => [
       r.mode === 'api-only' ? 'none' : 'running',
@@ -50,14 +61,14 @@ function latencyTable(rows: LatencyRow[]): string {
 }
 
 function faultTable(rows: FaultClassRow[]): string {
-  return table(
+  return markdownTable(
     ['fault (first attempt only)', 'records per run', 'extra model calls per record', 'a correct pipeline makes', 'output already stored'],
     rows.map((r) => [r.name, String(r.recordsPerRun), `${median(r.extraModelCallsPerRecord)} (${range(r.extraModelCallsPerRecord)})`, String(r.expected), r.afterOutputStored ? 'yes' : 'no']),
   );
 }
 
 function costTable(rows: CostRow[]): string {
-  return table(['per record (median of repetitions)', 'baseline', 'pipeline'], rows.map((r) => [r.label, median(r.baseline), median(r.pipeline)]));
+  return markdownTable(['per record (median of repetitions)', 'baseline', 'pipeline'], rows.map((r) => [r.label, median(r.baseline), median(r.pipeline)]));
 }
 
 export function renderMarkdown(results: BenchResults, summary: Summary): string {
@@ -79,7 +90,7 @@ function profileSection(profile: ProfileSummary): string {
   const rows = (list: ProfileShare[]) => list.map((p) => [p.name, `${p.ms}`, `${Math.round(p.share * 1000) / 10} %`]);
   return [
     `CPU profile of the ${profile.process}, ${profile.thread} (${profile.totalMs} ms of samples, idle excluded; ${path.basename(profile.file)}):`,
-    table(['by package', 'self ms', 'share'], rows(profile.byPackage)),
-    table(['top functions (self time)', 'self ms', 'share'], rows(profile.topFunctions)),
+    markdownTable(['by package', 'self ms', 'share'], rows(profile.byPackage)),
+    markdownTable(['top functions (self time)', 'self ms', 'share'], rows(profile.topFunctions)),
   ].join('\n\n');
 }

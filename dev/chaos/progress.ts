@@ -2,12 +2,9 @@
  * The run's progress: on a terminal a bar redrawn in place, elsewhere (CI logs, pipes) a plain
  * line every few seconds; notes (each outage as it happens) go above either.
  */
+import { Format, type Options } from 'cli-progress';
+import { createBar, type Terminal } from '../../ops/bar';
 import type { StatusCounts } from './observe';
-
-export interface Terminal {
-  write(text: string): unknown;
-  isTTY?: boolean;
-}
 
 export interface Snapshot {
   seconds: number;
@@ -23,14 +20,8 @@ export interface ProgressLine {
 }
 
 const WIDTH = 24;
-const CLEAR_LINE = '\r\x1b[2K';
 const TTY_EVERY_MS = 250;
 const PLAIN_EVERY_MS = 10_000;
-
-function bar(done: number, total: number): string {
-  const filled = total === 0 ? 0 : Math.min(WIDTH, Math.round((done / total) * WIDTH));
-  return `[${'#'.repeat(filled)}${'-'.repeat(WIDTH - filled)}]`;
-}
 
 function describe({ seconds, records, ingested, counts, events }: Snapshot): string {
   const settled = counts.completed + counts.failed;
@@ -44,23 +35,27 @@ function describe({ seconds, records, ingested, counts, events }: Snapshot): str
   ].join(' | ');
 }
 
+function frame(now: Snapshot, options: Options, tty: boolean): string {
+  if (!tty) return `[chaos] ${describe(now)}`;
+  const settled = now.counts.completed + now.counts.failed;
+  const share = now.records === 0 ? 0 : Math.min(1, settled / now.records);
+  return `[${Format.BarFormat(share, options)}] ${describe(now)}`;
+}
+
 export function startProgress(terminal: Terminal, snapshot: () => Snapshot): ProgressLine {
-  const draw = () => {
-    const now = snapshot();
-    const settled = now.counts.completed + now.counts.failed;
-    if (terminal.isTTY) terminal.write(`${CLEAR_LINE}${bar(settled, now.records)} ${describe(now)}`);
-    else terminal.write(`[chaos] ${describe(now)}\n`);
-  };
-  const timer = setInterval(draw, terminal.isTTY ? TTY_EVERY_MS : PLAIN_EVERY_MS);
+  const { bar, note } = createBar(terminal, {
+    fps: 1000 / TTY_EVERY_MS,
+    noTTYOutput: true,
+    notTTYSchedule: PLAIN_EVERY_MS,
+    barsize: WIDTH,
+    barCompleteChar: '#',
+    barIncompleteChar: '-',
+    // Read as each frame is drawn, so the bar's own value and total go unused: the run has no one counter to push.
+    format: (options) => frame(snapshot(), options, terminal.isTTY === true),
+  });
+  bar.start(0, 0);
   return {
-    note(line) {
-      terminal.write(`${terminal.isTTY ? CLEAR_LINE : ''}[chaos] ${line}\n`);
-      if (terminal.isTTY) draw();
-    },
-    stop() {
-      clearInterval(timer);
-      draw();
-      if (terminal.isTTY) terminal.write('\n');
-    },
+    note: (line) => note(`[chaos] ${line}`),
+    stop: () => bar.stop(),
   };
 }
