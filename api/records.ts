@@ -32,6 +32,9 @@ export function sendOutcome(res: Response, result: IngestOutcome): void {
     case 'conflict':
       res.status(409).json({ error: 'conflict', message: result.message });
       return;
+    case 'over_budget':
+      res.status(402).json({ error: 'over_budget', message: result.message, budgetCents: result.budgetCents, remainingCents: result.remainingCents });
+      return;
     case 'invalid':
       res.status(400).json({ error: 'invalid_request', message: result.message, issues: result.issues });
   }

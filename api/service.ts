@@ -2,6 +2,7 @@ import type { Server } from 'node:http';
 import type { AppConfig } from '../config';
 import { createLogger } from '../config/logger';
 import { requireDatabaseUrl } from '../config/runtime';
+import { ensureDefaultAccount } from '../db/accounts';
 import { createDb } from '../db/client';
 import { createIngest } from '../ingest';
 import { ingestSettings } from '../ingest/settings';
@@ -12,6 +13,7 @@ import { createConfiguredApp } from './app';
 export async function startApi(config: AppConfig): Promise<{ server: Server; close(): Promise<void> }> {
   const log = createLogger(config.log, 'api');
   const db = createDb(requireDatabaseUrl(config));
+  await ensureDefaultAccount(db, config.billing.currency);
   const tracing = startTracing(config.otlpEndpoint, 'durable-inference-api');
   const temporal = await connectClient(config.temporal, tracing ? [tracing.plugin] : []);
   const ingest = createIngest(ingestSettings(config, db, temporal));

@@ -12,7 +12,7 @@ import { z } from 'zod';
 import { PipelineUnavailableError, type Ingest, type IngestOutcome } from '../ingest';
 import { formatHint, uploadEntries, UploadFormatError, type UploadEntry } from '../ingest/files';
 
-const LINE_OUTCOMES = ['accepted', 'duplicate', 'conflict', 'invalid', 'unavailable'] as const;
+const LINE_OUTCOMES = ['accepted', 'duplicate', 'conflict', 'over_budget', 'invalid', 'unavailable'] as const;
 type Outcome = (typeof LINE_OUTCOMES)[number];
 
 interface LineOutcome {
@@ -51,7 +51,8 @@ function outcomeOf(line: number, candidate: unknown, result: IngestOutcome): Lin
     case 'duplicate':
       return { line, id: result.id, outcome: result.outcome };
     case 'conflict':
-      return { line, id: result.id, outcome: 'conflict', reason: result.message };
+    case 'over_budget':
+      return { line, id: result.id, outcome: result.outcome, reason: result.message };
     case 'invalid':
       return { line, ...idOf(candidate), outcome: 'invalid', reason: result.message };
   }

@@ -37,8 +37,8 @@ export type RecordInput = z.infer<typeof recordInputSchema>;
  */
 export const makeModelOutputSchema = () =>
   z.strictObject({
-    summary: z.string().min(1).max(10_000),
-    labels: z.array(z.string().max(200)).max(100),
+    summary: z.string().min(1),
+    labels: z.array(z.string()),
     confidence: z.number().min(0).max(1),
   });
 export const modelOutputSchema = makeModelOutputSchema();

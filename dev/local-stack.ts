@@ -7,7 +7,7 @@
 import { mkdirSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { loadConfig, type AppConfig } from '../config';
-import { recordStatusKey, recordStepKey } from '../contract';
+import { RECORD_SEARCH_ATTRIBUTES } from '../contract';
 import { startEmbeddedPostgres } from './postgres';
 import { applyMigrations } from './migrations';
 import { startSimulator } from './simulator';
@@ -34,8 +34,7 @@ async function startTemporal(config: AppConfig, stoppers: Stopper[]): Promise<vo
         '--ui-port', String(config.temporal.uiPort),
         '--namespace', config.temporal.namespace,
         '--db-filename', resolve(config.dataDir, 'temporal.sqlite'),
-        '--search-attribute', `${recordStatusKey.name}=Keyword`,
-        '--search-attribute', `${recordStepKey.name}=Keyword`,
+        ...RECORD_SEARCH_ATTRIBUTES.flatMap((key) => ['--search-attribute', `${key.name}=Keyword`]),
         '--log-level', 'warn',
       ],
       restart: true,

@@ -10,6 +10,8 @@ import type { z } from 'zod';
 import {
   createRecordBodySchema,
   DEFAULT_ACCOUNT,
+  globalIdOf,
+  recordAccountKey,
   recordStatusKey,
   TERMINAL_STATUSES,
   workflowIdFor,
@@ -20,12 +22,14 @@ import {
   type Source,
 } from '../contract';
 import type { Db } from '../db/client';
-import type { Prisma } from '../prisma/generated/client';
-import type { processRecord } from '../workflows';
+import type { processRecord } from '../workflows/processRecord';
+import { storeRecord } from './store';
 
+/** What ingest answers: `id` is the record's id as the sender gave it, `workflowId` names its global id. */
 export type IngestOutcome =
   | { outcome: 'accepted' | 'duplicate'; id: string; workflowId: string; status: RecordStatus }
   | { outcome: 'conflict'; id: string; message: string }
+  | { outcome: 'over_budget'; id: string; message: string; budgetCents: number; remainingCents: number; priceCents: number }
   | { outcome: 'invalid'; issues: z.core.$ZodIssue[]; message: string };
 
 /** The pipeline cannot take work now (database or Temporal unreachable): the sender should retry. */
@@ -55,6 +59,8 @@ export interface IngestExtension {
 export interface IngestDeps extends StarterDeps {
   db: Db;
   extension: IngestExtension;
+  /** PRICE_CENTS: the price of an account that sets none. */
+  defaultPriceCents: number;
 }
 
 function canonicalJson(value: unknown): string {
@@ -71,23 +77,28 @@ export const inputHashOf = (input: RecordInput): string => createHash('sha256').
 const describeIssues = (issues: z.core.$ZodIssue[]): string =>
   issues.map((i) => `${i.path.join('.') || 'body'}: ${i.message}`).join('; ');
 
+const invalid = (issues: z.core.$ZodIssue[]): IngestOutcome => ({ outcome: 'invalid', issues, message: describeIssues(issues) });
+
 /**
- * Starts `record-<id>` at most once: REJECT_DUPLICATE and FAIL make a second start an
+ * Starts `record-<global id>` at most once: REJECT_DUPLICATE and FAIL make a second start an
  * "already started" answer, which is what a retried ingest or a reconciler wants to hear.
  */
 export function createRecordStarter({ temporal, taskQueue, pipeline, startTimeoutMs }: StarterDeps) {
-  return async function startRecordWorkflow(id: string, source: string, memo: StartMemo | undefined): Promise<void> {
+  return async function startRecordWorkflow(id: string, account: string, source: string, memo: StartMemo | undefined): Promise<void> {
     try {
       // The deadline bounds the client's retries too: a sender waiting on us should hear "retry" in seconds.
       await temporal.withDeadline(Date.now() + startTimeoutMs, () =>
         temporal.workflow.start<typeof processRecord>('processRecord', {
           workflowId: workflowIdFor(id),
           taskQueue,
-          args: [{ id, account: DEFAULT_ACCOUNT, pipeline }],
+          args: [{ id, account, pipeline }],
           memo,
           workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,
           workflowIdConflictPolicy: WorkflowIdConflictPolicy.FAIL,
-          typedSearchAttributes: [{ key: recordStatusKey, value: 'received' }],
+          typedSearchAttributes: [
+            { key: recordStatusKey, value: 'received' },
+            { key: recordAccountKey, value: account },
+          ],
           staticSummary: `record ${id} from ${source}`,
         }),
       );
@@ -101,36 +112,38 @@ export function createRecordStarter({ temporal, taskQueue, pipeline, startTimeou
 export type RecordStarter = ReturnType<typeof createRecordStarter>;
 
 export function createIngest(deps: IngestDeps) {
-  const { db, extension } = deps;
+  const { db, extension, defaultPriceCents } = deps;
   const startWorkflow = createRecordStarter(deps);
-  async function storeOrFind(source: Source, id: string, input: RecordInput, inputHash: string, memo: StartMemo | undefined) {
-    try {
-      const created = await db.record.createMany({
-        data: [{ id, source, input, inputHash, memo: memo as Prisma.InputJsonObject | undefined, status: 'received' }],
-        skipDuplicates: true,
-      });
-      const row = await db.record.findUniqueOrThrow({ where: { id }, select: { inputHash: true, status: true, memo: true, source: true } });
-      return { created: created.count === 1, row };
-    } catch (err) {
-      throw new PipelineUnavailableError(`the database did not store the record: ${(err as Error).message}`, { cause: err });
-    }
-  }
 
-  return async function ingest(source: Source, candidate: unknown): Promise<IngestOutcome> {
+  /** Everything a sender can do wrong is answered here; an exception means the pipeline could not take the record now. */
+  return async function ingest(source: Source, candidate: unknown, account: string = DEFAULT_ACCOUNT): Promise<IngestOutcome> {
     const parsed = createRecordBodySchema.safeParse(candidate);
-    if (!parsed.success) return { outcome: 'invalid', issues: parsed.error.issues, message: describeIssues(parsed.error.issues) };
+    if (!parsed.success) return invalid(parsed.error.issues);
     const refused = extension.refuse(parsed.data);
-    if (refused.length > 0) return { outcome: 'invalid', issues: refused, message: describeIssues(refused) };
-    const { id, input } = parsed.data;
+    if (refused.length > 0) return invalid(refused);
+    const { id: recordKey, input } = parsed.data;
+    const id = globalIdOf(account, recordKey);
     const inputHash = inputHashOf(input);
-    const { created, row } = await storeOrFind(source, id, input, inputHash, extension.memo(parsed.data));
-    if (row.inputHash !== inputHash) {
-      return { outcome: 'conflict', id, message: `record ${id} already exists with a different input` };
+    const stored = await storeRecord(db, { id, account, recordKey, source, input, inputHash, memo: extension.memo(parsed.data), defaultPriceCents }).catch((err: unknown) => {
+      throw new PipelineUnavailableError(`the database did not store the record: ${(err as Error).message}`, { cause: err });
+    });
+    switch (stored.kind) {
+      case 'no_account':
+        return invalid([{ code: 'custom', path: ['account'], message: `account ${account} does not exist`, input: account }]);
+      case 'over_budget':
+        return {
+          outcome: 'over_budget',
+          id: recordKey,
+          message: `account ${account} has ${stored.remainingCents} cents of its ${stored.budgetCents} cents budget left this month; a record costs ${stored.priceCents}`,
+          ...stored,
+        };
     }
+    const { row } = stored;
+    if (row.inputHash !== inputHash) return { outcome: 'conflict', id: recordKey, message: `record ${recordKey} already exists with a different input` };
     const status = row.status as RecordStatus;
     // A duplicate of a record whose start was lost (crash between row and start) starts it now.
-    if (!TERMINAL_STATUSES.includes(status)) await startWorkflow(id, row.source, (row.memo ?? undefined) as StartMemo | undefined);
-    return { outcome: created ? 'accepted' : 'duplicate', id, workflowId: workflowIdFor(id), status };
+    if (!TERMINAL_STATUSES.includes(status)) await startWorkflow(id, account, row.source, (row.memo ?? undefined) as StartMemo | undefined);
+    return { outcome: stored.kind === 'inserted' ? 'accepted' : 'duplicate', id: recordKey, workflowId: workflowIdFor(id), status };
   };
 }
 

@@ -14,5 +14,5 @@ export function starterSettings(config: AppConfig, temporal: Client): StarterDep
 }
 
 export function ingestSettings(config: AppConfig, db: Db, temporal: Client): IngestDeps {
-  return { ...starterSettings(config, temporal), db, extension: faultPlanIngest(config.faultInjection) };
+  return { ...starterSettings(config, temporal), db, extension: faultPlanIngest(config.faultInjection), defaultPriceCents: config.billing.priceCents };
 }

@@ -41,7 +41,9 @@ async function answerFor(candidate: Hl7Candidate, ingest: Ingest, log: Logger): 
         return { code: 'AA' };
       case 'duplicate':
         return { code: 'AA', reason: `duplicate of record ${result.id} (${result.status})` };
+      // Over budget is AE, not AR: resending cannot help until the budget changes, so the sender must not retry it forever.
       case 'conflict':
+      case 'over_budget':
         return { code: 'AE', reason: result.message };
       case 'invalid':
         return { code: 'AE', reason: `record ${candidate.id}: ${result.message}` };

@@ -5,6 +5,7 @@
 import type { AppConfig } from '../config';
 import { createLogger } from '../config/logger';
 import { requireDatabaseUrl } from '../config/runtime';
+import { ensureDefaultAccount } from '../db/accounts';
 import { createDb } from '../db/client';
 import { createIngest } from '../ingest';
 import { ingestSettings } from '../ingest/settings';
@@ -14,6 +15,7 @@ import { startMllpListener, type MllpListener } from './listener';
 export async function startMllp(config: AppConfig): Promise<MllpListener> {
   const log = createLogger(config.log, 'mllp');
   const db = createDb(requireDatabaseUrl(config));
+  await ensureDefaultAccount(db, config.billing.currency);
   const temporal = await connectClient(config.temporal);
   const ingest = createIngest(ingestSettings(config, db, temporal));
   const listener = await startMllpListener({ port: config.mllpPort, ingest, log });

@@ -33,8 +33,8 @@ export function createReconcileActivities({ db, temporal, start }: { db: Db; tem
     const result: ReconcileResult = { checked: stuck.length, started: [], parked: [] };
     for (const record of stuck) {
       if (record.status === 'received' && record.workflow === 'missing') {
-        const row = await db.record.findUniqueOrThrow({ where: { id: record.id }, select: { memo: true, source: true } });
-        await start(record.id, row.source, (row.memo ?? undefined) as StartMemo | undefined);
+        const row = await db.record.findUniqueOrThrow({ where: { id: record.id }, select: { accountId: true, memo: true, source: true } });
+        await start(record.id, row.accountId, row.source, (row.memo ?? undefined) as StartMemo | undefined);
         result.started.push(record.id);
       } else if (await park(record.id, record.workflow)) {
         result.parked.push(record.id);

@@ -6,7 +6,7 @@ import { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { ActivityInterceptorsFactory } from '@temporalio/worker';
 import { createActivities } from '../activities';
 import { temporal } from '@temporalio/proto';
-import { recordStatusKey, recordStepKey, workflowIdFor } from '../contract';
+import { RECORD_SEARCH_ATTRIBUTES, workflowIdFor } from '../contract';
 import { createDb, type Db } from '../db/client';
 import { createIngest } from '../ingest';
 import { ingestSettings } from '../ingest/settings';
@@ -27,7 +27,7 @@ beforeAll(async () => {
   // The Java test server knows no custom search attributes until they are registered.
   await env.connection.operatorService.addSearchAttributes({
     namespace: env.namespace ?? 'default',
-    searchAttributes: Object.fromEntries([recordStatusKey, recordStepKey].map((k) => [k.name, temporal.api.enums.v1.IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD])),
+    searchAttributes: Object.fromEntries(RECORD_SEARCH_ATTRIBUTES.map((k) => [k.name, temporal.api.enums.v1.IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD])),
   });
   simulator = await startSimulator({ port: 0 });
   db = createDb(requiredEnv('DATABASE_URL'));

@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { loadConfig } from '../config';
-import { recordStatusKey, recordStepKey } from '../contract';
+import { RECORD_SEARCH_ATTRIBUTES } from '../contract';
 import { createProviderClients } from '../providers/registry';
 import { ensureDockerCompose } from './support/compose';
 import { requiredEnv } from './support/stack';
@@ -130,7 +130,7 @@ describe('docker-compose.yml', () => {
     }
     const setup = services['temporal-setup']?.command?.join(' ') ?? '';
     expect(setup).toContain('temporal operator cluster health');
-    for (const key of [recordStatusKey, recordStepKey]) expect(setup).toContain(`attribute ${key.name}`);
+    for (const key of RECORD_SEARCH_ATTRIBUTES) expect(setup).toContain(`attribute ${key.name}`);
   });
 
   it('lets the worker scale: no container name, no published port', async () => {

@@ -8,6 +8,7 @@ import { createActivities } from '../activities';
 import type { AppConfig } from '../config';
 import { createLogger, installTemporalRuntime } from '../config/logger';
 import { requireDatabaseUrl } from '../config/runtime';
+import { ensureDefaultAccount } from '../db/accounts';
 import { createDb } from '../db/client';
 import { workerFaultLayer } from '../faults';
 import { createRecordStarter } from '../ingest';
@@ -23,6 +24,7 @@ export async function runWorkerProcess(config: AppConfig): Promise<void> {
   const log = createLogger(config.log, 'worker');
   installTemporalRuntime(log, config.workerMetricsAddress);
   const db = createDb(requireDatabaseUrl(config));
+  await ensureDefaultAccount(db, config.billing.currency);
   const faults = workerFaultLayer(config.faultInjection);
   const activities = createActivities(createActivityDeps(config, db, { secrets: process.env, decorateProvider: faults.decorateProvider, log }));
   const tracing = startTracing(config.otlpEndpoint, 'durable-inference-worker');

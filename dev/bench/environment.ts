@@ -9,7 +9,7 @@ import { bundleWorkflowCode, DefaultLogger, type BundleOptions } from '@temporal
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { recordStatusKey, recordStepKey } from '../../contract';
+import { RECORD_SEARCH_ATTRIBUTES } from '../../contract';
 import { createDb, type Db } from '../../db/client';
 import { startEmbeddedPostgres } from '../postgres';
 import { applyMigrations } from '../migrations';
@@ -50,8 +50,7 @@ async function startTemporal(cli: string, store: TemporalStore, dir: string, log
       '--port', String(port),
       '--headless',
       ...(store === 'file' ? ['--db-filename', path.join(dir, 'temporal.sqlite')] : []),
-      '--search-attribute', `${recordStatusKey.name}=Keyword`,
-      '--search-attribute', `${recordStepKey.name}=Keyword`,
+      ...RECORD_SEARCH_ATTRIBUTES.flatMap((key) => ['--search-attribute', `${key.name}=Keyword`]),
       '--log-level', 'warn',
     ],
     env,

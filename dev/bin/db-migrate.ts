@@ -6,7 +6,10 @@
  */
 import path from 'node:path';
 import { parseArgs } from 'node:util';
+import { loadConfig } from '../../config';
 import { runMain } from '../../config/runtime';
+import { ensureDefaultAccount } from '../../db/accounts';
+import { createDb } from '../../db/client';
 import { DEFAULT_EMBEDDED_PG_PORT, startEmbeddedPostgres } from '../postgres';
 import { applyMigrations, createMigration, diffSchemaAgainstMigrations } from '../migrations';
 
@@ -45,7 +48,12 @@ async function main(): Promise<void> {
   if (values.create !== undefined && values.check) throw new Error('--create and --check exclude each other');
   if (values.create !== undefined) return create(values.create);
   if (values.check) return check();
-  await withDatabase((url) => applyMigrations(url, log));
+  await withDatabase(async (url) => {
+    await applyMigrations(url, log);
+    // The account every record without one belongs to; the services make sure of it too.
+    const db = createDb(url);
+    await ensureDefaultAccount(db, loadConfig(process.env).billing.currency).finally(() => db.$disconnect());
+  });
 }
 
 runMain(main);

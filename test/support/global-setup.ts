@@ -9,6 +9,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startEmbeddedPostgres } from '../../dev/postgres';
 import { applyMigrations } from '../../dev/migrations';
+import { ensureDefaultAccount } from '../../db/accounts';
+import { createDb } from '../../db/client';
 import { ensureTemporalCli, ensureTestServer, provisionOptionsFromEnv } from '../../dev/provision';
 import { workflowBundleOptions } from '../../workers/bundle';
 import { freePort } from '../../dev/processes';
@@ -31,6 +33,8 @@ export default async function globalSetup(): Promise<void> {
     process.env.DATABASE_URL = pg.connectionString;
   }
   await applyMigrations(process.env.DATABASE_URL);
+  const db = createDb(process.env.DATABASE_URL);
+  await ensureDefaultAccount(db, 'usd').finally(() => db.$disconnect());
   const { code } = await bundleWorkflowCode({ ...workflowBundleOptions, logger: new DefaultLogger('WARN') });
   const bundlePath = join(dir, 'workflow-bundle.js');
   writeFileSync(bundlePath, code);

@@ -12,7 +12,8 @@ import { createActivities, type ActivityDeps } from '../../activities';
 import { createConfiguredApp } from '../../api/app';
 import type { BillingProvider } from '../../billing';
 import { loadConfig, type AppConfig } from '../../config';
-import { recordStatusKey, recordStepKey } from '../../contract';
+import { RECORD_SEARCH_ATTRIBUTES } from '../../contract';
+import { ensureDefaultAccount } from '../../db/accounts';
 import { createDb, type Db } from '../../db/client';
 import { processFaultHooks, workerFaultLayer } from '../../faults';
 import { createIngest, createRecordStarter, type Ingest } from '../../ingest';
@@ -86,7 +87,7 @@ export async function startTemporal(): Promise<TestWorkflowEnvironment> {
   return TestWorkflowEnvironment.createLocal({
     server: {
       executable: { type: 'existing-path', path: requiredEnv('TEST_TEMPORAL_CLI') },
-      searchAttributes: [recordStatusKey, recordStepKey],
+      searchAttributes: RECORD_SEARCH_ATTRIBUTES,
     },
   });
 }
@@ -110,6 +111,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
   const databaseUrl = options.databaseUrl ?? requiredEnv('DATABASE_URL');
   const config = testConfig(simulator.port, { DATABASE_URL: databaseUrl, ...options.settings });
   const db = createDb(databaseUrl);
+  await ensureDefaultAccount(db, config.billing.currency);
   const activities = createActivities(testActivityDeps(config, db, options));
   const plugins = options.tracing ? [options.tracing.plugin] : [];
   const temporal = plugins.length > 0 ? new Client({ connection: env.connection, plugins }) : env.client;
