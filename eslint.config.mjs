@@ -74,11 +74,11 @@ export default tseslint.config(
           paths: nodeBuiltins.map((name) => ({ name, message: 'workflow code is deterministic: no Node built-ins' })),
           patterns: [
             {
-              regex: '^(?!@temporalio/(workflow|common)$|zod$|\\.\\./contract$|\\.\\./activities$|\\./)',
+              regex: '^(?!@temporalio/(workflow|common)$|zod$|(\\.\\./)+contract$|\\.\\./activities$|\\./)',
               message: 'workflow code imports only @temporalio/workflow, @temporalio/common, zod and the shared contract',
             },
             {
-              group: ['../contract'],
+              group: ['../contract', '../../contract'],
               importNamePattern: '^(?!make)\\w*Schema$',
               message: 'the contract is preloaded and frozen in the workflow bundle, where a module-level zod schema fails on first use: build one with make*Schema()',
             },

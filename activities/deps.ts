@@ -9,5 +9,8 @@ export interface ActivityDeps {
   billing: BillingProvider;
   providers: ProviderRegistry;
   breakers: CircuitBreakers;
+  /** PRICE_CENTS and CURRENCY: what an account that sets no price pays per record. */
   pricing: { priceCents: number; currency: string };
+  /** RULES_CONFIDENCE: the confidence of a rules-tier output. */
+  rulesConfidence: number;
 }

@@ -1,4 +1,5 @@
 import { createChargeActivity } from './charge';
+import { createDegradeActivity } from './degrade';
 import type { ActivityDeps } from './deps';
 import { createInferenceActivity } from './inference';
 import { createLifecycleActivities } from './lifecycle';
@@ -11,6 +12,7 @@ export function createActivities(deps: ActivityDeps) {
     charge: createChargeActivity(deps),
     infer: createInferenceActivity(deps),
     persist: createPersistActivity(deps),
+    degrade: createDegradeActivity(deps),
     ...createLifecycleActivities(deps),
   };
 }

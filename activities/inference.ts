@@ -1,14 +1,18 @@
+/**
+ * The inference step (DESIGN §4, G3): one statement moves the record into the step and returns its
+ * text and any output already stored; a stored output is returned without calling a model. Else
+ * the provider is called, its answer validated, and one statement stores the output (first writer
+ * wins) with the call's row, returning the output that stands.
+ */
 import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
-import { createHash } from 'node:crypto';
-import { FailureType, idempotencyKey, type InferInput, type ModelOutput, type StoredOutput, type Tier } from '../contract';
-import type { InferenceOutput } from '../prisma/generated/client';
-import type { DbClient } from '../db/client';
-import { enterStep } from '../db/transitions';
+import { FailureType, idempotencyKey, type InferInput, type ModelOutput, type StoredOutput } from '../contract';
+import { transitionCtes } from '../db/transitions';
 import { classifyProviderError, parseModelOutput, providerFailureDetails } from '../providers/errors';
 import type { RegisteredProvider } from '../providers/registry';
 import type { ProviderConfig } from '../providers/types';
 import type { ActivityDeps } from './deps';
+import { hashOf, viewOf, type OutputRow } from './outputs';
 
 type CallOutcome = 'ok' | 'superseded' | 'retryable' | 'rejected' | 'malformed';
 
@@ -21,18 +25,6 @@ interface CallRecord {
   tokensOut?: number | null;
   error?: string;
 }
-
-const viewOf = (row: InferenceOutput, created: boolean): StoredOutput => ({
-  idempotencyKey: row.idempotencyKey,
-  provider: row.provider,
-  model: row.model,
-  output: row.output as ModelOutput,
-  confidence: row.confidence,
-  tier: row.tier as Tier,
-  created,
-});
-
-const hashOf = (output: ModelOutput): string => createHash('sha256').update(JSON.stringify(output)).digest('hex');
 
 function outcomeOf(failure: ApplicationFailure): CallOutcome {
   if (failure.type === FailureType.ProviderMalformed) return 'malformed';
@@ -52,11 +44,16 @@ function boundMalformed(failure: ApplicationFailure, attempt: number, config: Pr
 
 export function createInferenceActivity({ db, providers, breakers }: ActivityDeps) {
   /** The row is the audit trail; the log line and the latency histogram are for the on-call view. */
-  function logCall(id: string, config: ProviderConfig, attempt: number, call: CallRecord, tx: DbClient = db) {
+  function observeCall(id: string, config: ProviderConfig, attempt: number, call: CallRecord): void {
     const context = Context.current();
     context.metricMeter.createHistogram('model_call_latency', 'int', 'ms', 'Model call latency').record(call.latencyMs, { provider: config.name, outcome: call.outcome });
     context.log.info('model call', { recordId: id, provider: config.name, model: config.model, attempt, outcome: call.outcome, httpStatus: call.httpStatus, latencyMs: call.latencyMs });
-    return tx.modelCall.create({
+  }
+
+  /** A failed call's row; the successful call's row is written with its output (storeOutput). */
+  function logFailedCall(id: string, config: ProviderConfig, attempt: number, call: CallRecord) {
+    observeCall(id, config, attempt, call);
+    return db.modelCall.create({
       data: {
         recordId: id,
         provider: config.name,
@@ -66,9 +63,6 @@ export function createInferenceActivity({ db, providers, breakers }: ActivityDep
         httpStatus: call.httpStatus,
         startedAt: call.startedAt,
         latencyMs: call.latencyMs,
-        tokensIn: call.tokensIn ?? null,
-        tokensOut: call.tokensOut ?? null,
-        costMicros: config.priceMicrosPerCall,
         error: call.error ?? null,
       },
     });
@@ -97,7 +91,7 @@ export function createInferenceActivity({ db, providers, breakers }: ActivityDep
       );
       recordHealth(config.name, failure);
       const httpStatus = providerFailureDetails(failure)?.httpStatus ?? null;
-      await logCall(id, config, attempt, { outcome: outcomeOf(failure), httpStatus, startedAt, latencyMs: Date.now() - started, error: failure.message });
+      await logFailedCall(id, config, attempt, { outcome: outcomeOf(failure), httpStatus, startedAt, latencyMs: Date.now() - started, error: failure.message });
       throw failure;
     }
   }
@@ -111,29 +105,50 @@ export function createInferenceActivity({ db, providers, breakers }: ActivityDep
     });
   }
 
+  /** The output and the call's row in one statement; a concurrent attempt that lost keeps its call, marked superseded. */
+  async function storeOutput(id: string, config: ProviderConfig, attempt: number, output: ModelOutput, call: Omit<CallRecord, 'outcome'>): Promise<StoredOutput> {
+    const cost = costMicros(config, call.tokensIn, call.tokensOut);
+    const rows = await db.$queryRaw<Array<OutputRow & { created: boolean }>>`
+      WITH made AS (
+        INSERT INTO inference_outputs (id, record_id, idempotency_key, provider, model, output, output_hash, confidence, tier)
+        VALUES (gen_random_uuid(), ${id}, ${idempotencyKey.inference(id)}, ${config.name}, ${config.model}, ${JSON.stringify(output)}::jsonb,
+                ${hashOf(output)}, ${output.confidence}, 'model')
+        ON CONFLICT DO NOTHING
+        RETURNING idempotency_key, provider, model, output, confidence, tier
+      ), call AS (
+        INSERT INTO model_calls (record_id, provider, model, attempt, outcome, http_status, started_at, latency_ms, tokens_in, tokens_out, cost_micros)
+        SELECT ${id}, ${config.name}, ${config.model}, ${attempt}, CASE WHEN EXISTS (SELECT 1 FROM made) THEN 'ok' ELSE 'superseded' END,
+               ${call.httpStatus}, ${call.startedAt}, ${call.latencyMs}, ${call.tokensIn ?? null}::int, ${call.tokensOut ?? null}::int, ${cost}
+        RETURNING 1
+      )
+      SELECT made.*, true AS created FROM made
+      UNION ALL
+      SELECT idempotency_key, provider, model, output, confidence, tier, false FROM inference_outputs WHERE record_id = ${id} AND NOT EXISTS (SELECT 1 FROM made)`;
+    const row = rows[0];
+    observeCall(id, config, attempt, { ...call, outcome: row?.created === false ? 'superseded' : 'ok' });
+    if (!row) throw new Error(`the output of record ${id} was written concurrently; the next attempt returns it`);
+    return viewOf(row, row.created);
+  }
+
   return async function infer({ id, provider, canSkip }: InferInput): Promise<StoredOutput> {
     const { attempt } = Context.current().info;
-    await enterStep(db, id, 'inference', attempt);
-    const stored = await db.inferenceOutput.findUnique({ where: { recordId: id } });
-    if (stored) return viewOf(stored, false);
+    const enter = transitionCtes(id, { from: ['received', 'processing'], to: 'processing', step: 'inference', actor: 'system', attempts: attempt });
+    const [record] = await db.$queryRaw<Array<{ text: string } & Partial<OutputRow>>>`
+      WITH ${enter}
+      SELECT r.input->>'text' AS text, o.idempotency_key, o.provider, o.model, o.output, o.confidence, o.tier
+      FROM records r LEFT JOIN inference_outputs o ON o.record_id = r.id WHERE r.id = ${id}`;
+    if (!record) throw ApplicationFailure.nonRetryable(`record ${id} does not exist`, FailureType.RecordNotFound);
+    if (record.idempotency_key) return viewOf(record as OutputRow, false);
     const route = providers.get(provider);
     if (!route) throw ApplicationFailure.nonRetryable(`provider ${provider} is not configured on this worker`, FailureType.ProviderRejected);
-    const { config } = route;
-    const record = await db.record.findUnique({ where: { id } });
-    if (!record) throw ApplicationFailure.nonRetryable(`record ${id} does not exist`, FailureType.RecordNotFound);
-    const { text } = record.input as { text: string };
     skipIfOpen(provider, canSkip);
-    const { completion, output, startedAt, latencyMs } = await callModel(id, text, route);
-    const result = await db.$transaction(async (tx) => {
-      const inserted = await tx.inferenceOutput.createMany({
-        data: [{ recordId: id, idempotencyKey: idempotencyKey.inference(id), provider: config.name, model: config.model, output, outputHash: hashOf(output), confidence: output.confidence }],
-        skipDuplicates: true,
-      });
-      // First writer wins: a concurrent attempt that lost keeps its call in the log, marked superseded.
-      const call = { httpStatus: completion.httpStatus, startedAt, latencyMs, tokensIn: completion.tokensIn, tokensOut: completion.tokensOut };
-      await logCall(id, config, attempt, { ...call, outcome: inserted.count === 1 ? 'ok' : 'superseded' }, tx);
-      return viewOf(await tx.inferenceOutput.findUniqueOrThrow({ where: { recordId: id } }), inserted.count === 1);
-    });
-    return result;
+    const { completion, output, startedAt, latencyMs } = await callModel(id, record.text, route);
+    const { httpStatus, tokensIn, tokensOut } = completion;
+    return storeOutput(id, route.config, attempt, output, { httpStatus, startedAt, latencyMs, tokensIn, tokensOut });
   };
+}
+
+/** What the provider bills for a call, in micros of its currency: tokens times the price per million tokens. */
+function costMicros(config: ProviderConfig, tokensIn: number | null | undefined, tokensOut: number | null | undefined): number {
+  return Math.round((tokensIn ?? 0) * config.inputPricePerMTok + (tokensOut ?? 0) * config.outputPricePerMTok);
 }

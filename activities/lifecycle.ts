@@ -2,6 +2,7 @@
  * Transitions the workflow decides on: parking a record for an operator, resuming it, and
  * abandoning it with its refund. Each is one atomic phase and safe to repeat.
  */
+import { Prisma } from '../prisma/generated/client';
 import {
   idempotencyKey,
   type AbandonInput,
@@ -12,8 +13,18 @@ import {
   type RejectedSignalInput,
   type ResumeInput,
 } from '../contract';
-import { appendEvent, transition } from '../db/transitions';
+import { appendEvent, transition, transitionCtes } from '../db/transitions';
 import type { ActivityDeps } from './deps';
+
+interface RefundRow {
+  record_id: string;
+  account_id: string;
+  idempotency_key: string;
+  amount_cents: number;
+  currency: string;
+  provider_ref: string | null;
+  customer_id: string | null;
+}
 
 export function createLifecycleActivities({ db, billing }: ActivityDeps) {
   /**
@@ -22,7 +33,7 @@ export function createLifecycleActivities({ db, billing }: ActivityDeps) {
    * workflow started without a row (by hand, not by ingest) parks in Temporal alone.
    */
   async function park({ id, investigation, attempts }: ParkInput): Promise<ParkResult> {
-    await transition(db, id, {
+    const parked = transitionCtes(id, {
       attempts: attempts ?? undefined,
       from: ['received', 'processing'],
       to: 'needs_investigation',
@@ -30,32 +41,73 @@ export function createLifecycleActivities({ db, billing }: ActivityDeps) {
       actor: 'system',
       lastError: investigation.lastError,
       reason: investigation.reason,
-      detail: { reason: investigation.reason },
+      detail: { reason: investigation.reason, failureType: investigation.failureType ?? null },
     });
-    const row = await db.record.findUnique({ where: { id }, select: { attempts: true, status: true } });
+    const [row] = await db.$queryRaw<Array<{ attempts: number; status: string }>>`
+      WITH ${parked}
+      SELECT new_attempts AS attempts, new_status AS status FROM t_upd
+      UNION ALL
+      SELECT attempts, status FROM records WHERE id = ${id} AND NOT EXISTS (SELECT 1 FROM t_upd)`;
     return row ? { attempts: row.attempts, status: row.status as RecordStatus } : { attempts: attempts ?? 0, status: 'needs_investigation' };
   }
 
-  async function resume({ id, step }: ResumeInput): Promise<void> {
-    await transition(db, id, { from: ['needs_investigation'], to: 'processing', step, actor: 'operator', attempts: 0, reason: null, detail: { action: 'retry' } });
+  async function resume({ id, step, keyId }: ResumeInput): Promise<void> {
+    await transition(db, id, { from: ['needs_investigation'], to: 'processing', step, actor: 'operator', attempts: 0, reason: null, detail: { action: 'retry', keyId: keyId ?? null } });
   }
 
-  /** Refund at most once (key `refund-<id>`), then close the record as failed, in one transaction. */
-  async function abandon({ id, reason }: AbandonInput): Promise<AbandonResult> {
-    return db.$transaction(async (tx) => {
-      const key = idempotencyKey.refund(id);
-      const claimed = await tx.charge.updateMany({
-        where: { recordId: id, status: 'charged' },
-        data: { status: 'refunded', refundKey: key, refundedAt: new Date() },
-      });
-      if (claimed.count === 1) {
-        const charge = await tx.charge.findUniqueOrThrow({ where: { recordId: id } });
-        const { providerRef } = await billing.refund({ key, chargeKey: charge.idempotencyKey, chargeRef: charge.providerRef, recordId: id, accountId: charge.accountId, customerId: null, amountCents: charge.amountCents, currency: charge.currency });
-        await tx.charge.update({ where: { recordId: id }, data: { refundRef: providerRef } });
-      }
-      await transition(tx, id, { from: ['needs_investigation'], to: 'failed', step: null, actor: 'operator', reason, detail: { action: 'abandon', reason, refunded: claimed.count === 1 } });
-      return { refunded: claimed.count === 1 };
+  /**
+   * Ends the record `failed` in one statement that also claims its refund (key `refund-<id>`, at most
+   * once) and gives its price back to the account's budget; then reports the refund to the billing
+   * provider outside the transaction. A retry finds the refund claimed but not reported and reports
+   * it again with the same key.
+   */
+  async function abandon({ id, reason, keyId }: AbandonInput): Promise<AbandonResult> {
+    const failed = transitionCtes(id, {
+      from: ['needs_investigation'],
+      to: 'failed',
+      step: null,
+      actor: 'operator',
+      reason,
+      detail: { action: 'abandon', reason, keyId: keyId ?? null },
     });
+    const [row] = await db.$queryRaw<Array<{ refunded: boolean }>>`
+      WITH ${failed},
+      refund AS (
+        UPDATE charges SET status = 'refunded', refund_key = ${idempotencyKey.refund(id)}, refunded_at = now()
+        WHERE record_id = ${id} AND status IN ('pending', 'charged') AND EXISTS (SELECT 1 FROM t_upd)
+        RETURNING 1
+      ),
+      released AS (
+        UPDATE accounts a SET reserved_cents = a.reserved_cents - r.price_cents
+        FROM records r
+        WHERE r.id = ${id} AND a.id = r.account_id AND r.price_cents IS NOT NULL AND EXISTS (SELECT 1 FROM t_upd)
+          AND a.budget_month = date_trunc('month', r.created_at)::date
+        RETURNING 1
+      )
+      SELECT EXISTS (SELECT 1 FROM refund) AS refunded`;
+    await reportRefund(id);
+    return { refunded: row?.refunded ?? false };
+  }
+
+  /** A claimed refund not yet reported goes to the billing provider that took the charge (only one that reports charges). */
+  async function reportRefund(id: string): Promise<void> {
+    if (!billing.reportsCharges) return;
+    const [charge] = await db.$queryRaw<RefundRow[]>(Prisma.sql`
+      SELECT c.record_id, c.account_id, c.idempotency_key, c.amount_cents, c.currency, c.provider_ref, a.stripe_customer_id AS customer_id
+      FROM charges c LEFT JOIN accounts a ON a.id = c.account_id
+      WHERE c.record_id = ${id} AND c.status = 'refunded' AND c.refund_ref IS NULL AND c.billed_via = ${billing.name}`);
+    if (!charge) return;
+    const { providerRef } = await billing.refund({
+      key: idempotencyKey.refund(id),
+      chargeKey: charge.idempotency_key,
+      chargeRef: charge.provider_ref,
+      recordId: id,
+      accountId: charge.account_id,
+      customerId: charge.customer_id,
+      amountCents: charge.amount_cents,
+      currency: charge.currency,
+    });
+    await db.charge.update({ where: { recordId: id }, data: { refundRef: providerRef } });
   }
 
   async function recordRejectedSignal({ id, status, step, payload, problem }: RejectedSignalInput): Promise<void> {

@@ -30,7 +30,10 @@ export interface RefundRequest {
 }
 
 export interface BillingProvider {
-  readonly name: 'ledger' | 'stripe';
+  /** Written on each charge row (billed_via): which provider a pending charge is reported to. */
+  readonly name: string;
+  /** False where the ledger row is the whole bill: the charge is written `charged` and nothing is called. */
+  readonly reportsCharges: boolean;
   /**
    * How long the provider deduplicates a key; null: forever, or no provider to send to (the ledger).
    * A charge still pending past it is never re-sent: the record is parked instead.
@@ -44,6 +47,7 @@ export interface BillingProvider {
 export function createLedgerBilling(): BillingProvider {
   return {
     name: 'ledger',
+    reportsCharges: false,
     dedupWindowMs: null,
     charge: async ({ key }) => ({ providerRef: `ledger:${key}` }),
     refund: async ({ key }) => ({ providerRef: `ledger:${key}` }),

@@ -203,7 +203,7 @@ export const resolveSignal = defineSignal<[unknown]>('resolve');
  * The same actions as an Update: its validator gives the caller the workflow's own accept or
  * refuse at once (nothing is written for a refused one), and the accepted Update returns the view.
  */
-export const resolveUpdate = defineUpdate<RecordStatusView, [unknown, ResolveContext?]>('resolve');
+export const resolveUpdate = defineUpdate<RecordStatusView, [unknown, ResolveContext | undefined]>('resolve');
 export const statusQuery = defineQuery<RecordStatusView>('status');
 
 /** The result as the API shows it: its source and the tier the record was served at. */

@@ -16,13 +16,23 @@ import { faultsFromHeaders } from './transport';
 /** The provider fault due on the current attempt, for the decorator of the client that attempt calls. */
 export const dueProviderFault = new AsyncLocalStorage<ProviderFault | undefined>();
 
-async function inject(ctx: Context, faults: StepFault[], when: StepFault['when'], hooks: FaultHooks): Promise<void> {
-  const { attempt, startToCloseTimeoutMs } = ctx.info;
-  const fault = firstDue(faults.filter((f) => f.when === when), attempt);
-  if (!fault) return;
-  if (fault.kind === 'crash') hooks.crash();
-  // Past the activity's own timeout, so Temporal sees it hang; then it fails like any lost attempt.
-  if (fault.kind === 'timeout') await hooks.hang(startToCloseTimeoutMs + 1_000);
+/** Which of `faults` is due now: by Temporal's attempt number, or, for a crash, by the crashes the site has had. */
+async function due(ctx: Context, input: ActivityExecuteInput, faults: StepFault[], when: StepFault['when'], hooks: FaultHooks) {
+  for (const fault of faults.filter((f) => f.when === when)) {
+    const site = { recordId: (input.args[0] as { id: string }).id, step: fault.step, when };
+    const attempt = fault.kind === 'crash' ? (await hooks.crashesSoFar(site)) + 1 : ctx.info.attempt;
+    if (attempt <= fault.times) return { fault, attempt, site };
+  }
+  return undefined;
+}
+
+async function inject(ctx: Context, input: ActivityExecuteInput, faults: StepFault[], when: StepFault['when'], hooks: FaultHooks): Promise<void> {
+  const found = await due(ctx, input, faults, when, hooks);
+  if (!found) return;
+  const { fault, attempt, site } = found;
+  if (fault.kind === 'crash') await hooks.crash(site);
+  // Past the activity's own timeout, so Temporal sees it hang; a cancelled attempt stops hanging.
+  if (fault.kind === 'timeout') await ctx.sleep(ctx.info.startToCloseTimeoutMs + 1_000);
   throw ApplicationFailure.create({
     type: FailureType.InjectedFault,
     message: `injected ${fault.kind} ${when} ${fault.step} (attempt ${attempt} of ${fault.times})`,
@@ -37,9 +47,9 @@ export function faultInjectingInterceptors(hooks: FaultHooks): ActivityIntercept
       async execute(input: ActivityExecuteInput, next: Next<ActivityInboundCallsInterceptor, 'execute'>) {
         const faults = faultsFromHeaders(input.headers);
         if (!faults) return next(input);
-        await inject(ctx, faults.step, 'before', hooks);
+        await inject(ctx, input, faults.step, 'before', hooks);
         const result = await dueProviderFault.run(firstDue(faults.provider, ctx.info.attempt), () => next(input));
-        await inject(ctx, faults.step, 'after', hooks);
+        await inject(ctx, input, faults.step, 'after', hooks);
         return result;
       },
     };

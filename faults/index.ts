@@ -9,7 +9,7 @@
 import type { ActivityInterceptorsFactory } from '@temporalio/worker';
 import type { ProviderClient } from '../providers/types';
 import { faultInjectingInterceptors, planIgnoringInterceptors } from './activity-interceptors';
-import { processFaultHooks, type FaultHooks } from './hooks';
+import type { FaultHooks } from './hooks';
 import { withProviderFaults } from './provider-clients';
 
 export type { FaultHooks } from './hooks';
@@ -21,7 +21,7 @@ export interface WorkerFaultLayer {
 }
 
 /** What a worker installs: the layer where FAULT_INJECTION is enabled, else only the notice that plans are ignored. */
-export function workerFaultLayer(enabled: boolean, hooks: FaultHooks = processFaultHooks): WorkerFaultLayer {
+export function workerFaultLayer(enabled: boolean, hooks: FaultHooks): WorkerFaultLayer {
   if (!enabled) return { activityInterceptors: [planIgnoringInterceptors()], decorateProvider: (client) => client };
   return { activityInterceptors: [faultInjectingInterceptors(hooks)], decorateProvider: withProviderFaults };
 }

@@ -16,7 +16,9 @@ export const providerConfigSchema = z.strictObject({
     }),
   apiKeyEnv: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'apiKeyEnv must be an environment variable name'),
   timeoutMs: z.number().int().min(1).default(30_000),
-  priceMicrosPerCall: z.number().int().min(0).default(0),
+  /** What the provider bills per million input and output tokens (so a call costs tokens × price micros). */
+  inputPricePerMTok: z.number().min(0).default(0),
+  outputPricePerMTok: z.number().min(0).default(0),
   maxConcurrent: z.number().int().min(1).default(10),
   ratePerSecond: z.number().positive().optional(),
   maxAttempts: z.number().int().min(1).default(5),

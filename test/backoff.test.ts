@@ -65,7 +65,7 @@ it('a charge failing 4 times with 1 min initial backoff completes, attempts sche
     connection: env.nativeConnection,
     activities,
     workflowBundle: { codePath: requiredEnv('TEST_WORKFLOW_BUNDLE') },
-    activityInterceptors: [observeCharges, ...testFaults.activityInterceptors],
+    activityInterceptors: [observeCharges, ...testFaults(db).activityInterceptors],
   });
   const ingest = createIngest(ingestSettings(config, db, env.client));
   const id = uniqueId('backoff');

@@ -31,6 +31,8 @@ function setup() {
   const activities = createActivities(testActivityDeps(config, db, {
     billing: {
       ...ledger,
+      // A provider the charge is reported to, so the test sees what reached it.
+      reportsCharges: true,
       charge: async (request) => {
         billed.push(request);
         await new Promise((r) => setTimeout(r, 300));
@@ -52,12 +54,14 @@ async function newRecord(label: string): Promise<string> {
 const runAttempt = <I, O>(n: number, activity: (input: I) => Promise<O>, input: I): Promise<O> =>
   new MockActivityEnvironment({ attempt: n }).run(activity, input);
 
-it('two charge attempts at once write one charge and reach the billing provider once', async () => {
+it('two charge attempts at once write one charge, and whatever reaches the billing provider carries its one key', async () => {
   const { activities, billed } = setup();
   const id = await newRecord('race-charge');
   const [a, b] = await Promise.all([1, 2].map((n) => runAttempt(n, activities.charge, { id })));
   expect(await db.charge.count({ where: { recordId: id } })).toBe(1);
-  expect(billed.map((r) => r.key)).toEqual([`charge-${id}`]);
+  // The outbox (DESIGN §4): an attempt that finds the charge pending reports it again with the same key, which the provider deduplicates.
+  expect([...new Set(billed.map((r) => r.key))]).toEqual([`charge-${id}`]);
+  expect((await db.charge.findUniqueOrThrow({ where: { recordId: id } })).status).toBe('charged');
   expect([a?.created, b?.created].sort()).toEqual([false, true]);
   expect(a?.idempotencyKey).toBe(b?.idempotencyKey);
 });

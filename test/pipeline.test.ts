@@ -16,6 +16,8 @@ function recordingBilling(): BillingProvider & { charges: ChargeRequest[] } {
   const charges: ChargeRequest[] = [];
   return {
     ...ledger,
+    // A provider the charge is reported to, so the test sees what reached it.
+    reportsCharges: true,
     charges,
     charge: async (request) => {
       charges.push(request);

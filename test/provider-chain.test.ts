@@ -2,6 +2,7 @@
  * The inference step across the provider chain (DESIGN §4, §8): provider faults served for real by
  * the simulator over HTTP, Temporal as the one retry authority, fallbacks, low confidence.
  */
+import { workflowIdFor } from '../contract';
 import { get, ledgerOf, post, result, submit, uniqueId, waitForStatus } from './support/records';
 import { startStack, type Stack } from './support/stack';
 
@@ -87,16 +88,26 @@ it('every provider failing parks the record; after the faults clear an operator 
   expect(ledger.okCalls).toHaveLength(1);
 });
 
+const rejectedSignals = async (id: string) =>
+  (await ledgerOf(stack, id)).events.filter((e) => (e.detail as { rejectedSignal?: string } | null)?.rejectedSignal === 'resolve');
+
 it('low confidence waits for a human: needs_investigation with reason low_confidence, no retry of the model', async () => {
   const id = uniqueId('low');
   await submit(stack, id, 'Ambiguous smear [low-confidence]');
   const parked = await waitForStatus(stack, id, 'needs_investigation');
   expect(parked.investigation).toMatchObject({ step: 'inference', reason: 'low_confidence' });
   expect((await ledgerOf(stack, id)).calls).toHaveLength(1);
-  // `retry` on a low-confidence result is the operator accepting it: the stored output is persisted.
-  await post(stack, `/v1/records/${id}/resolve`, { action: 'retry' });
+  // `retry` would accept an output nobody read: the workflow refuses it and names `approve`.
+  await stack.env.client.workflow.getHandle(workflowIdFor(id)).signal('resolve', { action: 'retry' });
+  for (let i = 0; i < 100 && !(await rejectedSignals(id)).length; i++) await new Promise((r) => setTimeout(r, 50));
+  expect((await rejectedSignals(id)).map((e) => (e.detail as { problem: string }).problem)).toEqual([expect.stringContaining('approve')]);
+  expect((await waitForStatus(stack, id, 'needs_investigation')).investigation).toMatchObject({ reason: 'low_confidence' });
+  await stack.env.client.workflow.getHandle(workflowIdFor(id)).signal('resolve', { action: 'approve' });
   expect((await result(stack, id)).status).toBe('completed');
-  expect((await ledgerOf(stack, id)).calls).toHaveLength(1);
+  const { calls, record } = await ledgerOf(stack, id);
+  expect(calls).toHaveLength(1);
+  expect(await stack.db.recordResult.findUnique({ where: { recordId: id } })).toMatchObject({ source: 'model', tier: 'model', confidence: 0.1 });
+  expect(record?.status).toBe('completed');
 });
 
 it('a slow provider call does not hold up other records', async () => {

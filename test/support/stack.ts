@@ -60,15 +60,16 @@ const FAST_RETRIES = {
  * The fault-injection layer as a worker with FAULT_INJECTION=enabled installs it, but a crash cannot
  * end the test process: crash tests run a worker process of their own (test/crash.test.ts).
  */
-export const testFaults = workerFaultLayer(true, {
-  hang: processFaultHooks.hang,
-  crash: () => {
-    throw new Error('a crash fault needs a worker in its own process (test/crash.test.ts)');
-  },
-});
+export const testFaults = (db: Db) =>
+  workerFaultLayer(
+    true,
+    processFaultHooks(db, () => {
+      throw new Error('a crash fault needs a worker in its own process (test/crash.test.ts)');
+    }),
+  );
 
 export function testActivityDeps(config: AppConfig, db: Db, options: Pick<StackOptions, 'billing'> = {}): ActivityDeps {
-  return createActivityDeps(config, db, { secrets: { SIMULATOR_API_KEY: 'test' }, decorateProvider: testFaults.decorateProvider, billing: options.billing });
+  return createActivityDeps(config, db, { secrets: { SIMULATOR_API_KEY: 'test' }, decorateProvider: testFaults(db).decorateProvider, billing: options.billing });
 }
 
 export function testConfig(simulatorPort: number, settings: Record<string, string> = {}): AppConfig {
@@ -122,7 +123,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     reconcile: createReconcileActivities({ db, temporal, start: createRecordStarter(starterSettings(config, temporal)) }),
     workflowBundle: { codePath: requiredEnv('TEST_WORKFLOW_BUNDLE') },
     plugins,
-    activityInterceptors: testFaults.activityInterceptors,
+    activityInterceptors: testFaults(db).activityInterceptors,
   });
   const running = workers.map((w) => w.run());
   const ingest = createIngest(ingestSettings(config, db, temporal));
