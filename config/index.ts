@@ -50,8 +50,13 @@ const envSchema = z.object({
   BILLING_PROVIDER: z.enum(['ledger', 'stripe']).default('ledger'),
   STRIPE_API_KEY: z.string().min(1).optional(),
   STRIPE_METER_EVENT: z.string().min(1).optional(),
-  /** Another endpoint for the Stripe SDK (Stripe's own stripe-mock in tests). */
-  STRIPE_API_BASE: z.url({ protocol: /^https?$/ }).optional(),
+  /** Another endpoint for the Stripe SDK (Stripe's own stripe-mock in tests): scheme, host and port only. */
+  STRIPE_API_BASE: z
+    .url({ protocol: /^https?$/ })
+    .refine((url) => /^https?:\/\/[^/?#]+\/?$/.test(url), 'scheme, host and port only: the SDK adds the path')
+    .optional(),
+  /** Below STEP_TIMEOUT_MS, so the SDK's timeout fires first and the activity sees a classified failure. */
+  STRIPE_TIMEOUT_MS: z.coerce.number().int().min(100).default(10_000),
   RETRY_INITIAL_INTERVAL_MS: intFrom(1000),
   RETRY_BACKOFF_COEFFICIENT: z.coerce.number().min(1).default(2),
   RETRY_MAXIMUM_INTERVAL_MS: intFrom(60_000),
@@ -130,7 +135,7 @@ export interface BillingSettings {
   priceCents: number;
   currency: string;
   provider: 'ledger' | 'stripe';
-  stripe: { apiKey: string; meterEvent: string; apiBase: string | undefined } | undefined;
+  stripe: { apiKey: string; meterEvent: string; apiBase: string | undefined; timeoutMs: number } | undefined;
 }
 
 export interface TemporalTls {
@@ -186,7 +191,9 @@ function billingFrom(env: z.infer<typeof envSchema>): BillingSettings {
   const common = { priceCents: env.PRICE_CENTS, currency: env.CURRENCY };
   if (env.BILLING_PROVIDER === 'ledger') return { ...common, provider: 'ledger', stripe: undefined };
   if (!env.STRIPE_API_KEY || !env.STRIPE_METER_EVENT) throw new ConfigError('BILLING_PROVIDER=stripe needs STRIPE_API_KEY and STRIPE_METER_EVENT');
-  return { ...common, provider: 'stripe', stripe: { apiKey: env.STRIPE_API_KEY, meterEvent: env.STRIPE_METER_EVENT, apiBase: env.STRIPE_API_BASE } };
+  if (env.STRIPE_TIMEOUT_MS >= env.STEP_TIMEOUT_MS) throw new ConfigError('STRIPE_TIMEOUT_MS must be below STEP_TIMEOUT_MS');
+  const stripe = { apiKey: env.STRIPE_API_KEY, meterEvent: env.STRIPE_METER_EVENT, apiBase: env.STRIPE_API_BASE, timeoutMs: env.STRIPE_TIMEOUT_MS };
+  return { ...common, provider: 'stripe', stripe };
 }
 
 /** As Temporal's own clients decide: an API key or any certificate turns TLS on, unless TEMPORAL_TLS says otherwise. */

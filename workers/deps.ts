@@ -2,7 +2,8 @@
 import { Runtime } from '@temporalio/worker';
 import type { Logger } from 'pino';
 import type { ActivityDeps } from '../activities';
-import { createLedgerBilling, type BillingProvider } from '../billing';
+import type { BillingProvider } from '../billing';
+import { createBilling } from '../billing/create';
 import type { AppConfig } from '../config';
 import type { Db } from '../db/client';
 import { createCircuitBreakers, type BreakerState, type CircuitBreakers } from '../providers/breaker';
@@ -27,7 +28,7 @@ export interface ActivityDepsOptions {
   secrets: Readonly<Record<string, string | undefined>>;
   /** Wraps each provider client: the layers the process installs (workers/process.ts). */
   decorateProvider?: (client: ProviderClient) => ProviderClient;
-  /** A billing provider other than the ledger (tests record what reached it). */
+  /** A billing provider other than the configured one (tests record what reached it). */
   billing?: BillingProvider;
   log?: Logger;
 }
@@ -35,7 +36,7 @@ export interface ActivityDepsOptions {
 export function createActivityDeps(config: AppConfig, db: Db, { secrets, decorateProvider, billing, log }: ActivityDepsOptions): ActivityDeps {
   return {
     db,
-    billing: billing ?? createLedgerBilling(),
+    billing: billing ?? createBilling(config.billing),
     providers: createProviderClients(config.providers, secrets, decorateProvider),
     breakers: observedBreakers(config, log),
     pricing: config.billing,
