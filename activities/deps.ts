@@ -10,4 +10,6 @@ export interface ActivityDeps {
   providers: ProviderRegistry;
   breakers: CircuitBreakers;
   pricing: { priceCents: number; currency: string };
+  /** HEALTH_LATENCY_MS: the deep health probe's latency bound. */
+  healthLatencyMs: number;
 }

@@ -1,5 +1,6 @@
 import { createChargeActivity } from './charge';
 import type { ActivityDeps } from './deps';
+import { createHealthActivity } from './health';
 import { createInferenceActivity } from './inference';
 import { createLifecycleActivities } from './lifecycle';
 import { createPersistActivity } from './persist';
@@ -11,6 +12,7 @@ export function createActivities(deps: ActivityDeps) {
     charge: createChargeActivity(deps),
     infer: createInferenceActivity(deps),
     persist: createPersistActivity(deps),
+    probeInference: createHealthActivity(deps),
     ...createLifecycleActivities(deps),
   };
 }

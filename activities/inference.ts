@@ -6,6 +6,7 @@ import type { InferenceOutput } from '../prisma/generated/client';
 import type { DbClient } from '../db/client';
 import { enterStep } from '../db/transitions';
 import { classifyProviderError, parseModelOutput, providerFailureDetails } from '../providers/errors';
+import type { Permit } from '../providers/breaker';
 import type { RegisteredProvider } from '../providers/registry';
 import type { ProviderConfig } from '../providers/types';
 import type { ActivityDeps } from './deps';
@@ -19,6 +20,7 @@ interface CallRecord {
   latencyMs: number;
   tokensIn?: number | null;
   tokensOut?: number | null;
+  repaired?: boolean;
   error?: string;
 }
 
@@ -69,41 +71,42 @@ export function createInferenceActivity({ db, providers, breakers }: ActivityDep
         tokensIn: call.tokensIn ?? null,
         tokensOut: call.tokensOut ?? null,
         costMicros: config.priceMicrosPerCall,
+        repaired: call.repaired ?? false,
         error: call.error ?? null,
       },
     });
   }
 
   /** Only provider health counts: a rejected request or a malformed answer says nothing about uptime. */
-  function recordHealth(provider: string, failure: ApplicationFailure | undefined) {
-    if (!failure) breakers.succeeded(provider);
-    else if (failure.type === FailureType.ProviderRetryable) breakers.failed(provider);
+  function recordHealth(permit: Permit, failure: ApplicationFailure | undefined) {
+    permit.release(!failure ? 'up' : failure.type === FailureType.ProviderRetryable ? 'down' : 'unknown');
   }
 
-  async function callModel(id: string, text: string, route: RegisteredProvider) {
+  async function callModel(id: string, text: string, route: RegisteredProvider, permit: Permit) {
     const { attempt } = Context.current().info;
     const { config } = route;
     const startedAt = new Date();
     const started = startedAt.getTime();
     try {
       const completion = await route.client.complete({ text });
-      recordHealth(config.name, undefined);
-      return { completion, output: parseModelOutput(completion.content), startedAt, latencyMs: Date.now() - started };
+      recordHealth(permit, undefined);
+      return { completion, ...parseModelOutput(completion.content), startedAt, latencyMs: Date.now() - started };
     } catch (err) {
       const failure = boundMalformed(
         err instanceof ApplicationFailure ? err : classifyProviderError(err, config.name),
         attempt,
         config,
       );
-      recordHealth(config.name, failure);
+      recordHealth(permit, failure);
       const httpStatus = providerFailureDetails(failure)?.httpStatus ?? null;
       await logCall(id, config, attempt, { outcome: outcomeOf(failure), httpStatus, startedAt, latencyMs: Date.now() - started, error: failure.message });
       throw failure;
     }
   }
 
-  function skipIfOpen(provider: string, canSkip: boolean) {
-    if (breakers.tryAcquire(provider) || !canSkip) return;
+  function skipIfOpen(provider: string, canSkip: boolean): Permit {
+    const permit = breakers.tryAcquire(provider);
+    if (permit.admitted || !canSkip) return permit;
     throw ApplicationFailure.create({
       type: FailureType.CircuitOpen,
       message: `provider ${provider} is failing (circuit open); skipped for the next provider`,
@@ -122,15 +125,16 @@ export function createInferenceActivity({ db, providers, breakers }: ActivityDep
     const record = await db.record.findUnique({ where: { id } });
     if (!record) throw ApplicationFailure.nonRetryable(`record ${id} does not exist`, FailureType.RecordNotFound);
     const { text } = record.input as { text: string };
-    skipIfOpen(provider, canSkip);
-    const { completion, output, startedAt, latencyMs } = await callModel(id, text, route);
+    const permit = skipIfOpen(provider, canSkip);
+    // Whatever happens to the call (an exception of our own, a cancelled activity), the probe is freed.
+    const { completion, output, repaired, startedAt, latencyMs } = await callModel(id, text, route, permit).finally(() => permit.release('unknown'));
     const result = await db.$transaction(async (tx) => {
       const inserted = await tx.inferenceOutput.createMany({
         data: [{ recordId: id, idempotencyKey: idempotencyKey.inference(id), provider: config.name, model: config.model, output, outputHash: hashOf(output), confidence: output.confidence }],
         skipDuplicates: true,
       });
       // First writer wins: a concurrent attempt that lost keeps its call in the log, marked superseded.
-      const call = { httpStatus: completion.httpStatus, startedAt, latencyMs, tokensIn: completion.tokensIn, tokensOut: completion.tokensOut };
+      const call = { httpStatus: completion.httpStatus, startedAt, latencyMs, tokensIn: completion.tokensIn, tokensOut: completion.tokensOut, repaired };
       await logCall(id, config, attempt, { ...call, outcome: inserted.count === 1 ? 'ok' : 'superseded' }, tx);
       return viewOf(await tx.inferenceOutput.findUniqueOrThrow({ where: { recordId: id } }), inserted.count === 1);
     });

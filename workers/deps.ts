@@ -39,5 +39,6 @@ export function createActivityDeps(config: AppConfig, db: Db, { secrets, decorat
     providers: createProviderClients(config.providers, secrets, decorateProvider),
     breakers: observedBreakers(config, log),
     pricing: config.billing,
+    healthLatencyMs: config.health.latencyMs,
   };
 }
