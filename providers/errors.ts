@@ -132,7 +132,7 @@ function parseJson(text: string): { json: unknown; repaired: boolean } {
   try {
     return { json: JSON.parse(text), repaired: false };
   } catch {
-    // V8's parse error quotes the text around the fault; only the repair's position is reported.
+    // V8's parse error may quote the text around the error; only the repair's position is reported.
   }
   try {
     return { json: JSON.parse(jsonrepair(text)), repaired: true };

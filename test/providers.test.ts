@@ -348,8 +348,17 @@ describe('provider registry', () => {
     ['duplicate names', [raw(), raw()], /unique/],
     ['an empty list', [], /at least one/],
     ['an unknown field', [raw({ retries: 3 })], /retries/],
+    ['a provider past its sunset', [raw({ deprecated: true, replacement: 'fallback', sunset: '2020-01-31' })], /0\.sunset: provider primary was sunset on 2020-01-31: move to fallback/],
+    ['a replacement for a provider not deprecated', [raw({ replacement: 'fallback' })], /set deprecated: true/],
+    ['a sunset that is not a date', [raw({ deprecated: true, sunset: 'next spring' })], /sunset/],
   ])('rejects %s', (_what, value, message) => {
     expect(() => parseProvidersSetting(JSON.stringify(value), [])).toThrow(message);
+  });
+
+  it('serves a deprecated provider through its sunset day (UTC), and refuses it from the next day', () => {
+    const setting = JSON.stringify([raw({ deprecated: true, sunset: '2026-03-01' })]);
+    expect(parseProvidersSetting(setting, [], new Date('2026-03-01T23:59:59Z'))[0]).toMatchObject({ deprecated: true, sunset: '2026-03-01' });
+    expect(() => parseProvidersSetting(setting, [], new Date('2026-03-02T00:00:00Z'))).toThrow(/was sunset on 2026-03-01/);
   });
 
   it('says when PROVIDERS is neither JSON nor a file', () => {
