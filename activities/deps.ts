@@ -13,4 +13,6 @@ export interface ActivityDeps {
   pricing: { priceCents: number; currency: string };
   /** RULES_CONFIDENCE: the confidence of a rules-tier output. */
   rulesConfidence: number;
+  /** HEALTH_LATENCY_MS: the deep health probe's latency bound. */
+  healthLatencyMs: number;
 }

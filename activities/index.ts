@@ -1,6 +1,7 @@
 import { createChargeActivity } from './charge';
 import { createDegradeActivity } from './degrade';
 import type { ActivityDeps } from './deps';
+import { createHealthActivity } from './health';
 import { createInferenceActivity } from './inference';
 import { createLifecycleActivities } from './lifecycle';
 import { createPersistActivity } from './persist';
@@ -13,6 +14,7 @@ export function createActivities(deps: ActivityDeps) {
     infer: createInferenceActivity(deps),
     persist: createPersistActivity(deps),
     degrade: createDegradeActivity(deps),
+    probeInference: createHealthActivity(deps),
     ...createLifecycleActivities(deps),
   };
 }

@@ -9,6 +9,7 @@ import { ApplicationFailure } from '@temporalio/common';
 import { FailureType, idempotencyKey, type InferInput, type ModelOutput, type StoredOutput } from '../contract';
 import { transitionCtes } from '../db/transitions';
 import { classifyProviderError, parseModelOutput, providerFailureDetails } from '../providers/errors';
+import type { Permit } from '../providers/breaker';
 import type { RegisteredProvider } from '../providers/registry';
 import type { ProviderConfig } from '../providers/types';
 import type { ActivityDeps } from './deps';
@@ -23,6 +24,7 @@ interface CallRecord {
   latencyMs: number;
   tokensIn?: number | null;
   tokensOut?: number | null;
+  repaired?: boolean;
   error?: string;
 }
 
@@ -69,35 +71,35 @@ export function createInferenceActivity({ db, providers, breakers }: ActivityDep
   }
 
   /** Only provider health counts: a rejected request or a malformed answer says nothing about uptime. */
-  function recordHealth(provider: string, failure: ApplicationFailure | undefined) {
-    if (!failure) breakers.succeeded(provider);
-    else if (failure.type === FailureType.ProviderRetryable) breakers.failed(provider);
+  function recordHealth(permit: Permit, failure: ApplicationFailure | undefined) {
+    permit.release(!failure ? 'up' : failure.type === FailureType.ProviderRetryable ? 'down' : 'unknown');
   }
 
-  async function callModel(id: string, text: string, route: RegisteredProvider) {
+  async function callModel(id: string, text: string, route: RegisteredProvider, permit: Permit) {
     const { attempt } = Context.current().info;
     const { config } = route;
     const startedAt = new Date();
     const started = startedAt.getTime();
     try {
       const completion = await route.client.complete({ text });
-      recordHealth(config.name, undefined);
-      return { completion, output: parseModelOutput(completion.content), startedAt, latencyMs: Date.now() - started };
+      recordHealth(permit, undefined);
+      return { completion, ...parseModelOutput(completion.content), startedAt, latencyMs: Date.now() - started };
     } catch (err) {
       const failure = boundMalformed(
         err instanceof ApplicationFailure ? err : classifyProviderError(err, config.name),
         attempt,
         config,
       );
-      recordHealth(config.name, failure);
+      recordHealth(permit, failure);
       const httpStatus = providerFailureDetails(failure)?.httpStatus ?? null;
       await logFailedCall(id, config, attempt, { outcome: outcomeOf(failure), httpStatus, startedAt, latencyMs: Date.now() - started, error: failure.message });
       throw failure;
     }
   }
 
-  function skipIfOpen(provider: string, canSkip: boolean) {
-    if (breakers.tryAcquire(provider) || !canSkip) return;
+  function skipIfOpen(provider: string, canSkip: boolean): Permit {
+    const permit = breakers.tryAcquire(provider);
+    if (permit.admitted || !canSkip) return permit;
     throw ApplicationFailure.create({
       type: FailureType.CircuitOpen,
       message: `provider ${provider} is failing (circuit open); skipped for the next provider`,
@@ -116,9 +118,9 @@ export function createInferenceActivity({ db, providers, breakers }: ActivityDep
         ON CONFLICT DO NOTHING
         RETURNING idempotency_key, provider, model, output, confidence, tier
       ), call AS (
-        INSERT INTO model_calls (record_id, provider, model, attempt, outcome, http_status, started_at, latency_ms, tokens_in, tokens_out, cost_micros)
+        INSERT INTO model_calls (record_id, provider, model, attempt, outcome, http_status, started_at, latency_ms, tokens_in, tokens_out, cost_micros, repaired)
         SELECT ${id}, ${config.name}, ${config.model}, ${attempt}, CASE WHEN EXISTS (SELECT 1 FROM made) THEN 'ok' ELSE 'superseded' END,
-               ${call.httpStatus}, ${call.startedAt}, ${call.latencyMs}, ${call.tokensIn ?? null}::int, ${call.tokensOut ?? null}::int, ${cost}
+               ${call.httpStatus}, ${call.startedAt}, ${call.latencyMs}, ${call.tokensIn ?? null}::int, ${call.tokensOut ?? null}::int, ${cost}, ${call.repaired ?? false}
         RETURNING 1
       )
       SELECT made.*, true AS created FROM made
@@ -141,10 +143,11 @@ export function createInferenceActivity({ db, providers, breakers }: ActivityDep
     if (record.idempotency_key) return viewOf(record as OutputRow, false);
     const route = providers.get(provider);
     if (!route) throw ApplicationFailure.nonRetryable(`provider ${provider} is not configured on this worker`, FailureType.ProviderRejected);
-    skipIfOpen(provider, canSkip);
-    const { completion, output, startedAt, latencyMs } = await callModel(id, record.text, route);
+    const permit = skipIfOpen(provider, canSkip);
+    // Whatever happens to the call (an exception of our own, a cancelled activity), the probe is freed.
+    const { completion, output, repaired, startedAt, latencyMs } = await callModel(id, record.text, route, permit).finally(() => permit.release('unknown'));
     const { httpStatus, tokensIn, tokensOut } = completion;
-    return storeOutput(id, route.config, attempt, output, { httpStatus, startedAt, latencyMs, tokensIn, tokensOut });
+    return storeOutput(id, route.config, attempt, output, { httpStatus, startedAt, latencyMs, tokensIn, tokensOut, repaired });
   };
 }
 

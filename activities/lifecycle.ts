@@ -3,7 +3,9 @@
  * abandoning it with its refund. Each is one atomic phase and safe to repeat.
  */
 import { Prisma } from '../prisma/generated/client';
+import { ApplicationFailure } from '@temporalio/common';
 import {
+  FailureType,
   idempotencyKey,
   type AbandonInput,
   type AbandonResult,
@@ -97,7 +99,7 @@ export function createLifecycleActivities({ db, billing }: ActivityDeps) {
       FROM charges c LEFT JOIN accounts a ON a.id = c.account_id
       WHERE c.record_id = ${id} AND c.status = 'refunded' AND c.refund_ref IS NULL AND c.billed_via = ${billing.name}`);
     if (!charge) return;
-    const { providerRef } = await billing.refund({
+    const providerRef = await billing.refund({
       key: idempotencyKey.refund(id),
       chargeKey: charge.idempotency_key,
       chargeRef: charge.provider_ref,
@@ -106,7 +108,15 @@ export function createLifecycleActivities({ db, billing }: ActivityDeps) {
       customerId: charge.customer_id,
       amountCents: charge.amount_cents,
       currency: charge.currency,
-    });
+    }).then(
+      ({ providerRef: ref }) => ref,
+      (err: unknown) => {
+        // Refused for good (a charge the provider never took, or past its window to cancel): kept on the
+        // row for the operator, who credits the customer by hand; retrying cannot change the answer.
+        if (!(err instanceof ApplicationFailure && err.type === FailureType.BillingRejected)) throw err;
+        return `not refunded at ${billing.name}: ${err.message}`;
+      },
+    );
     await db.charge.update({ where: { recordId: id }, data: { refundRef: providerRef } });
   }
 

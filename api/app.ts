@@ -6,9 +6,12 @@ import type { Tracer } from '@opentelemetry/api';
 import { requestSpans } from '../telemetry/tracing';
 import type { Client } from '@temporalio/client';
 import type { AppConfig } from '../config';
+import type { InferenceHealth } from '../contract';
 import type { Db } from '../db/client';
 import { createApiMetrics } from '../metrics/api';
 import { PipelineUnavailableError, type Ingest } from '../ingest';
+import { cachedHealthProbe } from '../providers/health';
+import type { ProviderRegistry } from '../providers/registry';
 import { bearerAuth } from './auth';
 import { pageRoutes } from './page';
 import { recordRoutes } from './records';
@@ -28,6 +31,8 @@ export interface AppDeps {
   metrics: Registry;
   /** Set when traces are exported: every /v1 request gets a span that the workflow joins. */
   tracer?: Tracer;
+  /** The deep health probe of GET /health/inference, cached (providers/health.ts). */
+  inferenceHealth: () => Promise<InferenceHealth>;
 }
 
 async function reachable(probe: () => Promise<unknown>): Promise<boolean> {
@@ -95,6 +100,11 @@ export function createApp(deps: AppDeps): Express {
     ]);
     res.status(database && temporal ? 200 : 503).json({ database, temporal });
   });
+  // No key, like /readyz: a load balancer or uptime check asks it. It names providers, never record data.
+  app.get('/health/inference', async (_req, res) => {
+    const report = await deps.inferenceHealth();
+    res.status(report.status === 'healthy' ? 200 : 503).json(report);
+  });
   app.use(
     '/v1',
     ...(deps.tracer ? [requestSpans(deps.tracer)] : []),
@@ -110,9 +120,13 @@ export function createApp(deps: AppDeps): Express {
 }
 
 /** The app as the API process serves it: limits, keys and links from the configuration. */
-export function createConfiguredApp(config: AppConfig, deps: Pick<AppDeps, 'db' | 'temporal' | 'ingest' | 'log' | 'tracer'>): Express {
+export function createConfiguredApp(
+  config: AppConfig,
+  { providers, ...deps }: Pick<AppDeps, 'db' | 'temporal' | 'ingest' | 'log' | 'tracer'> & { providers: ProviderRegistry },
+): Express {
   return createApp({
     ...deps,
+    inferenceHealth: cachedHealthProbe(providers, config.health),
     apiKeys: config.apiKeys,
     bodyLimit: '1mb',
     ui: { url: config.temporal.uiUrl, namespace: config.temporal.namespace },

@@ -6,18 +6,22 @@ import { ensureDefaultAccount } from '../db/accounts';
 import { createDb } from '../db/client';
 import { createIngest } from '../ingest';
 import { ingestSettings } from '../ingest/settings';
+import { createProviderClients, warnDeprecated } from '../providers/registry';
 import { connectClient } from '../temporal/client';
 import { startTracing } from '../telemetry/tracing';
 import { createConfiguredApp } from './app';
 
-export async function startApi(config: AppConfig): Promise<{ server: Server; close(): Promise<void> }> {
+/** `secrets`: where the providers' API keys are (apiKeyEnv), as the worker has them, for /health/inference. */
+export async function startApi(config: AppConfig, secrets: Readonly<Record<string, string | undefined>>): Promise<{ server: Server; close(): Promise<void> }> {
   const log = createLogger(config.log, 'api');
+  const providers = createProviderClients(config.providers, secrets);
+  warnDeprecated(config.providers, log);
   const db = createDb(requireDatabaseUrl(config));
   await ensureDefaultAccount(db, config.billing.currency);
   const tracing = startTracing(config.otlpEndpoint, 'durable-inference-api');
   const temporal = await connectClient(config.temporal, tracing ? [tracing.plugin] : []);
   const ingest = createIngest(ingestSettings(config, db, temporal));
-  const app = createConfiguredApp(config, { db, temporal, ingest, log, tracer: tracing?.tracer });
+  const app = createConfiguredApp(config, { db, temporal, ingest, log, tracer: tracing?.tracer, providers });
   const server = await new Promise<Server>((resolve) => {
     const s = app.listen(config.port, () => resolve(s));
   });

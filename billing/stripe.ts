@@ -102,6 +102,7 @@ export function createStripeBilling(settings: StripeBillingSettings): BillingPro
 
   return {
     name: 'stripe',
+    reportsCharges: true,
     dedupWindowMs: STRIPE_DEDUP_WINDOW_MS,
 
     async charge({ key, accountId, customerId, amountCents }) {

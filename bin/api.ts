@@ -3,4 +3,4 @@ import { startApi } from '../api/service';
 import { loadConfig } from '../config';
 import { runService } from '../config/runtime';
 
-runService(() => startApi(loadConfig(process.env)));
+runService(() => startApi(loadConfig(process.env), process.env));

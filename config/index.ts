@@ -7,6 +7,7 @@ import { z } from 'zod';
 import { DEFAULT_TASK_QUEUE, providerTaskQueue, type PipelineOptions, type RetryOptions } from '../contract';
 import { parseProvidersSetting } from '../providers/registry';
 import type { LogSettings } from './logger';
+import type { HealthSettings } from '../providers/health';
 import type { ProviderConfig } from '../providers/types';
 
 const intFrom = (fallback: number) => z.coerce.number().int().nonnegative().default(fallback);
@@ -66,6 +67,9 @@ const envSchema = z.object({
   BREAKER_COOLDOWN_MS: intFrom(30_000),
   RECONCILE_INTERVAL_MS: z.coerce.number().int().min(1_000).default(60_000),
   RECONCILE_QUIET_MS: intFrom(60_000),
+  // The probe aborts at the bound, so the minute's Schedule never overlaps itself.
+  HEALTH_LATENCY_MS: z.coerce.number().int().min(1).max(50_000).default(10_000),
+  HEALTH_CACHE_MS: intFrom(60_000),
   LOG_LEVEL: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'),
   LOG_FORMAT: z.enum(['json', 'pretty']).default('json'),
   OTEL_EXPORTER_OTLP_ENDPOINT: z.url().optional(),
@@ -117,6 +121,8 @@ export interface AppConfig {
   rulesConfidence: number;
   pipeline: PipelineOptions;
   breaker: { failureThreshold: number; cooldownMs: number };
+  /** GET /health/inference and the worker's health Schedule (DESIGN §13). */
+  health: HealthSettings;
   /** The reconciler's Schedule: how often, and how long a row must be quiet before it is suspect. */
   reconcile: { everyMs: number; input: { quietForMs: number; limit: number } };
   log: LogSettings;
@@ -255,6 +261,7 @@ export function loadConfig(source: NodeJS.ProcessEnv): AppConfig {
     rulesConfidence: env.RULES_CONFIDENCE,
     pipeline: pipelineFrom(env, providers),
     breaker: { failureThreshold: env.BREAKER_FAILURE_THRESHOLD, cooldownMs: env.BREAKER_COOLDOWN_MS },
+    health: { latencyMs: env.HEALTH_LATENCY_MS, cacheMs: env.HEALTH_CACHE_MS },
     reconcile: { everyMs: env.RECONCILE_INTERVAL_MS, input: { quietForMs: env.RECONCILE_QUIET_MS, limit: 1_000 } },
     log: { level: env.LOG_LEVEL, pretty: env.LOG_FORMAT === 'pretty' },
     otlpEndpoint: env.OTEL_EXPORTER_OTLP_ENDPOINT,

@@ -14,7 +14,7 @@ const stepFaultSchema = z.strictObject({
 export const providerFaultSchema = z.strictObject({
   provider: z.string().min(1).max(64),
   status: z.number().int().min(400).max(599).optional(),
-  kind: z.enum(['timeout', 'malformed', 'slow']).optional(),
+  kind: z.enum(['timeout', 'malformed', 'slow', 'almost_json', 'low_confidence']).optional(),
   delayMs: z.number().int().min(0).max(600_000).optional(),
   retryAfterSeconds: z.number().int().min(0).max(3600).optional(),
   times: z.number().int().min(1).max(100),

@@ -7,6 +7,7 @@
 export * from './api';
 export * from './faults';
 export * from './failures';
+export * from './health';
 export * from './ids';
 export * from './record';
 export * from './retry';

@@ -29,13 +29,21 @@ export interface SimulatorOptions {
   baseDelayMs?: number;
   /** Per-model override of baseDelayMs, so one simulator can play a fast and a slow provider. */
   modelDelayMs?: Record<string, number>;
+  /**
+   * A fault every request for a model is served with, no header needed: a provider that is down for
+   * everyone (a health probe, say), not for one record's plan. A request's own header wins.
+   */
+  modelFaults?: Record<string, SimulatedFault>;
 }
 
 export interface Simulator {
   url: string;
   port: number;
   close(): Promise<void>;
-  requestCount(): number;
+  /** Requests received; for one model, those that named it. */
+  requestCount(model?: string): number;
+  /** Serve every request for `model` with `fault` from now on; undefined: answer it again. */
+  setModelFault(model: string, fault: SimulatedFault | undefined): void;
 }
 
 type ApiName = 'openai' | 'anthropic';
@@ -73,11 +81,22 @@ export function answerFor(text: string): ModelOutput {
   return { summary: summaryFor(clean), labels: labelsFor(clean), confidence };
 }
 
-/** Half the time broken JSON, half the time valid JSON that breaks the schema: both must be caught. */
+/** The right answer with one slip a JSON-repair library fixes: a trailing comma, or the closing brace left off. */
+function almostJsonAnswerFor(text: string): string {
+  const json = JSON.stringify(answerFor(text));
+  return digest(text).readUInt8(5) % 2 === 0 ? `${json.slice(0, -1)},}` : json.slice(0, -1);
+}
+
+/**
+ * A cut-off answer (which a JSON repair completes into one that breaks the schema), an answer with
+ * prose after it (which no repair fixes), or valid JSON that breaks the schema: all must be caught.
+ */
 function malformedAnswerFor(text: string): string {
   const answer = answerFor(text);
   const json = JSON.stringify(answer);
-  if (digest(text).readUInt8(4) % 2 === 0) return json.slice(0, Math.floor(json.length / 2));
+  const variant = digest(text).readUInt8(4) % 3;
+  if (variant === 0) return json.slice(0, Math.floor(json.length / 2));
+  if (variant === 1) return `${json} I hope this helps with "${answer.labels[0]}".`;
   return JSON.stringify({ summary: answer.summary, labels: answer.labels.join(','), confidence: 1.5 });
 }
 
@@ -293,21 +312,36 @@ async function serveFault(ex: Exchange, fault: SimulatedFault, req: ParsedReques
   if (!(await wait(fault.delayMs ?? (fault.kind === 'slow' ? DEFAULT_SLOW_MS : 0), ex.res))) return;
   if (fault.kind === 'slow') return send(ex, 200, ex.api.reply(req, JSON.stringify(answerFor(req.text)), ex.id));
   if (fault.kind === 'malformed') return send(ex, 200, ex.api.reply(req, malformedAnswerFor(req.text), ex.id));
+  if (fault.kind === 'almost_json') return send(ex, 200, ex.api.reply(req, almostJsonAnswerFor(req.text), ex.id));
+  if (fault.kind === 'low_confidence') return send(ex, 200, ex.api.reply(req, JSON.stringify({ ...answerFor(req.text), confidence: 0.1 }), ex.id));
   const status = fault.status ?? 500;
   const retryAfter = fault.retryAfterSeconds ?? (status === 429 ? DEFAULT_RETRY_AFTER_SECONDS : undefined);
-  sendError(ex, status, `simulated fault: HTTP ${status}`, retryAfter === undefined ? {} : { 'retry-after': String(retryAfter) });
+  // Real providers quote what they refused (an OpenAI 400 names the offending value), so ours does too:
+  // whatever classifies the error must not copy the message on (G8).
+  const message = status === 400 ? `simulated fault: HTTP 400: invalid input "${req.text.slice(0, 60)}"` : `simulated fault: HTTP ${status}`;
+  sendError(ex, status, message, retryAfter === undefined ? {} : { 'retry-after': String(retryAfter) });
 }
 
-async function serve(ex: Exchange, req: http.IncomingMessage, delayFor: (model: string) => number): Promise<void> {
+/** How the simulator treats each model: its latency, a fault it always serves, and its request count. */
+interface Models {
+  delayFor(model: string): number;
+  faultFor(model: string): SimulatedFault | undefined;
+  seen(model: string): void;
+}
+
+async function serve(ex: Exchange, req: http.IncomingMessage, models: Models): Promise<void> {
   const key = ex.api.apiKey(req);
   if (key === null || key === 'invalid') throw new HttpError(401, 'invalid or missing API key');
-  const fault = parseFault(req.headers[SIMULATE_FAULT_HEADER]);
-  ex.log.fault = fault;
+  const headerFault = parseFault(req.headers[SIMULATE_FAULT_HEADER]);
+  ex.log.fault = headerFault;
   const parsedReq = ex.api.parse(await readBody(req));
   if (typeof parsedReq === 'string') throw new HttpError(400, parsedReq);
   ex.log.model = parsedReq.model;
+  models.seen(parsedReq.model);
+  const fault = headerFault ?? models.faultFor(parsedReq.model) ?? null;
+  ex.log.fault = fault;
   if (fault) return serveFault(ex, fault, parsedReq);
-  if (await wait(delayFor(parsedReq.model), ex.res)) {
+  if (await wait(models.delayFor(parsedReq.model), ex.res)) {
     send(ex, 200, ex.api.reply(parsedReq, JSON.stringify(answerFor(parsedReq.text)), ex.id));
   }
 }
@@ -324,11 +358,11 @@ function exchangeFor(req: http.IncomingMessage, res: http.ServerResponse): Excha
   };
 }
 
-async function handle(ex: Exchange, req: http.IncomingMessage, delayFor: (model: string) => number): Promise<void> {
+async function handle(ex: Exchange, req: http.IncomingMessage, models: Models): Promise<void> {
   try {
     if (ex.log.api === null) throw new HttpError(404, `no route ${req.method} ${ex.log.path}`);
     if (req.method !== 'POST') throw new HttpError(405, `${ex.log.path} accepts POST only`);
-    await serve(ex, req, delayFor);
+    await serve(ex, req, models);
   } catch (err) {
     const status = err instanceof HttpError ? err.status : 500;
     sendError(ex, status, err instanceof Error ? err.message : String(err));
@@ -337,7 +371,13 @@ async function handle(ex: Exchange, req: http.IncomingMessage, delayFor: (model:
 
 export function startSimulator(opts: SimulatorOptions): Promise<Simulator> {
   const host = opts.host ?? '127.0.0.1';
-  const delayFor = (model: string): number => opts.modelDelayMs?.[model] ?? opts.baseDelayMs ?? 0;
+  const modelFaults = new Map(Object.entries(opts.modelFaults ?? {}));
+  const perModel = new Map<string, number>();
+  const models: Models = {
+    delayFor: (model) => opts.modelDelayMs?.[model] ?? opts.baseDelayMs ?? 0,
+    faultFor: (model) => modelFaults.get(model),
+    seen: (model) => void perModel.set(model, (perModel.get(model) ?? 0) + 1),
+  };
   let count = 0;
   const server = http.createServer((req, res) => {
     count += 1;
@@ -346,7 +386,7 @@ export function startSimulator(opts: SimulatorOptions): Promise<Simulator> {
     res.on('close', () =>
       opts.log?.({ ...ex.log, status: res.headersSent ? res.statusCode : null, ms: Date.now() - started }),
     );
-    void handle(ex, req, delayFor);
+    void handle(ex, req, models);
   });
   return new Promise((resolve, reject) => {
     server.once('error', reject);
@@ -356,7 +396,8 @@ export function startSimulator(opts: SimulatorOptions): Promise<Simulator> {
       resolve({
         url: `http://${urlHost}:${port}`,
         port,
-        requestCount: () => count,
+        requestCount: (model) => (model === undefined ? count : (perModel.get(model) ?? 0)),
+        setModelFault: (model, fault) => void (fault ? modelFaults.set(model, simulatedFaultSchema.parse(fault)) : modelFaults.delete(model)),
         close: () =>
           new Promise<void>((done, fail) => {
             server.close((err) => (err ? fail(err) : done()));

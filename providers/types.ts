@@ -23,6 +23,14 @@ export const providerConfigSchema = z.strictObject({
   ratePerSecond: z.number().positive().optional(),
   maxAttempts: z.number().int().min(1).default(5),
   malformedAttempts: z.number().int().min(1).default(2),
+  /** The provider or model is on its way out: reported by /health/inference and logged at start (DESIGN §13). */
+  deprecated: z.boolean().default(false),
+  /** What to move to: another provider's name or a model version. */
+  replacement: z.string().min(1).max(200).optional(),
+  /** The day the provider stops serving; from the next day on the config is refused. */
+  sunset: z.iso.date().optional(),
+}).refine((p) => p.deprecated || (p.replacement === undefined && p.sunset === undefined), {
+  message: 'replacement and sunset describe a deprecated provider: set deprecated: true',
 });
 export type ProviderConfig = z.infer<typeof providerConfigSchema>;
 export type ProviderConfigInput = z.input<typeof providerConfigSchema>;

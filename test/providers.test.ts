@@ -64,15 +64,32 @@ describe.each<Kind>(['openai', 'anthropic'])('%s adapter against the simulator',
     expect(completion.requestId).toMatch(/^req_/);
     expect(completion.tokensIn).toBeGreaterThan(0);
     expect(completion.tokensOut).toBeGreaterThan(0);
-    const output = parseModelOutput(completion.content);
+    const { output, repaired } = parseModelOutput(completion.content);
     expect(output).toEqual(answerFor(text));
+    expect(repaired).toBe(false);
     expect(output.confidence).toBeGreaterThanOrEqual(0.6);
     expect(output.confidence).toBeLessThanOrEqual(0.99);
   });
 
   it('answers confidence 0.1 when the text carries the low-confidence marker', async () => {
     const completion = await clientFor(kind).complete({ text: 'unclear scan [low-confidence]' });
-    expect(parseModelOutput(completion.content).confidence).toBe(0.1);
+    expect(parseModelOutput(completion.content).output.confidence).toBe(0.1);
+  });
+
+  it('serves low_confidence: the right answer with confidence 0.1', async () => {
+    const completion = await clientFor(kind).complete({ text: 'clear scan', headers: faultHeader({ kind: 'low_confidence' }) });
+    expect(parseModelOutput(completion.content)).toEqual({ output: { ...answerFor('clear scan'), confidence: 0.1 }, repaired: false });
+  });
+
+  it('serves almost_json: the right answer with a slip the repair fixes, both kinds of slip', async () => {
+    const slips = new Set<string>();
+    for (const text of ['a', 'b', 'c', 'd', 'e', 'f']) {
+      const completion = await clientFor(kind).complete({ text, headers: faultHeader({ kind: 'almost_json' }) });
+      expect(() => JSON.parse(completion.content) as unknown).toThrow();
+      expect(parseModelOutput(completion.content)).toEqual({ output: answerFor(text), repaired: true });
+      slips.add(completion.content.endsWith(',}') ? 'trailing comma' : 'no closing brace');
+    }
+    expect(slips).toEqual(new Set(['trailing comma', 'no closing brace']));
   });
 
   it('classifies 503 as retryable with the status in the details', async () => {
@@ -82,7 +99,7 @@ describe.each<Kind>(['openai', 'anthropic'])('%s adapter against the simulator',
     expect(failure.message).toContain(provider);
     expect(failure.message).toContain('503');
     expect(providerFailureDetails(failure)).toMatchObject({ provider, httpStatus: 503, reason: 'http' });
-    expect(failure.cause).toBeInstanceOf(kind === 'openai' ? OpenAIAPIError : AnthropicAPIError);
+    expect(providerFailureDetails(failure)?.errorType).toBe(kind === 'openai' ? 'server_error' : 'api_error');
   });
 
   it('honours Retry-After on 429 as the next retry delay', async () => {
@@ -127,7 +144,7 @@ describe.each<Kind>(['openai', 'anthropic'])('%s adapter against the simulator',
     const started = Date.now();
     const completion = await clientFor(kind).complete({ text: 'slow one', headers: faultHeader({ kind: 'slow', delayMs: 200 }) });
     expect(Date.now() - started).toBeGreaterThanOrEqual(190);
-    expect(parseModelOutput(completion.content)).toEqual(answerFor('slow one'));
+    expect(parseModelOutput(completion.content).output).toEqual(answerFor('slow one'));
   });
 
   it('turns a malformed answer, broken JSON or schema violation, into ProviderMalformed', async () => {
@@ -140,8 +157,8 @@ describe.each<Kind>(['openai', 'anthropic'])('%s adapter against the simulator',
       expect(failure.nonRetryable).toBe(false);
       messages.push(failure.message);
     }
-    expect(messages.some((m) => m.includes('not JSON'))).toBe(true);
-    expect(messages.some((m) => m.includes('violates its schema'))).toBe(true);
+    expect(messages.some((m) => m.startsWith('answer is not valid JSON'))).toBe(true);
+    expect(messages.some((m) => m.startsWith('answer violates the output schema'))).toBe(true);
   });
 });
 
@@ -209,8 +226,25 @@ describe('classifyProviderError', () => {
     for (const err of errorsOf(status)) {
       const failure = classifyProviderError(err, 'p');
       expect([failure.type, failure.nonRetryable]).toEqual([FailureType.ProviderRejected, true]);
-      expect(failure.cause).toBe(err);
     }
+  });
+
+  it('never copies the API message, which may quote the input; names the status, type and code', () => {
+    const quoting = "Invalid 'messages[1].content': the text \"Jane Roe, MRN 4471\" is too long";
+    const errors = [
+      OpenAIAPIError.generate(400, { error: { message: quoting, type: 'invalid_request_error', code: 'string_above_max_length' } }, undefined, new Headers()),
+      AnthropicAPIError.generate(400, { type: 'error', error: { type: 'invalid_request_error', message: quoting } }, undefined, new Headers()),
+    ];
+    const [openai, anthropic] = errors.map((err) => classifyProviderError(err, 'p'));
+    expect(openai?.message).toBe('provider p: HTTP 400 (invalid_request_error/string_above_max_length)');
+    expect(anthropic?.message).toBe('provider p: HTTP 400 (invalid_request_error)');
+    for (const failure of [openai, anthropic]) {
+      expect(JSON.stringify(failure)).not.toContain('Jane Roe');
+      // The cause chain goes to Temporal's history as it is: the SDK error stays out of it.
+      expect(failure?.cause).toBeUndefined();
+    }
+    const unexpected = classifyProviderError(new SyntaxError('Unexpected token \'J\', "Jane Roe" is not valid JSON'), 'p');
+    expect(unexpected.message).toBe('provider p: unexpected error (SyntaxError)');
   });
 
   it('reads Retry-After as an HTTP date and retry-after-ms', () => {
@@ -241,24 +275,44 @@ describe('classifyProviderError', () => {
 });
 
 describe('parseModelOutput', () => {
-  it('accepts a fenced JSON answer', () => {
+  const failureOfParse = (content: string): ApplicationFailure => {
+    try {
+      parseModelOutput(content);
+    } catch (err) {
+      expect(err).toBeInstanceOf(ApplicationFailure);
+      expect((err as ApplicationFailure).type).toBe(FailureType.ProviderMalformed);
+      return err as ApplicationFailure;
+    }
+    throw new Error(`expected ${content} to be refused`);
+  };
+
+  it('accepts a fenced JSON answer as it is, not as a repair', () => {
     expect(parseModelOutput('```json\n{"summary":"s","labels":[],"confidence":0.7}\n```')).toEqual({
-      summary: 's',
-      labels: [],
-      confidence: 0.7,
+      output: { summary: 's', labels: [], confidence: 0.7 },
+      repaired: false,
     });
   });
 
-  it('rejects extra keys and out-of-range confidence with the zod issues', () => {
-    expect.assertions(3);
-    try {
-      parseModelOutput('{"summary":"s","labels":[],"confidence":2,"extra":1}');
-    } catch (err) {
-      const failure = err as ApplicationFailure;
-      expect(failure.type).toBe(FailureType.ProviderMalformed);
-      expect(failure.message).toContain('confidence');
-      expect(failure.message).toContain('extra');
-    }
+  it.each([
+    ['a trailing comma', '{"summary":"s","labels":["a",],"confidence":0.7,}'],
+    ['a missing closing brace', '{"summary":"s","labels":["a"],"confidence":0.7'],
+    ['single quotes', "{'summary':'s','labels':['a'],'confidence':0.7}"],
+  ])('repairs %s and says so', (_slip, content) => {
+    expect(parseModelOutput(content)).toEqual({ output: { summary: 's', labels: ['a'], confidence: 0.7 }, repaired: true });
+  });
+
+  it('says where the answer broke and which rule it broke, never what it said', () => {
+    const canary = 'zebracanary';
+    expect(failureOfParse(`{"summary": "${canary}", "labels": [1], "confidence": 2, "${canary}": 1}`).message).toBe(
+      'answer violates the output schema at labels[0]: expected string; ' +
+        'answer violates the output schema at confidence: Too big: expected number to be <=1; ' +
+        'answer violates the output schema: 1 unexpected key(s)',
+    );
+    // Prose: V8's own parse error would quote it; a repair that turns it into JSON still fails the schema.
+    expect(failureOfParse(`${canary} is what I think`).message).toBe('answer violates the output schema: expected object');
+    expect(failureOfParse(`{"summary": "${canary}"} says the model`).message).toBe('answer is not valid JSON at position 27');
+    // A cut-off answer repairs into JSON that still breaks the schema, as the simulator's malformed ones do.
+    expect(failureOfParse(`{"summary":"${canary}","lab`).message).not.toContain(canary);
   });
 });
 
@@ -275,7 +329,7 @@ describe('provider registry', () => {
     const registry = createProviderClients(configs, { SIM_KEY: 'k' });
     for (const { client } of registry.values()) {
       const completion = await client.complete({ text: 'via registry' });
-      expect(parseModelOutput(completion.content)).toEqual(answerFor('via registry'));
+      expect(parseModelOutput(completion.content).output).toEqual(answerFor('via registry'));
     }
   });
 
@@ -294,8 +348,17 @@ describe('provider registry', () => {
     ['duplicate names', [raw(), raw()], /unique/],
     ['an empty list', [], /at least one/],
     ['an unknown field', [raw({ retries: 3 })], /retries/],
+    ['a provider past its sunset', [raw({ deprecated: true, replacement: 'fallback', sunset: '2020-01-31' })], /0\.sunset: provider primary was sunset on 2020-01-31: move to fallback/],
+    ['a replacement for a provider not deprecated', [raw({ replacement: 'fallback' })], /set deprecated: true/],
+    ['a sunset that is not a date', [raw({ deprecated: true, sunset: 'next spring' })], /sunset/],
   ])('rejects %s', (_what, value, message) => {
     expect(() => parseProvidersSetting(JSON.stringify(value), [])).toThrow(message);
+  });
+
+  it('serves a deprecated provider through its sunset day (UTC), and refuses it from the next day', () => {
+    const setting = JSON.stringify([raw({ deprecated: true, sunset: '2026-03-01' })]);
+    expect(parseProvidersSetting(setting, [], new Date('2026-03-01T23:59:59Z'))[0]).toMatchObject({ deprecated: true, sunset: '2026-03-01' });
+    expect(() => parseProvidersSetting(setting, [], new Date('2026-03-02T00:00:00Z'))).toThrow(/was sunset on 2026-03-01/);
   });
 
   it('says when PROVIDERS is neither JSON nor a file', () => {

@@ -41,5 +41,6 @@ export function createActivityDeps(config: AppConfig, db: Db, { secrets, decorat
     breakers: observedBreakers(config, log),
     pricing: config.billing,
     rulesConfidence: config.rulesConfidence,
+    healthLatencyMs: config.health.latencyMs,
   };
 }

@@ -13,16 +13,19 @@ import { createDb } from '../db/client';
 import { processFaultHooks, workerFaultLayer } from '../faults';
 import { createRecordStarter } from '../ingest';
 import { starterSettings } from '../ingest/settings';
+import { warnDeprecated } from '../providers/registry';
 import { createReconcileActivities } from '../reconcile/activities';
 import { ensureReconcileSchedule } from '../reconcile/schedule';
 import { connectClient, temporalConnectionOptions } from '../temporal/client';
 import { startTracing } from '../telemetry/tracing';
 import { createWorkers } from './create';
 import { createActivityDeps } from './deps';
+import { ensureInferenceHealthSchedule } from './inference-health';
 
 export async function runWorkerProcess(config: AppConfig): Promise<void> {
   const log = createLogger(config.log, 'worker');
   installTemporalRuntime(log, config.workerMetricsAddress);
+  warnDeprecated(config.providers, log);
   const db = createDb(requireDatabaseUrl(config));
   await ensureDefaultAccount(db, config.billing.currency);
   const tracing = startTracing(config.otlpEndpoint, 'durable-inference-worker');
@@ -35,7 +38,8 @@ export async function runWorkerProcess(config: AppConfig): Promise<void> {
   const workflowBundle = config.workflowBundlePath ? { codePath: config.workflowBundlePath } : undefined;
   const workers = await createWorkers({ config, connection, activities, reconcile, workflowBundle, plugins, activityInterceptors: faults.activityInterceptors });
   const schedule = await ensureReconcileSchedule(temporal, { taskQueue: config.temporal.taskQueue, ...config.reconcile });
-  log.info({ taskQueues: workers.map((w) => w.options.taskQueue), reconcileSchedule: schedule }, 'workers polling');
+  const healthSchedule = await ensureInferenceHealthSchedule(temporal, config.temporal.taskQueue);
+  log.info({ taskQueues: workers.map((w) => w.options.taskQueue), reconcileSchedule: schedule, healthSchedule }, 'workers polling');
   await Promise.all(workers.map((w) => w.run()));
   await temporal.connection.close();
   await connection.close();

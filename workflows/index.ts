@@ -1,2 +1,3 @@
 export { processRecord } from './processRecord';
 export { reconcileRecords } from './reconcileRecords';
+export { inferenceHealth } from './inferenceHealth';

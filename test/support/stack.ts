@@ -18,6 +18,8 @@ import { createDb, type Db } from '../../db/client';
 import { processFaultHooks, workerFaultLayer } from '../../faults';
 import { createIngest, createRecordStarter, type Ingest } from '../../ingest';
 import { ingestSettings, starterSettings } from '../../ingest/settings';
+import type { CircuitBreakers } from '../../providers/breaker';
+import { createProviderClients } from '../../providers/registry';
 import { createReconcileActivities } from '../../reconcile/activities';
 import { startSimulator, type Simulator } from '../../dev/simulator';
 import type { Tracing } from '../../telemetry/tracing';
@@ -32,6 +34,8 @@ export interface Stack {
   simulator: Simulator;
   /** The records worker first, then one per provider queue. */
   workers: Worker[];
+  /** The workers' circuit breakers, to wait for a state rather than sleep. */
+  breakers: CircuitBreakers;
   baseUrl: string;
   apiKey: string;
   stop(): Promise<void>;
@@ -47,6 +51,7 @@ export interface StackOptions {
 }
 
 export const TEST_API_KEY = 'test-key';
+const TEST_SECRETS = { SIMULATOR_API_KEY: 'test' };
 
 /** Fast retries so a test of a dozen failures takes seconds; the backoff itself is tested with time skipping. */
 const FAST_RETRIES = {
@@ -69,7 +74,7 @@ export const testFaults = (db: Db) =>
   );
 
 export function testActivityDeps(config: AppConfig, db: Db, options: Pick<StackOptions, 'billing'> = {}): ActivityDeps {
-  return createActivityDeps(config, db, { secrets: { SIMULATOR_API_KEY: 'test' }, decorateProvider: testFaults(db).decorateProvider, billing: options.billing });
+  return createActivityDeps(config, db, { secrets: TEST_SECRETS, decorateProvider: testFaults(db).decorateProvider, billing: options.billing });
 }
 
 export function testConfig(simulatorPort: number, settings: Record<string, string> = {}): AppConfig {
@@ -113,7 +118,8 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
   const config = testConfig(simulator.port, { DATABASE_URL: databaseUrl, ...options.settings });
   const db = createDb(databaseUrl);
   await ensureDefaultAccount(db, config.billing.currency);
-  const activities = createActivities(testActivityDeps(config, db, options));
+  const deps = testActivityDeps(config, db, options);
+  const activities = createActivities(deps);
   const plugins = options.tracing ? [options.tracing.plugin] : [];
   const temporal = plugins.length > 0 ? new Client({ connection: env.connection, plugins }) : env.client;
   const workers: Worker[] = await createWorkers({
@@ -127,7 +133,9 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
   });
   const running = workers.map((w) => w.run());
   const ingest = createIngest(ingestSettings(config, db, temporal));
-  const app = createConfiguredApp(config, { db, temporal, ingest, log: pino({ level: 'silent' }), tracer: options.tracing?.tracer });
+  // The API's own clients, as bin/api.ts makes them: no fault layer (a probe runs outside any activity).
+  const providers = createProviderClients(config.providers, TEST_SECRETS);
+  const app = createConfiguredApp(config, { db, temporal, ingest, log: pino({ level: 'silent' }), tracer: options.tracing?.tracer, providers });
   const server = createServer(app);
   const port = await listen(server);
   return {
@@ -137,6 +145,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     ingest,
     simulator,
     workers,
+    breakers: deps.breakers,
     baseUrl: `http://127.0.0.1:${port}`,
     apiKey: TEST_API_KEY,
     async stop() {
