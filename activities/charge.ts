@@ -29,11 +29,19 @@ interface ChargeRow {
 export function createChargeActivity({ db, billing, pricing }: ActivityDeps) {
   const external = billing.reportsCharges;
 
+  async function countDuplicate(id: string): Promise<Omit<ChargeRow, 'record_found' | 'created' | 'customer_id'>> {
+    const [row] = await db.$queryRaw<Array<Omit<ChargeRow, 'record_found' | 'created' | 'customer_id'>>>`
+      UPDATE charges SET duplicate_attempts = duplicate_attempts + 1 WHERE record_id = ${id}
+      RETURNING idempotency_key, account_id, amount_cents, currency, status, provider_ref, created_at`;
+    if (!row) throw new Error(`charge of record ${id} vanished between two statements`);
+    return row;
+  }
+
   return async function charge({ id }: ChargeInput): Promise<ChargeView> {
     const { attempt } = Context.current().info;
     const key = idempotencyKey.charge(id);
     const enter = transitionCtes(id, { from: ['received', 'processing'], to: 'processing', step: 'charge', actor: 'system', attempts: attempt });
-    const [row] = await db.$queryRaw<ChargeRow[]>`
+    const [written] = await db.$queryRaw<ChargeRow[]>`
       WITH ${enter},
       rec AS (
         SELECT r.id, r.account_id,
@@ -61,14 +69,14 @@ export function createChargeActivity({ db, billing, pricing }: ActivityDeps) {
       SELECT EXISTS (SELECT 1 FROM rec) AS record_found, EXISTS (SELECT 1 FROM made) AS created,
              found.*, (SELECT stripe_customer_id FROM rec) AS customer_id
       FROM (SELECT 1) one LEFT JOIN found ON true`;
-    if (!row?.record_found) throw ApplicationFailure.nonRetryable(`record ${id} does not exist`, FailureType.RecordNotFound);
-    // Another attempt inserted it after this statement's snapshot: the next attempt finds it.
-    if (!row.status) throw new Error(`charge ${key} was written concurrently`);
+    if (!written?.record_found) throw ApplicationFailure.nonRetryable(`record ${id} does not exist`, FailureType.RecordNotFound);
+    // A concurrent attempt inserted the charge after this statement's snapshot was taken: read it afresh.
+    const row = written.status ? written : { ...written, ...(await countDuplicate(id)) };
     const view: ChargeView = {
       idempotencyKey: key,
       amountCents: row.amount_cents ?? 0,
       currency: row.currency ?? pricing.currency,
-      status: row.status,
+      status: row.status ?? 'pending',
       providerRef: row.provider_ref,
       created: row.created,
     };

@@ -126,10 +126,17 @@ export function createInferenceActivity({ db, providers, breakers }: ActivityDep
       SELECT made.*, true AS created FROM made
       UNION ALL
       SELECT idempotency_key, provider, model, output, confidence, tier, false FROM inference_outputs WHERE record_id = ${id} AND NOT EXISTS (SELECT 1 FROM made)`;
-    const row = rows[0];
-    observeCall(id, config, attempt, { ...call, outcome: row?.created === false ? 'superseded' : 'ok' });
-    if (!row) throw new Error(`the output of record ${id} was written concurrently; the next attempt returns it`);
+    // Empty when a concurrent attempt's output committed after this statement's snapshot: read it afresh.
+    const row = rows[0] ?? { ...(await storedOutput(id)), created: false };
+    observeCall(id, config, attempt, { ...call, outcome: row.created ? 'ok' : 'superseded' });
     return viewOf(row, row.created);
+  }
+
+  async function storedOutput(id: string): Promise<OutputRow> {
+    const [row] = await db.$queryRaw<OutputRow[]>`
+      SELECT idempotency_key, provider, model, output, confidence, tier FROM inference_outputs WHERE record_id = ${id}`;
+    if (!row) throw new Error(`record ${id}: the output that won the insert is not there`);
+    return row;
   }
 
   return async function infer({ id, provider, canSkip }: InferInput): Promise<StoredOutput> {

@@ -30,7 +30,7 @@ export function createPersistActivity({ db }: ActivityDeps) {
       detail: decision ? { action: decision.action, keyId } : undefined,
       onlyIf: Prisma.sql`(EXISTS (SELECT 1 FROM result) OR EXISTS (SELECT 1 FROM record_results WHERE record_id = ${id}))`,
     });
-    const [row] = await db.$queryRaw<Array<{ has_result: boolean; completed: boolean }>>`
+    const [row] = await db.$queryRaw<Array<{ has_source: boolean; completed: boolean }>>`
       WITH o AS (SELECT output, output_hash, confidence, tier FROM inference_outputs WHERE record_id = ${id}),
       result AS (
         INSERT INTO record_results (id, record_id, source, tier, output, output_hash, confidence, actor_key_id)
@@ -46,9 +46,8 @@ export function createPersistActivity({ db }: ActivityDeps) {
         ON CONFLICT (record_id) DO NOTHING
         RETURNING 1
       ), ${complete}
-      SELECT EXISTS (SELECT 1 FROM result) OR EXISTS (SELECT 1 FROM record_results WHERE record_id = ${id}) AS has_result,
-             EXISTS (SELECT 1 FROM t_upd) AS completed`;
-    if (!row?.has_result) throw ApplicationFailure.nonRetryable(`record ${id} has no stored output to persist`, FailureType.InvalidInput);
+      SELECT ${correction !== null} OR EXISTS (SELECT 1 FROM o) AS has_source, EXISTS (SELECT 1 FROM t_upd) AS completed`;
+    if (!row?.has_source) throw ApplicationFailure.nonRetryable(`record ${id} has no stored output to persist`, FailureType.InvalidInput);
     Context.current().log.info(row.completed ? 'record completed' : 'record already completed', { recordId: id, step: 'persist' });
     return { completed: row.completed };
   };

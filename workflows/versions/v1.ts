@@ -22,22 +22,17 @@ import { RetryState } from '@temporalio/common';
 import { z } from 'zod';
 import {
   idempotencyKey,
-  providerFaultsOf,
   recordStatusKey,
   recordStepKey,
   resolveSignal,
   resolveUpdate,
   statusQuery,
-  stepFaultsOf,
-  type FaultPlan,
   type ModelOutput,
-  type ProviderFault,
   type RecordStatus,
   type RecordStatusView,
   type ResolveContext,
   type RetryOptions,
   type Step,
-  type StepFault,
 } from '../../contract';
 
 interface V1PipelineOptions {
@@ -46,9 +41,9 @@ interface V1PipelineOptions {
   confidenceThreshold: number;
 }
 
+/** Its input also held the record's plan of injected failures, which now travels in the workflow's memo. */
 export interface V1Input {
   id: string;
-  faults?: FaultPlan;
   pipeline: V1PipelineOptions;
 }
 
@@ -63,11 +58,15 @@ interface V1StoredOutput {
 
 type V1Concern = { step: Step; reason: 'exhausted' | 'non_retryable' | 'low_confidence'; lastError: string | null };
 
-/** The activities as this version calls them: the names and inputs its histories hold. */
+/**
+ * The activities as this version calls them: the names its histories hold. Replay compares
+ * commands, not activity inputs, so the inputs are today's (without the plan of injected failures:
+ * that belongs to its own layer now).
+ */
 interface V1Activities {
-  charge(input: { id: string; faults: StepFault[] }): Promise<unknown>;
-  infer(input: { id: string; provider: string; faults: StepFault[]; providerFaults: ProviderFault[]; canSkip: boolean }): Promise<V1StoredOutput>;
-  persist(input: { id: string; faults: StepFault[] }): Promise<unknown>;
+  charge(input: { id: string }): Promise<unknown>;
+  infer(input: { id: string; provider: string; canSkip: boolean }): Promise<V1StoredOutput>;
+  persist(input: { id: string }): Promise<unknown>;
   park(input: { id: string; investigation: V1Concern }): Promise<{ attempts: number; status: RecordStatus }>;
   resume(input: { id: string; step: Step }): Promise<void>;
   abandon(input: { id: string; reason: string }): Promise<unknown>;
@@ -118,15 +117,7 @@ function concernFrom(step: Step, failure: ActivityFailure): V1Concern {
   };
 }
 
-function faultsFor(plan: FaultPlan | undefined, round: number) {
-  const planned = round === 1 ? plan : undefined;
-  return {
-    step: (step: Step) => stepFaultsOf(planned, step),
-    provider: (name: string) => providerFaultsOf(planned, name),
-  };
-}
-
-export async function processRecordV1({ id, faults, pipeline }: V1Input): Promise<RecordStatusView> {
+export async function processRecordV1({ id, pipeline }: V1Input): Promise<RecordStatusView> {
   const acts = activitiesFor(id, pipeline);
   const view: RecordStatusView = { id, status: 'received', step: null, attempts: 0, lastError: null, investigation: null };
   let resolution: V1ResolveAction | undefined;
@@ -196,7 +187,7 @@ export async function processRecordV1({ id, faults, pipeline }: V1Input): Promis
 
   async function runStep<T>(
     step: Step,
-    run: (round: number) => Promise<T>,
+    run: () => Promise<T>,
     check?: (result: T) => V1Concern | undefined,
   ): Promise<T | typeof ABANDONED | typeof ALREADY_COMPLETED> {
     for (let round = 1; ; round++) {
@@ -204,7 +195,7 @@ export async function processRecordV1({ id, faults, pipeline }: V1Input): Promis
       if (round > 1) carriedOut += 1;
       let concern: V1Concern | undefined;
       try {
-        const result = await run(round);
+        const result = await run();
         concern = check?.(result);
         if (!concern) return result;
       } catch (err) {
@@ -224,18 +215,11 @@ export async function processRecordV1({ id, faults, pipeline }: V1Input): Promis
     }
   }
 
-  async function inferWithFallback(round: number): Promise<V1StoredOutput> {
-    const planned = faultsFor(faults, round);
+  async function inferWithFallback(): Promise<V1StoredOutput> {
     let lastFailure: unknown;
     for (const [index, route] of acts.providers.entries()) {
       try {
-        return await route.infer({
-          id,
-          provider: route.name,
-          faults: planned.step('inference'),
-          providerFaults: planned.provider(route.name),
-          canSkip: index < acts.providers.length - 1,
-        });
+        return await route.infer({ id, provider: route.name, canSkip: index < acts.providers.length - 1 });
       } catch (err) {
         if (!(err instanceof ActivityFailure)) throw err;
         lastFailure = err;
@@ -250,9 +234,9 @@ export async function processRecordV1({ id, faults, pipeline }: V1Input): Promis
       : undefined;
 
   const steps: Array<() => Promise<unknown>> = [
-    () => runStep('charge', (round) => acts.charge({ id, faults: faultsFor(faults, round).step('charge') })),
+    () => runStep('charge', () => acts.charge({ id })),
     () => runStep('inference', inferWithFallback, lowConfidence),
-    () => runStep('persist', (round) => acts.persist({ id, faults: faultsFor(faults, round).step('persist') })),
+    () => runStep('persist', () => acts.persist({ id })),
   ];
   for (const step of steps) {
     const outcome = await step();
