@@ -156,14 +156,18 @@ export class ConfigError extends Error {
   override name = 'ConfigError';
 }
 
+/** The local simulator as a dearer primary and a cheaper fallback, priced like real models so the cost figures move. */
 function defaultProviders(simulatorPort: number): unknown[] {
   const baseURL = `http://127.0.0.1:${simulatorPort}/v1`;
-  return ['primary', 'fallback'].map((name) => ({
+  const prices = { primary: [3, 15], fallback: [0.25, 1.25] };
+  return Object.entries(prices).map(([name, [inputPricePerMTok, outputPricePerMTok]]) => ({
     name,
     kind: 'openai',
     baseURL,
     model: `sim-${name}-2026-11-01`,
     apiKeyEnv: 'SIMULATOR_API_KEY',
+    inputPricePerMTok,
+    outputPricePerMTok,
   }));
 }
 
