@@ -4,7 +4,7 @@
  * later as a strange failure mid-pipeline.
  */
 import { z } from 'zod';
-import { DEFAULT_TASK_QUEUE, providerTaskQueue, type PipelineOptions, type RetryOptions } from '../contract';
+import { accountIdSchema, DEFAULT_ACCOUNT, DEFAULT_TASK_QUEUE, providerTaskQueue, type PipelineOptions, type RetryOptions } from '../contract';
 import { parseProvidersSetting } from '../providers/registry';
 import type { LogSettings } from './logger';
 import type { ProviderConfig } from '../providers/types';
@@ -32,6 +32,14 @@ const envSchema = z.object({
   WORKFLOW_BUNDLE_PATH: z.string().min(1).optional(),
   PORT: intFrom(3000),
   MLLP_PORT: intFrom(2575),
+  MLLP_MAX_CONNECTIONS: z.coerce.number().int().min(1).default(1_000),
+  MLLP_IDLE_TIMEOUT_MS: z.coerce.number().int().min(100).default(300_000),
+  MLLP_MAX_FRAME_BYTES: z.coerce.number().int().min(1_024).default(1024 * 1024),
+  MLLP_TLS_CERT_PATH: z.string().min(1).optional(),
+  MLLP_TLS_KEY_PATH: z.string().min(1).optional(),
+  MLLP_TLS_CA_PATH: z.string().min(1).optional(),
+  MLLP_ACCOUNTS: z.string().optional(),
+  MLLP_DEFAULT_ACCOUNT: z.union([z.literal('none'), accountIdSchema]).default(DEFAULT_ACCOUNT),
   UPLOAD_LIMIT_BYTES: z.coerce.number().int().min(1).default(10 * 1024 * 1024),
   SIMULATOR_PORT: intFrom(8787),
   API_KEYS: z.string().optional(),
@@ -97,7 +105,7 @@ export interface AppConfig {
   /** A bundle made by scripts/bundle-workflows.ts: the worker starts without bundling (production images). */
   workflowBundlePath: string | undefined;
   port: number;
-  mllpPort: number;
+  mllp: MllpSettings;
   simulatorPort: number;
   apiKeys: string[];
   /** Only the well-known dev key, only in development: the upload page may prefill it. */
@@ -131,6 +139,22 @@ export interface BillingSettings {
   currency: string;
   provider: 'ledger' | 'stripe';
   stripe: { apiKey: string; meterEvent: string; apiBase: string | undefined } | undefined;
+}
+
+export interface MllpSettings {
+  port: number;
+  /** Connections beyond it are closed as they arrive. */
+  maxConnections: number;
+  /** A connection that sends nothing for this long, with no ACK owed to it, is closed. */
+  idleTimeoutMs: number;
+  /** Larger frames get AE without being held in memory. */
+  maxFrameBytes: number;
+  /** Set: MLLP over TLS; with `caPath`, only senders with a certificate that CA signed get in. */
+  tls: { certPath: string; keyPath: string; caPath: string | undefined } | undefined;
+  /** MLLP_ACCOUNTS: the sending facility (MSH-4) → the account its records belong to. */
+  accounts: Record<string, string>;
+  /** Where unmapped senders' records go; null (`none`): they get AR. */
+  defaultAccount: string | null;
 }
 
 export interface TemporalTls {
@@ -206,6 +230,37 @@ function temporalTlsFrom(env: z.infer<typeof envSchema>): TemporalTls | false {
   };
 }
 
+/** A JSON object: facility names hold spaces, commas and `^`, which a `k=v,k=v` list would have to escape. */
+const mllpAccountsSchema = z.record(z.string().min(1), accountIdSchema);
+
+function mllpFrom(env: z.infer<typeof envSchema>): MllpSettings {
+  const { MLLP_TLS_CERT_PATH: certPath, MLLP_TLS_KEY_PATH: keyPath, MLLP_TLS_CA_PATH: caPath } = env;
+  if ((certPath === undefined) !== (keyPath === undefined)) throw new ConfigError('MLLP_TLS_CERT_PATH and MLLP_TLS_KEY_PATH go together: set both or neither');
+  if (caPath !== undefined && certPath === undefined) throw new ConfigError('MLLP_TLS_CA_PATH needs MLLP_TLS_CERT_PATH and MLLP_TLS_KEY_PATH: client certificates are asked for over TLS');
+  return {
+    port: env.MLLP_PORT,
+    maxConnections: env.MLLP_MAX_CONNECTIONS,
+    idleTimeoutMs: env.MLLP_IDLE_TIMEOUT_MS,
+    maxFrameBytes: env.MLLP_MAX_FRAME_BYTES,
+    tls: certPath !== undefined && keyPath !== undefined ? { certPath, keyPath, caPath } : undefined,
+    accounts: parseMllpAccounts(env.MLLP_ACCOUNTS),
+    defaultAccount: env.MLLP_DEFAULT_ACCOUNT === 'none' ? null : env.MLLP_DEFAULT_ACCOUNT,
+  };
+}
+
+function parseMllpAccounts(value: string | undefined): Record<string, string> {
+  if (value === undefined || value.trim() === '') return {};
+  let raw: unknown;
+  try {
+    raw = JSON.parse(value);
+  } catch {
+    throw new ConfigError('MLLP_ACCOUNTS is not JSON: it must be an object such as {"REFERENCE LAB": "acme"}');
+  }
+  const parsed = mllpAccountsSchema.safeParse(raw);
+  if (!parsed.success) throw new ConfigError(`invalid MLLP_ACCOUNTS: ${describeIssues(parsed.error)}`);
+  return parsed.data;
+}
+
 function describeIssues(error: z.ZodError): string {
   return error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ');
 }
@@ -236,7 +291,7 @@ export function loadConfig(source: NodeJS.ProcessEnv): AppConfig {
     },
     workflowBundlePath: env.WORKFLOW_BUNDLE_PATH,
     port: env.PORT,
-    mllpPort: env.MLLP_PORT,
+    mllp: mllpFrom(env),
     simulatorPort: env.SIMULATOR_PORT,
     apiKeys,
     devApiKey: env.NODE_ENV === 'development' && apiKeys.includes(DEV_API_KEY) ? DEV_API_KEY : undefined,
