@@ -9,6 +9,7 @@ import { ingestSettings } from '../ingest/settings';
 import { connectClient } from '../temporal/client';
 import { startTracing } from '../telemetry/tracing';
 import { createConfiguredApp } from './app';
+import { createHttpServer } from './server';
 
 export async function startApi(config: AppConfig): Promise<{ server: Server; close(): Promise<void> }> {
   const log = createLogger(config.log, 'api');
@@ -18,8 +19,10 @@ export async function startApi(config: AppConfig): Promise<{ server: Server; clo
   const temporal = await connectClient(config.temporal, tracing ? [tracing.plugin] : []);
   const ingest = createIngest(ingestSettings(config, db, temporal));
   const app = createConfiguredApp(config, { db, temporal, ingest, log, tracer: tracing?.tracer });
-  const server = await new Promise<Server>((resolve) => {
-    const s = app.listen(config.port, () => resolve(s));
+  const server = createHttpServer(app, config.http);
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(config.port, () => resolve());
   });
   log.info({ port: config.port }, 'API listening');
   return {

@@ -31,6 +31,9 @@ const envSchema = z.object({
   TEMPORAL_TLS_SERVER_CA_CERT_PATH: z.string().min(1).optional(),
   WORKFLOW_BUNDLE_PATH: z.string().min(1).optional(),
   PORT: intFrom(3000),
+  HTTP_HEADERS_TIMEOUT_MS: z.coerce.number().int().min(100).default(20_000),
+  // Above the 60 s idle timeout of common load balancers, so they never reuse a connection we are closing.
+  HTTP_KEEP_ALIVE_TIMEOUT_MS: z.coerce.number().int().min(100).default(65_000),
   MLLP_PORT: intFrom(2575),
   MLLP_MAX_CONNECTIONS: z.coerce.number().int().min(1).default(1_000),
   MLLP_IDLE_TIMEOUT_MS: z.coerce.number().int().min(100).default(300_000),
@@ -72,6 +75,7 @@ const envSchema = z.object({
   LOG_LEVEL: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'),
   LOG_FORMAT: z.enum(['json', 'pretty']).default('json'),
   OTEL_EXPORTER_OTLP_ENDPOINT: z.url().optional(),
+  METRICS_TOKEN: z.string().min(16, 'METRICS_TOKEN must be at least 16 characters').optional(),
   /** Where a worker serves Temporal's Prometheus metrics (SDK and model-call metrics); empty: off. */
   WORKER_METRICS_ADDRESS: z.string().default('127.0.0.1:9464'),
   /** Unset: the SDK's default, derived from the heap limit (about 2,300 workflows with Node's default heap). */
@@ -105,6 +109,8 @@ export interface AppConfig {
   /** A bundle made by scripts/bundle-workflows.ts: the worker starts without bundling (production images). */
   workflowBundlePath: string | undefined;
   port: number;
+  /** The API server's timeouts (api/server.ts says why the body has none). */
+  http: { headersTimeoutMs: number; keepAliveTimeoutMs: number };
   mllp: MllpSettings;
   simulatorPort: number;
   apiKeys: string[];
@@ -126,6 +132,8 @@ export interface AppConfig {
   /** OTLP/HTTP base URL; traces are exported only when it is set. */
   otlpEndpoint: string | undefined;
   workerMetricsAddress: string | undefined;
+  /** Set: /metrics needs it as a bearer token. */
+  metricsToken: string | undefined;
   /**
    * Open workflows a worker keeps in memory; beyond it the least recent is evicted and replayed from
    * its history when it next has work, which bounds memory at the cost of replay CPU.
@@ -291,6 +299,7 @@ export function loadConfig(source: NodeJS.ProcessEnv): AppConfig {
     },
     workflowBundlePath: env.WORKFLOW_BUNDLE_PATH,
     port: env.PORT,
+    http: { headersTimeoutMs: env.HTTP_HEADERS_TIMEOUT_MS, keepAliveTimeoutMs: env.HTTP_KEEP_ALIVE_TIMEOUT_MS },
     mllp: mllpFrom(env),
     simulatorPort: env.SIMULATOR_PORT,
     apiKeys,
@@ -307,6 +316,7 @@ export function loadConfig(source: NodeJS.ProcessEnv): AppConfig {
     log: { level: env.LOG_LEVEL, pretty: env.LOG_FORMAT === 'pretty' },
     otlpEndpoint: env.OTEL_EXPORTER_OTLP_ENDPOINT,
     workerMetricsAddress: env.WORKER_METRICS_ADDRESS || undefined,
+    metricsToken: env.METRICS_TOKEN,
     maxCachedWorkflows: env.WORKER_MAX_CACHED_WORKFLOWS,
   };
 }

@@ -1,15 +1,16 @@
-/** /metrics after a few records with faults: every metric DESIGN §6 names, with the right values. */
+/** /metrics after a few records with faults: every metric DESIGN §6 names, with the right values, behind METRICS_TOKEN. */
 import { migratedDatabase } from './support/database';
 import { get, post, result, submit, uniqueId, waitForStatus } from './support/records';
 import { startStack, type Stack } from './support/stack';
 
+const METRICS_TOKEN = 'metrics-token-for-the-test';
 let stack: Stack;
 let drop: () => Promise<void>;
 beforeAll(async () => {
   // Totals are asserted exactly, so this file has a database of its own.
   const database = await migratedDatabase(`metrics_test_${process.pid}`);
   drop = database.drop;
-  stack = await startStack({ databaseUrl: database.url, settings: { BREAKER_FAILURE_THRESHOLD: '1000' } });
+  stack = await startStack({ databaseUrl: database.url, settings: { BREAKER_FAILURE_THRESHOLD: '1000', METRICS_TOKEN } });
 });
 afterAll(async () => {
   await stack?.stop();
@@ -17,7 +18,7 @@ afterAll(async () => {
 });
 
 async function scrape(): Promise<Map<string, number>> {
-  const res = await fetch(`${stack.baseUrl}/metrics`);
+  const res = await fetch(`${stack.baseUrl}/metrics`, { headers: { authorization: `Bearer ${METRICS_TOKEN}` } });
   expect(res.status).toBe(200);
   const lines = (await res.text()).split('\n').filter((l) => l && !l.startsWith('#'));
   return new Map(lines.map((l) => [l.slice(0, l.lastIndexOf(' ')), Number(l.slice(l.lastIndexOf(' ') + 1))]));
@@ -56,6 +57,30 @@ it('counts records by status, charges, prevented duplicate charges, model calls 
     'model_calls_total{provider="primary",outcome="retryable"}': 2,
     records_stuck: 0,
   });
+});
+
+it('sums model cost by provider and counts results by tier', async () => {
+  const id = uniqueId('m-cost');
+  await stack.db.$executeRaw`
+    INSERT INTO records (id, source, input, input_hash, status, created_at, updated_at)
+    VALUES (${id}, 'api', '{"text":"priced"}'::jsonb, 'x', 'completed', now(), now())`;
+  await stack.db.modelCall.createMany({
+    data: [1_234, 766].map((costMicros, i) => ({ recordId: id, provider: 'priced', model: 'm', attempt: i + 1, outcome: 'ok', latencyMs: 1, costMicros })),
+  });
+  await stack.db.recordResult.create({ data: { recordId: id, source: 'rules', tier: 'rules', output: {}, outputHash: 'x', confidence: 0.3 } });
+  const metrics = await scrape();
+  expect(metrics.get('model_cost_micros_total{provider="priced"}')).toBe(2_000);
+  expect(metrics.get('model_calls_total{provider="priced",outcome="ok"}')).toBe(2);
+  expect(metrics.get('results_total{tier="rules"}')).toBe(1);
+});
+
+it('answers 401 without the METRICS_TOKEN bearer, or with another', async () => {
+  const attempts: Array<Record<string, string>> = [{}, { authorization: 'Bearer not-the-metrics-token' }, { authorization: METRICS_TOKEN }];
+  for (const headers of attempts) {
+    const res = await fetch(`${stack.baseUrl}/metrics`, { headers });
+    expect(res.status).toBe(401);
+    expect(await res.text()).not.toContain('records_total');
+  }
 });
 
 it('reports a record left processing with no workflow as stuck', async () => {

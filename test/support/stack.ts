@@ -6,10 +6,11 @@
 import { Client } from '@temporalio/client';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { Worker } from '@temporalio/worker';
-import { createServer, type Server } from 'node:http';
+import type { Server } from 'node:http';
 import pino from 'pino';
 import { createActivities, type ActivityDeps } from '../../activities';
 import { createConfiguredApp } from '../../api/app';
+import { createHttpServer } from '../../api/server';
 import type { BillingProvider } from '../../billing';
 import { loadConfig, type AppConfig } from '../../config';
 import { RECORD_SEARCH_ATTRIBUTES } from '../../contract';
@@ -127,7 +128,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
   const running = workers.map((w) => w.run());
   const ingest = createIngest(ingestSettings(config, db, temporal));
   const app = createConfiguredApp(config, { db, temporal, ingest, log: pino({ level: 'silent' }), tracer: options.tracing?.tracer });
-  const server = createServer(app);
+  const server = createHttpServer(app, config.http);
   const port = await listen(server);
   return {
     env,
