@@ -35,8 +35,11 @@ CMD ["npm", "run", "db:migrate"]
 FROM ${NODE_IMAGE} AS production-deps
 WORKDIR /app
 COPY package.json package-lock.json ./
-RUN npm ci --omit=dev --ignore-scripts --no-audit --no-fund \
- || npm install --omit=dev --ignore-scripts --no-audit --no-fund
+# --omit=optional too: the Prisma CLI and TypeScript are optional peers of @prisma/client, which
+# npm would otherwise install; nothing the runtime needs is optional (checked by starting
+# dist/bin/*.js on such an install).
+RUN npm ci --omit=dev --omit=optional --ignore-scripts --no-audit --no-fund \
+ || npm install --omit=dev --omit=optional --ignore-scripts --no-audit --no-fund
 
 FROM ${NODE_IMAGE} AS runtime
 ENV NODE_ENV=production \

@@ -29,21 +29,34 @@ interface Total {
   value: number;
 }
 
+/** Deltas folded per transaction: a bulk load's millions are folded in steps that each commit. */
+const FOLD_BATCH = 20_000;
+
 /**
- * The deltas appended since the last scrape, folded into the totals, then the totals. Folds are
- * serialised across API processes by an advisory lock, so each delta is added exactly once; deltas
- * committed meanwhile stay for the next scrape.
+ * Folds the deltas appended before this scrape into the totals, then reads the totals. Each batch
+ * is one transaction, serialised across API processes by an advisory lock, so every delta is added
+ * exactly once and a slow fold (after a bulk load) keeps what it did even if the scrape is given up.
+ * Deltas committed meanwhile stay for the next scrape.
  */
 async function readTotals(db: Db): Promise<Total[]> {
-  const rows = await db.$transaction(async (tx) => {
-    await tx.$queryRaw`SELECT 1 FROM pg_advisory_xact_lock(hashtext('metric_totals'))`;
-    await tx.$executeRaw`
-      WITH moved AS (DELETE FROM metric_deltas RETURNING metric, labels, delta)
-      INSERT INTO metric_totals (metric, labels, value)
-      SELECT metric, labels, sum(delta) FROM moved GROUP BY metric, labels ORDER BY metric, labels
-      ON CONFLICT (metric, labels) DO UPDATE SET value = metric_totals.value + excluded.value`;
-    return tx.metricTotal.findMany();
-  });
+  const [{ last } = { last: null }] = await db.$queryRaw<Array<{ last: bigint | null }>>`SELECT max(id) AS last FROM metric_deltas`;
+  for (let folded = FOLD_BATCH; last !== null && folded === FOLD_BATCH; ) {
+    const [, rows] = await db.$transaction([
+      db.$queryRaw`SELECT 1 FROM pg_advisory_xact_lock(hashtext('metric_totals'))`,
+      db.$queryRaw<Array<{ folded: number }>>`
+        WITH moved AS (
+          DELETE FROM metric_deltas WHERE id IN (SELECT id FROM metric_deltas WHERE id <= ${last} ORDER BY id LIMIT ${FOLD_BATCH})
+          RETURNING metric, labels, delta
+        ), totals AS (
+          INSERT INTO metric_totals (metric, labels, value)
+          SELECT metric, labels, sum(delta) FROM moved GROUP BY metric, labels ORDER BY metric, labels
+          ON CONFLICT (metric, labels) DO UPDATE SET value = metric_totals.value + excluded.value
+        )
+        SELECT count(*)::int AS folded FROM moved`,
+    ]);
+    folded = rows[0]?.folded ?? 0;
+  }
+  const rows = await db.metricTotal.findMany();
   // BIGINT: exact as a number up to 2^53.
   return rows.map((r) => ({ metric: r.metric, labels: JSON.parse(r.labels) as Record<string, string>, value: Number(r.value) }));
 }
