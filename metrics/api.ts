@@ -29,32 +29,30 @@ interface Total {
   value: number;
 }
 
-/** Deltas folded per transaction: a bulk load's millions are folded in steps that each commit. */
-const FOLD_BATCH = 20_000;
+/** Deltas folded per statement: a bulk load's millions are folded in steps that each commit. */
+const FOLD_BATCH = 10_000;
 
 /**
  * Folds the deltas appended before this scrape into the totals, then reads the totals. Each batch
- * is one transaction, serialised across API processes by an advisory lock, so every delta is added
- * exactly once and a slow fold (after a bulk load) keeps what it did even if the scrape is given up.
- * Deltas committed meanwhile stay for the next scrape.
+ * is one statement, so it commits whole or not at all, and a slow fold (after a bulk load) keeps
+ * what it did even if the scrape is given up. Two API processes folding at once take each delta
+ * once: the second one's DELETE waits for the first's rows and then finds them gone. Deltas
+ * committed meanwhile stay for the next scrape.
  */
 async function readTotals(db: Db): Promise<Total[]> {
   const [{ last } = { last: null }] = await db.$queryRaw<Array<{ last: bigint | null }>>`SELECT max(id) AS last FROM metric_deltas`;
   for (let folded = FOLD_BATCH; last !== null && folded === FOLD_BATCH; ) {
-    const [, rows] = await db.$transaction([
-      db.$queryRaw`SELECT 1 FROM pg_advisory_xact_lock(hashtext('metric_totals'))`,
-      db.$queryRaw<Array<{ folded: number }>>`
-        WITH moved AS (
-          DELETE FROM metric_deltas WHERE id IN (SELECT id FROM metric_deltas WHERE id <= ${last} ORDER BY id LIMIT ${FOLD_BATCH})
-          RETURNING metric, labels, delta
-        ), totals AS (
-          INSERT INTO metric_totals (metric, labels, value)
-          SELECT metric, labels, sum(delta) FROM moved GROUP BY metric, labels ORDER BY metric, labels
-          ON CONFLICT (metric, labels) DO UPDATE SET value = metric_totals.value + excluded.value
-        )
-        SELECT count(*)::int AS folded FROM moved`,
-    ]);
-    folded = rows[0]?.folded ?? 0;
+    const [row] = await db.$queryRaw<Array<{ folded: number }>>`
+      WITH moved AS (
+        DELETE FROM metric_deltas WHERE id IN (SELECT id FROM metric_deltas WHERE id <= ${last} ORDER BY id LIMIT ${FOLD_BATCH})
+        RETURNING metric, labels, delta
+      ), totals AS (
+        INSERT INTO metric_totals (metric, labels, value)
+        SELECT metric, labels, sum(delta) FROM moved GROUP BY metric, labels ORDER BY metric, labels
+        ON CONFLICT (metric, labels) DO UPDATE SET value = metric_totals.value + excluded.value
+      )
+      SELECT count(*)::int AS folded FROM moved`;
+    folded = row?.folded ?? 0;
   }
   const rows = await db.metricTotal.findMany();
   // BIGINT: exact as a number up to 2^53.

@@ -151,6 +151,8 @@ async function createMllpServer({ tls, idleTimeoutMs }: MllpSettings, onConnecti
   // A handshake that stalls is an idle sender too.
   const server = createTlsServer({ cert, key, ca, requestCert: requireClientCert, rejectUnauthorized: requireClientCert, handshakeTimeout: idleTimeoutMs }, onConnection);
   server.on('tlsClientError', (err: Error & { code?: string }, socket) => {
+    // Closed before saying anything: a port probe (the compose healthcheck, a load balancer), not a bad handshake.
+    if (err.code === 'ECONNRESET') return void log.debug({ remote: remoteOf(socket) }, 'MLLP connection closed before the TLS handshake');
     log.warn({ remote: remoteOf(socket), err: err.code ?? err.message }, 'MLLP TLS handshake failed: connection closed');
   });
   return server;

@@ -9,7 +9,7 @@ import { randomUUID } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import pino from 'pino';
-import type { MllpSettings } from '../config';
+import { loadConfig, type MllpSettings } from '../config';
 import { workflowIdFor } from '../contract';
 import { createDb } from '../db/client';
 import { createIngest, type Ingest } from '../ingest';
@@ -213,6 +213,21 @@ describe('accounts by sending facility (MLLP_ACCOUNTS)', () => {
       expect(await stack.db.record.findUnique({ where: { id: `hl7-${controlId}` } })).toBeNull();
     }
     expect(await stack.db.record.count({ where: { recordKey: `hl7-${fromNowhere}` } })).toBe(0);
+  });
+});
+
+describe('MLLP_ACCOUNTS and MLLP_DEFAULT_ACCOUNT', () => {
+  it('take a JSON object of facility to account id, and `none`; anything else stops the process with the setting named', () => {
+    expect(loadConfig({ MLLP_ACCOUNTS: '{"REFERENCE LAB": "acme", "LAB, EAST^1.2^ISO": "east-1"}', MLLP_DEFAULT_ACCOUNT: 'none' }).mllp).toMatchObject({
+      accounts: { 'REFERENCE LAB': 'acme', 'LAB, EAST^1.2^ISO': 'east-1' },
+      defaultAccount: null,
+    });
+    expect(loadConfig({}).mllp).toMatchObject({ accounts: {}, defaultAccount: 'default' });
+    expect(() => loadConfig({ MLLP_ACCOUNTS: 'REFERENCE LAB=acme' })).toThrow(/MLLP_ACCOUNTS is not JSON/);
+    expect(() => loadConfig({ MLLP_ACCOUNTS: '{"REFERENCE LAB": "Not An Id"}' })).toThrow(/invalid MLLP_ACCOUNTS: REFERENCE LAB: account id/);
+    expect(() => loadConfig({ MLLP_ACCOUNTS: '["acme"]' })).toThrow(/invalid MLLP_ACCOUNTS/);
+    expect(() => loadConfig({ MLLP_DEFAULT_ACCOUNT: 'No Such' })).toThrow(/MLLP_DEFAULT_ACCOUNT/);
+    expect(() => loadConfig({ MLLP_TLS_CERT_PATH: '/cert.pem' })).toThrow(/MLLP_TLS_CERT_PATH and MLLP_TLS_KEY_PATH go together/);
   });
 });
 
