@@ -41,18 +41,21 @@ const FOLD_BATCH = 10_000;
  */
 async function readTotals(db: Db): Promise<Total[]> {
   const [{ last } = { last: null }] = await db.$queryRaw<Array<{ last: bigint | null }>>`SELECT max(id) AS last FROM metric_deltas`;
-  for (let folded = FOLD_BATCH; last !== null && folded === FOLD_BATCH; ) {
-    const [row] = await db.$queryRaw<Array<{ folded: number }>>`
+  // Each batch starts past the previous one, not at the index's head, where the rows it just deleted still lie until vacuumed.
+  for (let after = 0n, folded = FOLD_BATCH; last !== null && folded === FOLD_BATCH; ) {
+    const [row] = await db.$queryRaw<Array<{ folded: number; upto: bigint | null }>>`
       WITH moved AS (
-        DELETE FROM metric_deltas WHERE id IN (SELECT id FROM metric_deltas WHERE id <= ${last} ORDER BY id LIMIT ${FOLD_BATCH})
-        RETURNING metric, labels, delta
+        DELETE FROM metric_deltas
+        WHERE id IN (SELECT id FROM metric_deltas WHERE id > ${after} AND id <= ${last} ORDER BY id LIMIT ${FOLD_BATCH})
+        RETURNING id, metric, labels, delta
       ), totals AS (
         INSERT INTO metric_totals (metric, labels, value)
         SELECT metric, labels, sum(delta) FROM moved GROUP BY metric, labels ORDER BY metric, labels
         ON CONFLICT (metric, labels) DO UPDATE SET value = metric_totals.value + excluded.value
       )
-      SELECT count(*)::int AS folded FROM moved`;
+      SELECT count(*)::int AS folded, max(id) AS upto FROM moved`;
     folded = row?.folded ?? 0;
+    after = row?.upto ?? after;
   }
   const rows = await db.metricTotal.findMany();
   // BIGINT: exact as a number up to 2^53.

@@ -1,4 +1,5 @@
 /** /metrics after a few records with faults: every metric DESIGN §6 names, with the right values, behind METRICS_TOKEN. */
+import { createApiMetrics } from '../metrics/api';
 import { migratedDatabase } from './support/database';
 import { get, post, result, submit, uniqueId, waitForStatus } from './support/records';
 import { startStack, type Stack } from './support/stack';
@@ -72,6 +73,29 @@ it('sums model cost by provider and counts results by tier', async () => {
   expect(metrics.get('model_cost_micros_total{provider="priced"}')).toBe(2_000);
   expect(metrics.get('model_calls_total{provider="priced",outcome="ok"}')).toBe(2);
   expect(metrics.get('results_total{tier="rules"}')).toBe(1);
+});
+
+it('folds a bulk load of deltas in batches, exactly once, while two API processes scrape at once', async () => {
+  const id = uniqueId('m-bulk');
+  await stack.db.$executeRaw`
+    INSERT INTO records (id, source, input, input_hash, status, created_at, updated_at)
+    VALUES (${id}, 'api', '{"text":"bulk"}'::jsonb, 'x', 'completed', now(), now())`;
+  // 25,000 calls: 50,000 deltas, several folding batches.
+  await stack.db.$executeRaw`
+    INSERT INTO model_calls (record_id, provider, model, attempt, outcome, latency_ms, cost_micros)
+    SELECT ${id}, 'bulk', 'm', g, 'ok', 1, 2 FROM generate_series(1, 25000) AS g`;
+  const scrapers = [createApiMetrics({ db: stack.db, stuckAfterMs: 60_000 }), createApiMetrics({ db: stack.db, stuckAfterMs: 60_000 })];
+  const texts = await Promise.all(scrapers.map((registry) => registry.metrics()));
+  const again = await scrapers[0]?.metrics();
+  // A scrape that meets the other's fold reports what that fold has committed so far, never a delta twice.
+  for (const text of texts) {
+    const seen = Number(/^model_calls_total\{provider="bulk",outcome="ok"\} (\d+)$/m.exec(text)?.[1] ?? NaN);
+    expect(seen).toBeGreaterThan(0);
+    expect(seen).toBeLessThanOrEqual(25_000);
+  }
+  expect(again).toContain('model_calls_total{provider="bulk",outcome="ok"} 25000');
+  expect(again).toContain('model_cost_micros_total{provider="bulk"} 50000');
+  expect(await stack.db.metricDelta.count()).toBe(0);
 });
 
 it('answers 401 without the METRICS_TOKEN bearer, or with another', async () => {
