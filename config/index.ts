@@ -106,7 +106,7 @@ export interface AppConfig {
      */
     startTimeoutMs: number;
   };
-  /** A bundle made by scripts/bundle-workflows.ts: the worker starts without bundling (production images). */
+  /** A bundle made by bin/bundle-workflows.ts: the worker starts without bundling (production images). */
   workflowBundlePath: string | undefined;
   port: number;
   /** The API server's timeouts (api/server.ts says why the body has none). */
