@@ -10,6 +10,7 @@ import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import { Prisma } from '../prisma/generated/client';
 import { FailureType, idempotencyKey, type ChargeInput, type ChargeView } from '../contract';
+import { countEach } from '../db/metrics';
 import { transitionCtes } from '../db/transitions';
 import type { ActivityDeps } from './deps';
 
@@ -31,8 +32,11 @@ export function createChargeActivity({ db, billing, pricing }: ActivityDeps) {
 
   async function countDuplicate(id: string): Promise<Omit<ChargeRow, 'record_found' | 'created' | 'customer_id'>> {
     const [row] = await db.$queryRaw<Array<Omit<ChargeRow, 'record_found' | 'created' | 'customer_id'>>>`
-      UPDATE charges SET duplicate_attempts = duplicate_attempts + 1 WHERE record_id = ${id}
-      RETURNING idempotency_key, account_id, amount_cents, currency, status, provider_ref, created_at`;
+      WITH seen AS (
+        UPDATE charges SET duplicate_attempts = duplicate_attempts + 1 WHERE record_id = ${id}
+        RETURNING idempotency_key, account_id, amount_cents, currency, status, provider_ref, created_at
+      ), ${countEach('prevented', 'seen', 'duplicate_charges_prevented_total')}
+      SELECT * FROM seen`;
     if (!row) throw new Error(`charge of record ${id} vanished between two statements`);
     return row;
   }
@@ -65,6 +69,8 @@ export function createChargeActivity({ db, billing, pricing }: ActivityDeps) {
         WHERE record_id = ${id} AND NOT EXISTS (SELECT 1 FROM made)
         RETURNING idempotency_key, account_id, amount_cents, currency, status, provider_ref, created_at
       ),
+      ${countEach('counted', 'made', 'charges_total')},
+      ${countEach('prevented', 'seen', 'duplicate_charges_prevented_total')},
       found AS (SELECT * FROM made UNION ALL SELECT * FROM seen)
       SELECT EXISTS (SELECT 1 FROM rec) AS record_found, EXISTS (SELECT 1 FROM made) AS created,
              found.*, (SELECT stripe_customer_id FROM rec) AS customer_id

@@ -6,7 +6,9 @@
  */
 import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
+import { Prisma } from '../prisma/generated/client';
 import { FailureType, idempotencyKey, type InferInput, type ModelOutput, type StoredOutput } from '../contract';
+import { countEach } from '../db/metrics';
 import { transitionCtes } from '../db/transitions';
 import { classifyProviderError, parseModelOutput, providerFailureDetails } from '../providers/errors';
 import type { Permit } from '../providers/breaker';
@@ -44,6 +46,9 @@ function boundMalformed(failure: ApplicationFailure, attempt: number, config: Pr
   });
 }
 
+/** Every model_calls insert names its rows `call`; this counts them (DESIGN §6). */
+const countedCalls = countEach('counted', 'call', 'model_calls_total', Prisma.sql`jsonb_build_object('provider', provider, 'outcome', outcome)`);
+
 export function createInferenceActivity({ db, providers, breakers }: ActivityDeps) {
   /** The row is the audit trail; the log line and the latency histogram are for the on-call view. */
   function observeCall(id: string, config: ProviderConfig, attempt: number, call: CallRecord): void {
@@ -53,21 +58,15 @@ export function createInferenceActivity({ db, providers, breakers }: ActivityDep
   }
 
   /** A failed call's row; the successful call's row is written with its output (storeOutput). */
-  function logFailedCall(id: string, config: ProviderConfig, attempt: number, call: CallRecord) {
+  async function logFailedCall(id: string, config: ProviderConfig, attempt: number, call: CallRecord): Promise<void> {
     observeCall(id, config, attempt, call);
-    return db.modelCall.create({
-      data: {
-        recordId: id,
-        provider: config.name,
-        model: config.model,
-        attempt,
-        outcome: call.outcome,
-        httpStatus: call.httpStatus,
-        startedAt: call.startedAt,
-        latencyMs: call.latencyMs,
-        error: call.error ?? null,
-      },
-    });
+    await db.$executeRaw`
+      WITH call AS (
+        INSERT INTO model_calls (record_id, provider, model, attempt, outcome, http_status, started_at, latency_ms, error)
+        VALUES (${id}, ${config.name}, ${config.model}, ${attempt}, ${call.outcome}, ${call.httpStatus ?? null}::int, ${call.startedAt}, ${call.latencyMs}, ${call.error ?? null})
+        RETURNING provider, outcome
+      ), ${countedCalls}
+      SELECT 1`;
   }
 
   /** Only provider health counts: a rejected request or a malformed answer says nothing about uptime. */
@@ -121,8 +120,8 @@ export function createInferenceActivity({ db, providers, breakers }: ActivityDep
         INSERT INTO model_calls (record_id, provider, model, attempt, outcome, http_status, started_at, latency_ms, tokens_in, tokens_out, cost_micros, repaired)
         SELECT ${id}, ${config.name}, ${config.model}, ${attempt}, CASE WHEN EXISTS (SELECT 1 FROM made) THEN 'ok' ELSE 'superseded' END,
                ${call.httpStatus}, ${call.startedAt}, ${call.latencyMs}, ${call.tokensIn ?? null}::int, ${call.tokensOut ?? null}::int, ${cost}, ${call.repaired ?? false}
-        RETURNING 1
-      )
+        RETURNING provider, outcome, cost_micros
+      ), ${countedCalls}, ${countEach('costed', 'call', 'model_cost_micros_total', Prisma.sql`jsonb_build_object('provider', provider)`, Prisma.sql`cost_micros`)}
       SELECT made.*, true AS created FROM made
       UNION ALL
       SELECT idempotency_key, provider, model, output, confidence, tier, false FROM inference_outputs WHERE record_id = ${id} AND NOT EXISTS (SELECT 1 FROM made)`;

@@ -15,6 +15,7 @@ import {
   type RejectedSignalInput,
   type ResumeInput,
 } from '../contract';
+import { countEach } from '../db/metrics';
 import { appendEvent, transition, transitionCtes } from '../db/transitions';
 import type { ActivityDeps } from './deps';
 
@@ -79,6 +80,7 @@ export function createLifecycleActivities({ db, billing }: ActivityDeps) {
         WHERE record_id = ${id} AND status IN ('pending', 'charged') AND EXISTS (SELECT 1 FROM t_upd)
         RETURNING 1
       ),
+      ${countEach('counted', 'refund', 'refunds_total')},
       released AS (
         UPDATE accounts a SET reserved_cents = a.reserved_cents - r.price_cents
         FROM records r

@@ -8,6 +8,7 @@ import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import { Prisma } from '../prisma/generated/client';
 import { FailureType, type PersistInput, type PersistResult } from '../contract';
+import { countEach } from '../db/metrics';
 import { transitionCtes } from '../db/transitions';
 import type { ActivityDeps } from './deps';
 import { hashOf } from './outputs';
@@ -44,8 +45,8 @@ export function createPersistActivity({ db }: ActivityDeps) {
         FROM (SELECT 1) one LEFT JOIN o ON true
         WHERE ${correction !== null} OR EXISTS (SELECT 1 FROM o)
         ON CONFLICT (record_id) DO NOTHING
-        RETURNING 1
-      ), ${complete}
+        RETURNING tier
+      ), ${countEach('counted', 'result', 'results_total', Prisma.sql`jsonb_build_object('tier', tier)`)}, ${complete}
       SELECT ${correction !== null} OR EXISTS (SELECT 1 FROM o) AS has_source, EXISTS (SELECT 1 FROM t_upd) AS completed`;
     if (!row?.has_source) throw ApplicationFailure.nonRetryable(`record ${id} has no stored output to persist`, FailureType.InvalidInput);
     Context.current().log.info(row.completed ? 'record completed' : 'record already completed', { recordId: id, step: 'persist' });

@@ -29,6 +29,8 @@ export interface AppDeps {
   devApiKey?: string;
   log: Logger;
   metrics: Registry;
+  /** METRICS_TOKEN: when set, /metrics wants it as a bearer token. */
+  metricsToken?: string;
   /** Set when traces are exported: every /v1 request gets a span that the workflow joins. */
   tracer?: Tracer;
   /** The deep health probe of GET /health/inference, cached (providers/health.ts). */
@@ -90,7 +92,7 @@ export function createApp(deps: AppDeps): Express {
     next();
   });
   app.get('/healthz', (_req, res) => void res.json({ ok: true }));
-  app.get('/metrics', async (_req, res) => {
+  app.get('/metrics', ...(deps.metricsToken ? [bearerAuth([deps.metricsToken], 'METRICS_TOKEN')] : []), async (_req, res) => {
     res.type(deps.metrics.contentType).send(await deps.metrics.metrics());
   });
   app.get('/readyz', async (_req, res) => {
@@ -132,6 +134,7 @@ export function createConfiguredApp(
     ui: { url: config.temporal.uiUrl, namespace: config.temporal.namespace },
     uploadLimitBytes: config.uploadLimitBytes,
     devApiKey: config.devApiKey,
-    metrics: createApiMetrics({ db: deps.db, temporal: deps.temporal, stuckAfterMs: 60_000 }),
+    metrics: createApiMetrics({ db: deps.db, stuckAfterMs: config.reconcile.input.quietForMs }),
+    metricsToken: config.metricsToken,
   });
 }

@@ -10,6 +10,7 @@ import { createProviderClients, warnDeprecated } from '../providers/registry';
 import { connectClient } from '../temporal/client';
 import { startTracing } from '../telemetry/tracing';
 import { createConfiguredApp } from './app';
+import { createHttpServer } from './server';
 
 /** `secrets`: where the providers' API keys are (apiKeyEnv), as the worker has them, for /health/inference. */
 export async function startApi(config: AppConfig, secrets: Readonly<Record<string, string | undefined>>): Promise<{ server: Server; close(): Promise<void> }> {
@@ -22,8 +23,10 @@ export async function startApi(config: AppConfig, secrets: Readonly<Record<strin
   const temporal = await connectClient(config.temporal, tracing ? [tracing.plugin] : []);
   const ingest = createIngest(ingestSettings(config, db, temporal));
   const app = createConfiguredApp(config, { db, temporal, ingest, log, tracer: tracing?.tracer, providers });
-  const server = await new Promise<Server>((resolve) => {
-    const s = app.listen(config.port, () => resolve(s));
+  const server = createHttpServer(app, config.http);
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(config.port, () => resolve());
   });
   log.info({ port: config.port }, 'API listening');
   return {

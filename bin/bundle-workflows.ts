@@ -1,6 +1,7 @@
 /**
- * `npx tsx bin/bundle-workflows.ts [out]` writes the workflow bundle (default
- * dist/workflow-bundle.js). The production image runs it at build time and points
+ * `npx tsx bin/bundle-workflows.ts [out]` (compiled: `node dist/bin/bundle-workflows.js [out]`)
+ * writes the workflow bundle (default dist/workflow-bundle.js under the working directory). The
+ * production image runs the compiled one at build time and points
  * WORKFLOW_BUNDLE_PATH at the result, so a worker starts in a second instead of running webpack
  * on every start, and every replica runs byte-identical workflow code.
  */
@@ -11,7 +12,8 @@ import { runMain } from '../config/runtime';
 import { workflowBundleOptions } from '../workers/bundle';
 
 async function main(): Promise<void> {
-  const out = path.resolve(process.argv[2] ?? path.join(__dirname, '..', 'dist', 'workflow-bundle.js'));
+  // From the working directory: __dirname differs between the TypeScript and the compiled file.
+  const out = path.resolve(process.argv[2] ?? path.join('dist', 'workflow-bundle.js'));
   // The same options createWorkers bundles with when it has no bundle.
   const { code } = await bundleWorkflowCode(workflowBundleOptions);
   await mkdir(path.dirname(out), { recursive: true });

@@ -4,7 +4,7 @@
  * later as a strange failure mid-pipeline.
  */
 import { z } from 'zod';
-import { DEFAULT_TASK_QUEUE, providerTaskQueue, type PipelineOptions, type RetryOptions } from '../contract';
+import { accountIdSchema, DEFAULT_ACCOUNT, DEFAULT_TASK_QUEUE, providerTaskQueue, type PipelineOptions, type RetryOptions } from '../contract';
 import { parseProvidersSetting } from '../providers/registry';
 import type { LogSettings } from './logger';
 import type { HealthSettings } from '../providers/health';
@@ -32,7 +32,18 @@ const envSchema = z.object({
   TEMPORAL_TLS_SERVER_CA_CERT_PATH: z.string().min(1).optional(),
   WORKFLOW_BUNDLE_PATH: z.string().min(1).optional(),
   PORT: intFrom(3000),
+  HTTP_HEADERS_TIMEOUT_MS: z.coerce.number().int().min(100).default(20_000),
+  // Above the 60 s idle timeout of common load balancers, so they never reuse a connection we are closing.
+  HTTP_KEEP_ALIVE_TIMEOUT_MS: z.coerce.number().int().min(100).default(65_000),
   MLLP_PORT: intFrom(2575),
+  MLLP_MAX_CONNECTIONS: z.coerce.number().int().min(1).default(1_000),
+  MLLP_IDLE_TIMEOUT_MS: z.coerce.number().int().min(100).default(300_000),
+  MLLP_MAX_FRAME_BYTES: z.coerce.number().int().min(1_024).default(1024 * 1024),
+  MLLP_TLS_CERT_PATH: z.string().min(1).optional(),
+  MLLP_TLS_KEY_PATH: z.string().min(1).optional(),
+  MLLP_TLS_CA_PATH: z.string().min(1).optional(),
+  MLLP_ACCOUNTS: z.string().optional(),
+  MLLP_DEFAULT_ACCOUNT: z.union([z.literal('none'), accountIdSchema]).default(DEFAULT_ACCOUNT),
   UPLOAD_LIMIT_BYTES: z.coerce.number().int().min(1).default(10 * 1024 * 1024),
   SIMULATOR_PORT: intFrom(8787),
   API_KEYS: z.string().optional(),
@@ -73,6 +84,7 @@ const envSchema = z.object({
   LOG_LEVEL: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'),
   LOG_FORMAT: z.enum(['json', 'pretty']).default('json'),
   OTEL_EXPORTER_OTLP_ENDPOINT: z.url().optional(),
+  METRICS_TOKEN: z.string().min(16, 'METRICS_TOKEN must be at least 16 characters').optional(),
   /** Where a worker serves Temporal's Prometheus metrics (SDK and model-call metrics); empty: off. */
   WORKER_METRICS_ADDRESS: z.string().default('127.0.0.1:9464'),
   /** Unset: the SDK's default, derived from the heap limit (about 2,300 workflows with Node's default heap). */
@@ -103,10 +115,12 @@ export interface AppConfig {
      */
     startTimeoutMs: number;
   };
-  /** A bundle made by scripts/bundle-workflows.ts: the worker starts without bundling (production images). */
+  /** A bundle made by bin/bundle-workflows.ts: the worker starts without bundling (production images). */
   workflowBundlePath: string | undefined;
   port: number;
-  mllpPort: number;
+  /** The API server's timeouts (api/server.ts says why the body has none). */
+  http: { headersTimeoutMs: number; keepAliveTimeoutMs: number };
+  mllp: MllpSettings;
   simulatorPort: number;
   apiKeys: string[];
   /** Only the well-known dev key, only in development: the upload page may prefill it. */
@@ -129,6 +143,8 @@ export interface AppConfig {
   /** OTLP/HTTP base URL; traces are exported only when it is set. */
   otlpEndpoint: string | undefined;
   workerMetricsAddress: string | undefined;
+  /** Set: /metrics needs it as a bearer token. */
+  metricsToken: string | undefined;
   /**
    * Open workflows a worker keeps in memory; beyond it the least recent is evicted and replayed from
    * its history when it next has work, which bounds memory at the cost of replay CPU.
@@ -142,6 +158,22 @@ export interface BillingSettings {
   currency: string;
   provider: 'ledger' | 'stripe';
   stripe: { apiKey: string; meterEvent: string; apiBase: string | undefined; timeoutMs: number } | undefined;
+}
+
+export interface MllpSettings {
+  port: number;
+  /** Connections beyond it are closed as they arrive. */
+  maxConnections: number;
+  /** A connection that sends nothing for this long, with no ACK owed to it, is closed. */
+  idleTimeoutMs: number;
+  /** Larger frames get AE without being held in memory. */
+  maxFrameBytes: number;
+  /** Set: MLLP over TLS; with `caPath`, only senders with a certificate that CA signed get in. */
+  tls: { certPath: string; keyPath: string; caPath: string | undefined } | undefined;
+  /** MLLP_ACCOUNTS: the sending facility (MSH-4) → the account its records belong to. */
+  accounts: Record<string, string>;
+  /** Where unmapped senders' records go; null (`none`): they get AR. */
+  defaultAccount: string | null;
 }
 
 export interface TemporalTls {
@@ -223,6 +255,37 @@ function temporalTlsFrom(env: z.infer<typeof envSchema>): TemporalTls | false {
   };
 }
 
+/** A JSON object: facility names hold spaces, commas and `^`, which a `k=v,k=v` list would have to escape. */
+const mllpAccountsSchema = z.record(z.string().min(1), accountIdSchema);
+
+function mllpFrom(env: z.infer<typeof envSchema>): MllpSettings {
+  const { MLLP_TLS_CERT_PATH: certPath, MLLP_TLS_KEY_PATH: keyPath, MLLP_TLS_CA_PATH: caPath } = env;
+  if ((certPath === undefined) !== (keyPath === undefined)) throw new ConfigError('MLLP_TLS_CERT_PATH and MLLP_TLS_KEY_PATH go together: set both or neither');
+  if (caPath !== undefined && certPath === undefined) throw new ConfigError('MLLP_TLS_CA_PATH needs MLLP_TLS_CERT_PATH and MLLP_TLS_KEY_PATH: client certificates are asked for over TLS');
+  return {
+    port: env.MLLP_PORT,
+    maxConnections: env.MLLP_MAX_CONNECTIONS,
+    idleTimeoutMs: env.MLLP_IDLE_TIMEOUT_MS,
+    maxFrameBytes: env.MLLP_MAX_FRAME_BYTES,
+    tls: certPath !== undefined && keyPath !== undefined ? { certPath, keyPath, caPath } : undefined,
+    accounts: parseMllpAccounts(env.MLLP_ACCOUNTS),
+    defaultAccount: env.MLLP_DEFAULT_ACCOUNT === 'none' ? null : env.MLLP_DEFAULT_ACCOUNT,
+  };
+}
+
+function parseMllpAccounts(value: string | undefined): Record<string, string> {
+  if (value === undefined || value.trim() === '') return {};
+  let raw: unknown;
+  try {
+    raw = JSON.parse(value);
+  } catch {
+    throw new ConfigError('MLLP_ACCOUNTS is not JSON: it must be an object such as {"REFERENCE LAB": "acme"}');
+  }
+  const parsed = mllpAccountsSchema.safeParse(raw);
+  if (!parsed.success) throw new ConfigError(`invalid MLLP_ACCOUNTS: ${describeIssues(parsed.error)}`);
+  return parsed.data;
+}
+
 function describeIssues(error: z.ZodError): string {
   return error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ');
 }
@@ -253,7 +316,8 @@ export function loadConfig(source: NodeJS.ProcessEnv): AppConfig {
     },
     workflowBundlePath: env.WORKFLOW_BUNDLE_PATH,
     port: env.PORT,
-    mllpPort: env.MLLP_PORT,
+    http: { headersTimeoutMs: env.HTTP_HEADERS_TIMEOUT_MS, keepAliveTimeoutMs: env.HTTP_KEEP_ALIVE_TIMEOUT_MS },
+    mllp: mllpFrom(env),
     simulatorPort: env.SIMULATOR_PORT,
     apiKeys,
     devApiKey: env.NODE_ENV === 'development' && apiKeys.includes(DEV_API_KEY) ? DEV_API_KEY : undefined,
@@ -270,6 +334,7 @@ export function loadConfig(source: NodeJS.ProcessEnv): AppConfig {
     log: { level: env.LOG_LEVEL, pretty: env.LOG_FORMAT === 'pretty' },
     otlpEndpoint: env.OTEL_EXPORTER_OTLP_ENDPOINT,
     workerMetricsAddress: env.WORKER_METRICS_ADDRESS || undefined,
+    metricsToken: env.METRICS_TOKEN,
     maxCachedWorkflows: env.WORKER_MAX_CACHED_WORKFLOWS,
   };
 }

@@ -8,6 +8,7 @@
 import { Prisma } from '../prisma/generated/client';
 import type { RecordStatus, Step } from '../contract';
 import type { DbClient } from './client';
+import { metricDeltas } from './metrics';
 
 export type Actor = 'system' | 'operator';
 
@@ -67,7 +68,10 @@ export function transitionCtes(id: string, t: Transition): Prisma.Sql {
       ) e
       WHERE e.emit
       RETURNING 1
-    )`;
+    ), ${metricDeltas('t_metric', Prisma.sql`
+      SELECT 'records_total', jsonb_build_object('status', v.status), v.delta
+      FROM t_upd, LATERAL (VALUES (t_upd.from_status, -1), (t_upd.new_status, 1)) AS v(status, delta)
+      WHERE t_upd.from_status IS DISTINCT FROM t_upd.new_status`)}`;
 }
 
 /** Returns whether the record was in one of `from` (and so is now in `to`). */

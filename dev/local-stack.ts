@@ -73,7 +73,7 @@ function printUrls(config: AppConfig): void {
   const lines = [
     `API          http://localhost:${config.port}  (Authorization: Bearer ${config.apiKeys[0] ?? '<API_KEYS>'})`,
     `Upload page  http://localhost:${config.port}/`,
-    `HL7 MLLP     localhost:${config.mllpPort}  (TCP, MLLP framing)`,
+    `HL7 MLLP     localhost:${config.mllp.port}  (TCP, MLLP framing)`,
     `Temporal     ${config.temporal.address}  (namespace ${config.temporal.namespace})`,
     `Web UI       ${config.temporal.uiUrl}/namespaces/${config.temporal.namespace}/workflows`,
     `Simulator    http://127.0.0.1:${config.simulatorPort}/v1`,
@@ -111,7 +111,7 @@ export async function runLocalStack(): Promise<void> {
     startNodeChild(config, 'mllp', 'bin/mllp.ts', env),
   ];
   stoppers.unshift(...children.map((c) => () => c.stop()));
-  await Promise.all([waitForPort(config.port, '127.0.0.1', 60_000), waitForPort(config.mllpPort, '127.0.0.1', 60_000)]);
+  await Promise.all([waitForPort(config.port, '127.0.0.1', 60_000), waitForPort(config.mllp.port, '127.0.0.1', 60_000)]);
   printUrls(config);
 }
 

@@ -18,6 +18,8 @@ import {
 import type * as EngineGlue from '@prisma/schema-engine-wasm/schema_engine_bg';
 import type { MigrationList, SchemaContainer, SchemaEngine, SchemaFilter } from '@prisma/schema-engine-wasm/schema_engine_bg';
 import { Client, type DatabaseError, type QueryResult } from 'pg';
+import { createDb } from '../db/client';
+import { recountMetrics } from '../db/metrics';
 
 type Log = (line: string) => void;
 type ModuleImports = Record<string, unknown>;
@@ -63,7 +65,23 @@ export async function applyMigrations(connectionString: string, log: Log = () =>
       );
       return appliedMigrationNames;
     }),
-  );
+  ).then(async (applied) => {
+    if (applied.some((name) => name.endsWith(METRIC_TOTALS_MIGRATION))) await recountOnce(connectionString, log);
+    return applied;
+  });
+}
+
+/** The migration that creates the metric totals: a database that already held rows gets them counted once. */
+const METRIC_TOTALS_MIGRATION = '_metric_totals';
+
+async function recountOnce(connectionString: string, log: Log): Promise<void> {
+  const db = createDb(connectionString, { poolSize: 1 });
+  try {
+    await recountMetrics(db);
+    log('metric totals counted from the existing rows');
+  } finally {
+    await db.$disconnect();
+  }
 }
 
 /**

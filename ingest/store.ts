@@ -7,6 +7,7 @@
 import { Prisma } from '../prisma/generated/client';
 import type { RecordInput, Source } from '../contract';
 import type { Db } from '../db/client';
+import { countEach } from '../db/metrics';
 
 export interface NewRecord {
   id: string;
@@ -72,6 +73,7 @@ const STORE = (r: NewRecord) => Prisma.sql`
     ON CONFLICT DO NOTHING
     RETURNING input_hash, status, memo, source
   ),
+  ${countEach('counted', 'ins', 'records_total', Prisma.sql`jsonb_build_object('status', status)`)},
   row AS (SELECT * FROM ins UNION ALL SELECT * FROM found)
   SELECT EXISTS (SELECT 1 FROM acct) AS account_found,
          EXISTS (SELECT 1 FROM ins) AS inserted,

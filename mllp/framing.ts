@@ -25,6 +25,11 @@ export class MllpDecoder {
 
   constructor(private readonly maxBytes: number) {}
 
+  /** A frame has begun and not ended: what an idle sender left half-sent. */
+  get midFrame(): boolean {
+    return this.inFrame;
+  }
+
   push(chunk: Buffer): Frame[] {
     const frames: Frame[] = [];
     let at = 0;

@@ -30,6 +30,7 @@ interface Service {
   entrypoint?: string[];
   image?: string;
   profiles?: string[];
+  build?: { target?: string };
 }
 interface Model {
   services: Record<string, Service>;
@@ -102,7 +103,7 @@ describe('docker-compose.yml', () => {
     }
     expect(services.postgres?.healthcheck?.test).toContain('pg_isready');
     expect(services.api?.healthcheck?.test.join(' ')).toContain('/readyz');
-    expect(services.worker?.healthcheck?.test).toContain('bin/worker-health.ts');
+    expect(services.worker?.healthcheck?.test).toContain('dist/bin/worker-health.js');
     expect(services.temporal?.image).toMatch(/^temporalio\/server:/);
     expect(services['temporal-schema']?.command?.join(' ')).toContain('temporal-sql-tool');
   });
@@ -141,6 +142,25 @@ describe('docker-compose.yml', () => {
     expect(services.mllp?.ports?.map((p) => p.target)).toEqual([2575]);
     // The Temporal frontend and UI have no authentication of their own here: loopback only.
     for (const name of ['temporal', 'temporal-ui']) expect(services[name]?.ports?.map((p) => p.host_ip)).toEqual(['127.0.0.1']);
+  });
+
+  it('publishes the api and MLLP on loopback unless .env opens them deliberately', async () => {
+    const closed = await resolved();
+    expect(['api', 'mllp'].map((name) => closed.services[name]?.ports?.map((p) => p.host_ip))).toEqual([['127.0.0.1'], ['127.0.0.1']]);
+    const open = await resolved(COMPOSE_FILE, `${ENV_EXAMPLE}\nMLLP_HOST_IP=0.0.0.0\n`);
+    expect(['api', 'mllp'].map((name) => open.services[name]?.ports?.map((p) => p.host_ip))).toEqual([['127.0.0.1'], ['0.0.0.0']]);
+  });
+
+  it('runs compiled JavaScript from the runtime stage, and migrations from the migrate stage', async () => {
+    const { services } = await resolved();
+    for (const name of APP_SERVICES) {
+      expect({ name, target: services[name]?.build?.target }).toEqual({ name, target: 'runtime' });
+      expect(services[name]?.command).toEqual(['node', `dist/bin/${name}.js`]);
+    }
+    expect(services.migrate?.build?.target).toBe('migrate');
+    const stages = [...readFileSync(path.join(ROOT, 'Dockerfile'), 'utf8').matchAll(/^FROM \S+ AS (\S+)$/gm)].map((m) => m[1]);
+    expect(stages).toEqual(expect.arrayContaining(['runtime', 'migrate']));
+    expect(stages.at(-1)).toBe('runtime');
   });
 
   it('fails on a broken file: an unknown key, a dependency on a missing service, invalid YAML', async () => {
@@ -183,7 +203,7 @@ describe('the environment compose gives the app', () => {
 
   it('builds the workflow bundle where the image tells the worker to find it', () => {
     const dockerfile = readFileSync(path.join(ROOT, 'Dockerfile'), 'utf8');
-    const out = /bundle-workflows\.ts (\S+)/.exec(dockerfile)?.[1];
+    const out = /bundle-workflows\.js (\S+)/.exec(dockerfile)?.[1];
     const workdir = /^WORKDIR (\S+)$/m.exec(dockerfile)?.[1];
     expect(path.posix.join(workdir ?? '', out ?? '')).toBe(imageEnv().WORKFLOW_BUNDLE_PATH);
   });

@@ -9,13 +9,14 @@ import { randomUUID } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import pino from 'pino';
+import { loadConfig, type MllpSettings } from '../config';
 import { workflowIdFor } from '../contract';
 import { createDb } from '../db/client';
 import { createIngest, type Ingest } from '../ingest';
 import { ingestSettings } from '../ingest/settings';
 import { readHl7 } from '../mllp/hl7';
 import { startMllpListener, type MllpListener } from '../mllp/listener';
-import { frame, MllpClient, parseAck, sendOnce, withControlId } from './support/mllp';
+import { frame, MllpClient, parseAck, sendOnce, withControlId, withFacility } from './support/mllp';
 import { freePort } from '../dev/processes';
 import { invariantViolations, ledgerOf, post, result } from './support/records';
 import { startStack, type Stack } from './support/stack';
@@ -37,15 +38,15 @@ function ingestWith(parts: { db?: ReturnType<typeof createDb>; temporal?: Client
   return createIngest(ingestSettings(config, parts.db ?? stack.db, parts.temporal ?? stack.env.client));
 }
 
-async function listenerWith(ingest: Ingest): Promise<MllpListener> {
-  const started = await startMllpListener({ port: 0, host: '127.0.0.1', ingest, log: silent });
+async function listenerWith(ingest: Ingest, settings: Partial<MllpSettings> = {}): Promise<MllpListener> {
+  const started = await startMllpListener({ settings: { ...stack.config.mllp, port: 0, ...settings }, host: '127.0.0.1', ingest, log: silent });
   extraListeners.push(started);
   return started;
 }
 
 beforeAll(async () => {
   stack = await startStack();
-  listener = await startMllpListener({ port: 0, host: '127.0.0.1', ingest: stack.ingest, log: silent });
+  listener = await startMllpListener({ settings: { ...stack.config.mllp, port: 0 }, host: '127.0.0.1', ingest: stack.ingest, log: silent });
 });
 afterEach(async () => {
   expect(await invariantViolations(stack)).toEqual([]);
@@ -184,6 +185,51 @@ function expectedText(file: string): string {
     .filter((v) => v.trim() !== '');
   return values.length > 0 ? values.join('\n') : segments.join('\n');
 }
+
+describe('accounts by sending facility (MLLP_ACCOUNTS)', () => {
+  it('puts two mapped facilities\' records in their two accounts and answers an unmapped sender AR under MLLP_DEFAULT_ACCOUNT=none', async () => {
+    const labA = freshId('lab-a');
+    const labB = freshId('lab-b');
+    const accountA = `acct-${labA}`;
+    const accountB = `acct-${labB}`;
+    for (const id of [accountA, accountB]) await stack.db.account.create({ data: { id, name: id, currency: 'usd' } });
+    const mapped = await listenerWith(stack.ingest, { accounts: { [labA.toUpperCase()]: accountA, [labB]: accountB }, defaultAccount: null });
+    const oru = hl7File('oru-r01-interpretation.hl7');
+    const [fromA, fromB, fromNowhere] = [freshId('from-a'), freshId('from-b'), freshId('unmapped')];
+
+    const ackA = await sendOnce(mapped.port, asSent(withFacility(withControlId(oru, fromA), labA.toUpperCase())));
+    // The facility with its OID, as many senders give it: its first component names it.
+    const ackB = await sendOnce(mapped.port, asSent(withFacility(withControlId(oru, fromB), `${labB}^2.16.840.1.113883^ISO`)));
+    const refused = await sendOnce(mapped.port, asSent(withFacility(withControlId(oru, fromNowhere), 'NOBODY KNOWS US')));
+    expect([ackA.code, ackB.code]).toEqual(['AA', 'AA']);
+    expect(refused).toMatchObject({ code: 'AR', controlId: fromNowhere, text: expect.stringContaining('NOBODY KNOWS US') });
+
+    for (const [account, controlId] of [[accountA, fromA], [accountB, fromB]] as const) {
+      const id = `${account}/hl7-${controlId}`;
+      expect(await result(stack, id)).toMatchObject({ status: 'completed' });
+      const { record, charges } = await ledgerOf(stack, id);
+      expect(record).toMatchObject({ accountId: account, recordKey: `hl7-${controlId}`, source: 'mllp' });
+      expect(charges).toHaveLength(1);
+      expect(await stack.db.record.findUnique({ where: { id: `hl7-${controlId}` } })).toBeNull();
+    }
+    expect(await stack.db.record.count({ where: { recordKey: `hl7-${fromNowhere}` } })).toBe(0);
+  });
+});
+
+describe('MLLP_ACCOUNTS and MLLP_DEFAULT_ACCOUNT', () => {
+  it('take a JSON object of facility to account id, and `none`; anything else stops the process with the setting named', () => {
+    expect(loadConfig({ MLLP_ACCOUNTS: '{"REFERENCE LAB": "acme", "LAB, EAST^1.2^ISO": "east-1"}', MLLP_DEFAULT_ACCOUNT: 'none' }).mllp).toMatchObject({
+      accounts: { 'REFERENCE LAB': 'acme', 'LAB, EAST^1.2^ISO': 'east-1' },
+      defaultAccount: null,
+    });
+    expect(loadConfig({}).mllp).toMatchObject({ accounts: {}, defaultAccount: 'default' });
+    expect(() => loadConfig({ MLLP_ACCOUNTS: 'REFERENCE LAB=acme' })).toThrow(/MLLP_ACCOUNTS is not JSON/);
+    expect(() => loadConfig({ MLLP_ACCOUNTS: '{"REFERENCE LAB": "Not An Id"}' })).toThrow(/invalid MLLP_ACCOUNTS: REFERENCE LAB: account id/);
+    expect(() => loadConfig({ MLLP_ACCOUNTS: '["acme"]' })).toThrow(/invalid MLLP_ACCOUNTS/);
+    expect(() => loadConfig({ MLLP_DEFAULT_ACCOUNT: 'No Such' })).toThrow(/MLLP_DEFAULT_ACCOUNT/);
+    expect(() => loadConfig({ MLLP_TLS_CERT_PATH: '/cert.pem' })).toThrow(/MLLP_TLS_CERT_PATH and MLLP_TLS_KEY_PATH go together/);
+  });
+});
 
 describe('one record id by three paths', () => {
   it('arriving at once by the API, an upload and MLLP makes one record, one workflow and one charge', async () => {

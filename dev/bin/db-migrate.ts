@@ -3,6 +3,8 @@
  * embedded PostgreSQL in $DATA_DIR/postgres (joined if `npm start` already runs it).
  *   --create <name>  writes a new migration from the difference between schema.prisma and the migrations
  *   --check          exits 1 (printing the SQL) when schema.prisma has changes no migration covers
+ *   --recount-metrics  sets the metric totals from the tables, after rows were written around the
+ *                      statements that keep them (a restore, a hand fix); safe while the service runs
  */
 import path from 'node:path';
 import { parseArgs } from 'node:util';
@@ -10,6 +12,7 @@ import { loadConfig } from '../../config';
 import { runMain } from '../../config/runtime';
 import { ensureDefaultAccount } from '../../db/accounts';
 import { createDb } from '../../db/client';
+import { recountMetrics } from '../../db/metrics';
 import { DEFAULT_EMBEDDED_PG_PORT, startEmbeddedPostgres } from '../postgres';
 import { applyMigrations, createMigration, diffSchemaAgainstMigrations } from '../migrations';
 
@@ -43,11 +46,18 @@ async function check(): Promise<void> {
   process.exitCode = 1;
 }
 
+async function recount(url: string): Promise<void> {
+  const db = createDb(url, { poolSize: 1 });
+  await recountMetrics(db).finally(() => db.$disconnect());
+  log('metric totals set from the tables');
+}
+
 async function main(): Promise<void> {
-  const { values } = parseArgs({ options: { create: { type: 'string' }, check: { type: 'boolean' } }, strict: true });
+  const { values } = parseArgs({ options: { create: { type: 'string' }, check: { type: 'boolean' }, 'recount-metrics': { type: 'boolean' } }, strict: true });
   if (values.create !== undefined && values.check) throw new Error('--create and --check exclude each other');
   if (values.create !== undefined) return create(values.create);
   if (values.check) return check();
+  if (values['recount-metrics']) return withDatabase(recount);
   await withDatabase(async (url) => {
     await applyMigrations(url, log);
     // The account every record without one belongs to; the services make sure of it too.

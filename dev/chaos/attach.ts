@@ -22,7 +22,7 @@ export function attachToStack({ config, apiUrl, apiKey, databaseUrl }: AttachOpt
   return {
     apiUrl,
     apiKey,
-    mllpPort: config.mllpPort,
+    mllpPort: config.mllp.port,
     databaseUrl,
     connectTemporal: () => connectClient(config.temporal),
     providers: [first, second ?? first],

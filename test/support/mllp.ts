@@ -4,6 +4,7 @@
  */
 import { Hl7Message } from '@medplum/core';
 import { connect, type Socket } from 'node:net';
+import { connect as connectTls, type ConnectionOptions } from 'node:tls';
 
 export interface Ack {
   code: string;
@@ -22,15 +23,31 @@ export function parseAck(payload: string): Ack {
 
 export class MllpClient {
   private buffer = Buffer.alloc(0);
-  private waiting: Array<(ack: Ack) => void> = [];
+  private waiting: Array<{ resolve: (ack: Ack) => void; reject: (err: Error) => void }> = [];
+  /** Why the connection ended, once it has: every later `next` fails with it at once. */
+  private ended: Error | undefined;
 
   private constructor(private readonly socket: Socket) {
     socket.on('data', (chunk: Buffer) => this.read(chunk));
+    let cause: Error | undefined;
+    socket.on('error', (err) => (cause = err));
+    socket.on('close', () => {
+      this.ended = new Error(`connection closed before an ACK${cause ? `: ${cause.message}` : ''}`);
+      for (const waiter of this.waiting.splice(0)) waiter.reject(this.ended);
+    });
   }
 
   static connect(port: number): Promise<MllpClient> {
     return new Promise((resolve, reject) => {
       const socket = connect({ port, host: '127.0.0.1' }, () => resolve(new MllpClient(socket)));
+      socket.once('error', reject);
+    });
+  }
+
+  /** MLLP over TLS; resolves once the client's side of the handshake is done. */
+  static connectTls(port: number, options: ConnectionOptions): Promise<MllpClient> {
+    return new Promise((resolve, reject) => {
+      const socket = connectTls({ port, host: '127.0.0.1', ...options }, () => resolve(new MllpClient(socket)));
       socket.once('error', reject);
     });
   }
@@ -42,10 +59,17 @@ export class MllpClient {
 
   next(timeoutMs = 60_000): Promise<Ack> {
     return new Promise((resolve, reject) => {
+      if (this.ended) return reject(this.ended);
       const timer = setTimeout(() => reject(new Error('no ACK within the timeout')), timeoutMs);
-      this.waiting.push((ack) => {
-        clearTimeout(timer);
-        resolve(ack);
+      this.waiting.push({
+        resolve: (ack) => {
+          clearTimeout(timer);
+          resolve(ack);
+        },
+        reject: (err) => {
+          clearTimeout(timer);
+          reject(err);
+        },
       });
     });
   }
@@ -64,7 +88,7 @@ export class MllpClient {
     for (let end = this.buffer.indexOf('\x1c\r'); end !== -1; end = this.buffer.indexOf('\x1c\r')) {
       const payload = this.buffer.subarray(this.buffer.indexOf(0x0b) + 1, end).toString('utf8');
       this.buffer = this.buffer.subarray(end + 2);
-      this.waiting.shift()?.(parseAck(payload));
+      this.waiting.shift()?.resolve(parseAck(payload));
     }
   }
 }
@@ -79,10 +103,16 @@ export async function sendOnce(port: number, message: string | Buffer): Promise<
   }
 }
 
-/** A message with its MSH-10 replaced, so each run of the tests names fresh records. */
-export function withControlId(text: string, controlId: string): string {
+/** A message with MSH-<n> replaced (MSH-1 is the field separator itself, so MSH-n is the n-1th field). */
+function withHeaderField(text: string, n: number, value: string): string {
   const end = text.search(/[\r\n]|$/);
   const fields = text.slice(0, end).split('|');
-  fields[9] = controlId;
+  fields[n - 1] = value;
   return fields.join('|') + text.slice(end);
 }
+
+/** A message with its MSH-10 replaced, so each run of the tests names fresh records. */
+export const withControlId = (text: string, controlId: string): string => withHeaderField(text, 10, controlId);
+
+/** A message from another sending facility (MSH-4). */
+export const withFacility = (text: string, facility: string): string => withHeaderField(text, 4, facility);

@@ -6,10 +6,11 @@
 import { Client } from '@temporalio/client';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { Worker } from '@temporalio/worker';
-import { createServer, type Server } from 'node:http';
+import type { Server } from 'node:http';
 import pino from 'pino';
 import { createActivities, type ActivityDeps } from '../../activities';
 import { createConfiguredApp } from '../../api/app';
+import { createHttpServer } from '../../api/server';
 import type { BillingProvider } from '../../billing';
 import { loadConfig, type AppConfig } from '../../config';
 import { RECORD_SEARCH_ATTRIBUTES } from '../../contract';
@@ -136,7 +137,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
   // The API's own clients, as bin/api.ts makes them: no fault layer (a probe runs outside any activity).
   const providers = createProviderClients(config.providers, TEST_SECRETS);
   const app = createConfiguredApp(config, { db, temporal, ingest, log: pino({ level: 'silent' }), tracer: options.tracing?.tracer, providers });
-  const server = createServer(app);
+  const server = createHttpServer(app, config.http);
   const port = await listen(server);
   return {
     env,
