@@ -201,13 +201,17 @@ describe('POST /v1/uploads', () => {
     const before = await stack.db.record.count();
     expect((await uploadFile(stack, 'a.jsonl', line(`${run}-1`, 'x'), 'wrong-key')).status).toBe(401);
     const notMultipart = await fetch(`${stack.baseUrl}/v1/uploads`, { method: 'POST', headers: { authorization: `Bearer ${stack.apiKey}`, 'content-type': 'application/json' }, body: '{}' });
-    expect({ status: notMultipart.status, body: await notMultipart.json() }).toMatchObject({ status: 400, body: { error: 'invalid_upload' } });
+    expect({ status: notMultipart.status, type: notMultipart.headers.get('content-type'), body: await notMultipart.json() }).toMatchObject({
+      status: 400,
+      type: expect.stringContaining('application/problem+json'),
+      body: { type: expect.stringMatching(/:invalid_upload$/) },
+    });
     const form = new FormData();
     form.append('other', 'value');
     const noFile = await fetch(`${stack.baseUrl}/v1/uploads`, { method: 'POST', headers: { authorization: `Bearer ${stack.apiKey}` }, body: form });
-    expect({ status: noFile.status, body: await noFile.json() }).toMatchObject({ status: 400, body: { message: expect.stringContaining('"file"') } });
+    expect({ status: noFile.status, body: await noFile.json() }).toMatchObject({ status: 400, body: { detail: expect.stringContaining('"file"') } });
     const header = await uploadFile(stack, 'x.csv', `name,body\n${run}-2,x\n`);
-    expect(header).toMatchObject({ status: 400, body: { error: 'invalid_upload', message: expect.stringContaining('id,text') } });
+    expect(header).toMatchObject({ status: 400, body: { type: expect.stringMatching(/:invalid_upload$/), detail: expect.stringContaining('id,text') } });
     expect(await stack.db.record.count()).toBe(before);
   });
 
@@ -216,13 +220,13 @@ describe('POST /v1/uploads', () => {
     const text = 'x'.repeat(4000);
     const lines = Array.from({ length: 80 }, (_, i) => line(`${run}-${i + 1}`, text));
     const declared = await uploadFile(stack, 'big.jsonl', lines.join('\n'));
-    expect(declared).toMatchObject({ status: 413, body: { error: 'payload_too_large' } });
+    expect(declared).toMatchObject({ status: 413, body: { type: expect.stringMatching(/:payload_too_large$/), status: 413 } });
     expect(await stack.db.record.count({ where: { id: { startsWith: `${run}-` } } })).toBe(0);
 
     const streamed = streamingUpload(stack, 'big.jsonl');
     for (const l of lines) streamed.write(`${l}\n`);
     const answer = await streamed.end();
-    expect(answer).toMatchObject({ status: 413, body: { error: 'payload_too_large' } });
+    expect(answer).toMatchObject({ status: 413, body: { type: expect.stringMatching(/:payload_too_large$/), status: 413 } });
     const taken: number[] = answer.body.outcomes.map((o: { line: number; outcome: string }) => (o.outcome === 'accepted' ? o.line : -1));
     const complete = Math.floor(LIMIT_BYTES / (lines[0]!.length + 1));
     expect(taken).toEqual(Array.from({ length: complete }, (_, i) => i + 1));
@@ -236,7 +240,12 @@ describe('an outage mid-file', () => {
     const proxy = await tcpProxy(new URL(stack.config.databaseUrl ?? '').port);
     const db = createDb(withPort(stack.config.databaseUrl ?? '', proxy.port));
     const ingest = createIngest(ingestSettings(stack.config, db, stack.env.client));
-    const app = express().use('/v1', uploadRoutes({ ingest, limitBytes: LIMIT_BYTES, log: pino({ level: 'silent' }) }));
+    // The upload routes alone, behind a stand-in for authentication: what the API's /v1 hands them.
+    const asDefaultAdmin: express.RequestHandler = (_req, res, next) => {
+      res.locals.auth = { keyId: 'env-1', account: 'default', role: 'admin' };
+      next();
+    };
+    const app = express().use('/v1', asDefaultAdmin, uploadRoutes({ ingest, limitBytes: LIMIT_BYTES, log: pino({ level: 'silent' }) }));
     const server = await listen(app);
     const run = uniqueId('outage');
     // More lines after the cut than the upload has in flight at once, so some are never attempted.
