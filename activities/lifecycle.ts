@@ -12,6 +12,7 @@ import {
   type RejectedSignalInput,
   type ResumeInput,
 } from '../contract';
+import { releaseReservation } from '../db/accounts';
 import { appendEvent, transition } from '../db/transitions';
 import type { ActivityDeps } from './deps';
 
@@ -53,7 +54,10 @@ export function createLifecycleActivities({ db, billing }: ActivityDeps) {
         const { providerRef } = await billing.refund({ key, chargeKey: charge.idempotencyKey, chargeRef: charge.providerRef, recordId: id, accountId: charge.accountId, customerId: null, amountCents: charge.amountCents, currency: charge.currency });
         await tx.charge.update({ where: { recordId: id }, data: { refundRef: providerRef } });
       }
-      await transition(tx, id, { from: ['needs_investigation'], to: 'failed', step: null, actor: 'operator', reason, detail: { action: 'abandon', reason, refunded: claimed.count === 1 } });
+      const closed = await transition(tx, id, { from: ['needs_investigation'], to: 'failed', step: null, actor: 'operator', reason, detail: { action: 'abandon', reason, refunded: claimed.count === 1 } });
+      // Refunded, or never charged: the record's price goes back to its account's budget, once (G9).
+      // A pending charge may have been billed, so its reservation stays.
+      if (closed && (claimed.count === 1 || (await tx.charge.count({ where: { recordId: id } })) === 0)) await releaseReservation(tx, id);
       return { refunded: claimed.count === 1 };
     });
   }

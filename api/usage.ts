@@ -11,6 +11,12 @@ import { invalid, Problem } from './problem';
 import { usageQuerySchema } from './schemas';
 import { accountsIn } from './scope';
 
+interface ChargeRow {
+  account_id: string;
+  status: string;
+  cents: number;
+}
+
 interface ModelCallRow {
   account_id: string;
   provider: string;
@@ -22,6 +28,7 @@ interface ModelCallRow {
 
 const MICROS_PER_CENT = 10_000;
 
+// Sums as float8: exact to 2^53, and JSON has no bigint.
 /** A bare date is that day's first instant in UTC. */
 const instant = (value: string): Date => new Date(value.length === 10 ? `${value}T00:00:00Z` : value);
 
@@ -40,15 +47,20 @@ export function usageRoutes({ db }: { db: Db }): Router {
     const period = { gte: from, lt: to };
     const [records, charges, calls] = await Promise.all([
       db.record.groupBy({ by: ['accountId', 'status'], where: { accountId: { in: ids }, createdAt: period }, _count: { _all: true } }),
-      db.charge.groupBy({ by: ['accountId', 'status'], where: { accountId: { in: ids }, createdAt: period }, _sum: { amountCents: true } }),
+      // By the record's account: the record row is what an account owns.
+      db.$queryRaw<ChargeRow[]>`
+        SELECT r.account_id, c.status, COALESCE(sum(c.amount_cents), 0)::float8 AS cents
+        FROM charges c JOIN records r ON r.id = c.record_id
+        WHERE r.account_id = ANY(${ids}::text[]) AND c.created_at >= ${from} AND c.created_at < ${to}
+        GROUP BY r.account_id, c.status`,
       db.$queryRaw<ModelCallRow[]>`
-        SELECT r.account_id, mc.provider, count(*)::int AS calls, COALESCE(sum(mc.tokens_in), 0)::int AS tokens_in,
-               COALESCE(sum(mc.tokens_out), 0)::int AS tokens_out, COALESCE(sum(mc.cost_micros), 0)::int AS cost_micros
+        SELECT r.account_id, mc.provider, count(*)::int AS calls, COALESCE(sum(mc.tokens_in), 0)::float8 AS tokens_in,
+               COALESCE(sum(mc.tokens_out), 0)::float8 AS tokens_out, COALESCE(sum(mc.cost_micros), 0)::float8 AS cost_micros
         FROM model_calls mc JOIN records r ON r.id = mc.record_id
         WHERE r.account_id = ANY(${ids}::text[]) AND mc.created_at >= ${from} AND mc.created_at < ${to}
         GROUP BY r.account_id, mc.provider ORDER BY r.account_id, mc.provider`,
     ]);
-    const cents = (account: string, status: string) => charges.find((c) => c.accountId === account && c.status === status)?._sum.amountCents ?? 0;
+    const cents = (account: string, status: string) => charges.find((c) => c.account_id === account && c.status === status)?.cents ?? 0;
     res.json({
       from,
       to,

@@ -1,4 +1,4 @@
-import type { Account } from '../prisma/generated/client';
+import { Prisma, type Account } from '../prisma/generated/client';
 import type { DbClient } from './client';
 
 /**
@@ -24,4 +24,16 @@ export function budgetOf(account: Pick<Account, 'budgetCents' | 'budgetMonth' | 
     reservedCents,
     remainingCents: account.budgetCents === null ? null : Math.max(0, account.budgetCents - reservedCents),
   };
+}
+
+/**
+ * Gives a record's price back to its account's budget, when it was reserved in the month the
+ * budget now counts (a reservation of an earlier month ended with that month).
+ */
+export async function releaseReservation(db: DbClient, recordId: string): Promise<void> {
+  await db.$executeRaw(Prisma.sql`
+    UPDATE accounts a SET reserved_cents = GREATEST(0, a.reserved_cents - r.price_cents)
+    FROM records r
+    WHERE r.id = ${recordId} AND a.id = r.account_id AND r.price_cents IS NOT NULL AND a.budget_cents IS NOT NULL
+      AND a.budget_month = date_trunc('month', r.created_at)::date`);
 }
