@@ -80,7 +80,7 @@ it('every provider failing parks the record; after the faults clear an operator 
   const calls = await callsOf(id);
   expect(calls.filter((c) => c.provider === 'primary')).toHaveLength(5);
   expect(calls.filter((c) => c.provider === 'fallback')).toHaveLength(5);
-  expect((await post(stack, `/v1/records/${id}/resolve`, { action: 'retry' })).status).toBe(202);
+  expect((await post(stack, `/v1/records/${id}/resolve`, { action: 'retry' })).status).toBe(200);
   expect((await result(stack, id)).status).toBe('completed');
   const ledger = await ledgerOf(stack, id);
   expect(ledger.charges).toHaveLength(1);
@@ -93,8 +93,8 @@ it('low confidence waits for a human: needs_investigation with reason low_confid
   const parked = await waitForStatus(stack, id, 'needs_investigation');
   expect(parked.investigation).toMatchObject({ step: 'inference', reason: 'low_confidence' });
   expect((await ledgerOf(stack, id)).calls).toHaveLength(1);
-  // `retry` on a low-confidence result is the operator accepting it: the stored output is persisted.
-  await post(stack, `/v1/records/${id}/resolve`, { action: 'retry' });
+  // `approve` is the operator accepting it: the stored output is persisted (a `retry` is refused).
+  expect((await post(stack, `/v1/records/${id}/resolve`, { action: 'approve' })).status).toBe(200);
   expect((await result(stack, id)).status).toBe('completed');
   expect((await ledgerOf(stack, id)).calls).toHaveLength(1);
 });
