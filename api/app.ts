@@ -12,16 +12,28 @@ import { createApiMetrics } from '../metrics/api';
 import { PipelineUnavailableError, type Ingest } from '../ingest';
 import { cachedHealthProbe } from '../providers/health';
 import type { ProviderRegistry } from '../providers/registry';
-import { bearerAuth } from './auth';
+import { accountRoutes } from './accounts';
+import { authenticate, createKeyStore, tokenAuth } from './auth';
+import { openApiDocument } from './openapi';
 import { pageRoutes } from './page';
+import { Problem, requestIds, sendProblem } from './problem';
+import { keyRateLimit } from './rate-limit';
 import { recordRoutes } from './records';
+import { resolveRoutes } from './resolve';
 import { uploadRoutes } from './uploads';
+import { usageRoutes } from './usage';
 
 export interface AppDeps {
   db: Db;
   temporal: Client;
   ingest: Ingest;
+  /** API_KEYS: each an admin key of the account `default`. */
   apiKeys: string[];
+  rateLimitPerMinute: number;
+  /** How long a resolve waits for the workflow's Update before answering 503. */
+  updateTimeoutMs: number;
+  /** CURRENCY: a new account's currency when it names none. */
+  defaultCurrency: string;
   bodyLimit: string;
   ui: { url: string; namespace: string };
   uploadLimitBytes: number;
@@ -51,7 +63,6 @@ interface HttpError {
   status?: number;
   type?: string;
   limit?: number;
-  message?: string;
 }
 
 const strictUtf8 = new TextDecoder('utf-8', { fatal: true });
@@ -65,34 +76,42 @@ function rejectInvalidUtf8(_req: unknown, _res: unknown, body: Buffer): void {
   }
 }
 
+/** Every error as problem+json; what went wrong inside stays in the log, under the request's id. */
 function errorHandler(log: Logger): ErrorRequestHandler {
   return (err: unknown, req, res, _next) => {
+    if (err instanceof Problem) return sendProblem(res, err.code, err.detail, err.extra);
     const http: HttpError = typeof err === 'object' && err !== null ? err : {};
-    if (http.type === 'entity.too.large') return void res.status(413).json({ error: 'payload_too_large', message: `body exceeds ${http.limit} bytes` });
-    if (http.type === 'entity.parse.failed') return void res.status(400).json({ error: 'invalid_json', message: 'body is not valid JSON' });
-    if (http.type === 'encoding.invalid') return void res.status(400).json({ error: 'invalid_encoding', message: 'body is not valid UTF-8' });
-    if (http.status && http.status >= 400 && http.status < 500) return void res.status(http.status).json({ error: 'bad_request', message: String(http.message) });
+    if (http.type === 'entity.too.large') return sendProblem(res, 'payload_too_large', `the body exceeds ${http.limit} bytes`);
+    if (http.type === 'entity.parse.failed') return sendProblem(res, 'invalid_json', 'the body is not valid JSON');
+    if (http.type === 'encoding.invalid') return sendProblem(res, 'invalid_encoding', 'the body is not valid UTF-8');
+    // Other body-parser refusals (an unsupported charset or encoding): their messages name only the header's value.
+    if (http.status && http.status >= 400 && http.status < 500) return sendProblem(res, 'invalid_request', `the request cannot be read (HTTP ${http.status})`);
+    const requestId = res.locals.requestId as string;
     if (err instanceof PipelineUnavailableError) {
-      log.warn({ err, path: req.path }, 'pipeline unavailable');
-      return void res.status(503).set('Retry-After', '5').json({ error: 'unavailable', message: err.message });
+      log.warn({ err, path: req.path, requestId }, 'pipeline unavailable');
+      res.set('Retry-After', '5');
+      return sendProblem(res, 'unavailable', `${err.message}; retry`);
     }
-    log.error({ err, path: req.path }, 'request failed');
-    res.status(500).json({ error: 'internal', message: 'internal error; the request can be retried safely' });
+    log.error({ err, path: req.path, requestId }, 'request failed');
+    sendProblem(res, 'internal', `internal error (request ${requestId}); the request can be retried safely`);
   };
 }
 
 export function createApp(deps: AppDeps): Express {
   const app = express();
   app.disable('x-powered-by');
+  app.use(requestIds);
   // Without upgrade-insecure-requests: over plain HTTP on anything but localhost (an internal host,
   // docker-compose's port 3000) it would send the upload page's script to https:// and break it.
   app.use(helmet({ contentSecurityPolicy: { directives: { upgradeInsecureRequests: null } } }));
-  app.use((req, _res, next) => {
-    deps.log.debug({ method: req.method, path: req.path }, 'request');
+  app.use((req, res, next) => {
+    deps.log.debug({ method: req.method, path: req.path, requestId: res.locals.requestId }, 'request');
     next();
   });
+  const document = openApiDocument();
   app.get('/healthz', (_req, res) => void res.json({ ok: true }));
-  app.get('/metrics', ...(deps.metricsToken ? [bearerAuth([deps.metricsToken], 'METRICS_TOKEN')] : []), async (_req, res) => {
+  app.get('/openapi.json', (_req, res) => void res.json(document));
+  app.get('/metrics', ...(deps.metricsToken ? [tokenAuth(deps.metricsToken, 'METRICS_TOKEN')] : []), async (_req, res) => {
     res.type(deps.metrics.contentType).send(await deps.metrics.metrics());
   });
   app.get('/readyz', async (_req, res) => {
@@ -107,16 +126,21 @@ export function createApp(deps: AppDeps): Express {
     const report = await deps.inferenceHealth();
     res.status(report.status === 'healthy' ? 200 : 503).json(report);
   });
+  const keys = createKeyStore(deps.db, deps.apiKeys);
   app.use(
     '/v1',
     ...(deps.tracer ? [requestSpans(deps.tracer)] : []),
-    bearerAuth(deps.apiKeys),
+    authenticate(keys, deps.log),
+    keyRateLimit(deps.rateLimitPerMinute),
     express.json({ limit: deps.bodyLimit, verify: rejectInvalidUtf8 }),
     recordRoutes(deps),
+    resolveRoutes(deps),
     uploadRoutes({ ingest: deps.ingest, limitBytes: deps.uploadLimitBytes, log: deps.log }),
+    usageRoutes(deps),
+    accountRoutes({ db: deps.db, keys, defaultCurrency: deps.defaultCurrency }),
   );
   app.use(pageRoutes(deps));
-  app.use((_req, res) => void res.status(404).json({ error: 'not_found', message: 'no such route' }));
+  app.use((req, res) => sendProblem(res, 'not_found', `no route ${req.method} ${req.path}`));
   app.use(errorHandler(deps.log));
   return app;
 }
@@ -130,6 +154,9 @@ export function createConfiguredApp(
     ...deps,
     inferenceHealth: cachedHealthProbe(providers, config.health),
     apiKeys: config.apiKeys,
+    rateLimitPerMinute: config.rateLimitPerMinute,
+    updateTimeoutMs: config.temporal.updateTimeoutMs,
+    defaultCurrency: config.billing.currency,
     bodyLimit: '1mb',
     ui: { url: config.temporal.uiUrl, namespace: config.temporal.namespace },
     uploadLimitBytes: config.uploadLimitBytes,

@@ -1,22 +1,23 @@
+/**
+ * POST /v1/records and the record views (DESIGN §6): a key writes to and reads from its own account
+ * (scope.ts); the id in paths and answers is the one the account gave the record.
+ */
 import { Router, type Request, type Response } from 'express';
-import { WorkflowNotFoundError, type Client } from '@temporalio/client';
-import { z } from 'zod';
-import { makeResolveSchema, RECORD_STATUSES, recordIdSchema, resolveSignal, workflowIdFor } from '../contract';
+import { splitGlobalId, workflowIdFor, type ModelOutput } from '../contract';
 import type { Db } from '../db/client';
 import type { Ingest, IngestOutcome } from '../ingest';
+import type { Prisma } from '../prisma/generated/client';
 import { temporalUiLink } from '../temporal/client';
+import { allow, authOf } from './auth';
+import { invalid, Problem } from './problem';
+import { listQuerySchema } from './schemas';
+import { accountsIn, recordIn } from './scope';
 
 export interface RecordRoutesDeps {
   db: Db;
-  temporal: Client;
   ingest: Ingest;
   ui: { url: string; namespace: string };
 }
-
-const listQuerySchema = z.strictObject({
-  status: z.enum(RECORD_STATUSES).optional(),
-  limit: z.coerce.number().int().min(1).max(1000).default(100),
-});
 
 export function sendOutcome(res: Response, result: IngestOutcome): void {
   switch (result.outcome) {
@@ -30,79 +31,122 @@ export function sendOutcome(res: Response, result: IngestOutcome): void {
       });
       return;
     case 'conflict':
-      res.status(409).json({ error: 'conflict', message: result.message });
-      return;
+      throw new Problem('conflict', result.message);
     case 'over_budget':
-      res.status(402).json({ error: 'over_budget', message: result.message, budgetCents: result.budgetCents, remainingCents: result.remainingCents });
-      return;
+      throw new Problem('over_budget', result.message, { budgetCents: result.budgetCents, remainingCents: result.remainingCents, priceCents: result.priceCents });
     case 'invalid':
-      res.status(400).json({ error: 'invalid_request', message: result.message, issues: result.issues });
+      throw invalid(result);
   }
 }
 
-function badRequest(res: Response, error: z.ZodError): void {
-  res.status(400).json({ error: 'invalid_request', message: z.prettifyError(error), issues: error.issues });
+const SUMMARY = {
+  id: true,
+  accountId: true,
+  recordKey: true,
+  source: true,
+  status: true,
+  step: true,
+  attempts: true,
+  lastError: true,
+  reason: true,
+  createdAt: true,
+  updatedAt: true,
+} satisfies Prisma.RecordSelect;
+type SummaryRow = Prisma.RecordGetPayload<{ select: typeof SUMMARY }>;
+
+/** A cursor is the last row's (created_at, id): the order is stable however many records arrive meanwhile. */
+const encodeCursor = (row: { createdAt: Date; id: string }): string => Buffer.from(JSON.stringify([row.createdAt.toISOString(), row.id])).toString('base64url');
+
+function decodeCursor(cursor: string): { createdAt: Date; id: string } {
+  try {
+    const [at, id] = JSON.parse(Buffer.from(cursor, 'base64url').toString()) as unknown[];
+    const createdAt = new Date(String(at));
+    if (typeof id === 'string' && !Number.isNaN(createdAt.getTime())) return { createdAt, id };
+  } catch {
+    // answered below
+  }
+  throw new Problem('invalid_request', 'cursor is not one this API gave out: pass nextCursor unchanged', {
+    issues: [{ code: 'custom', path: ['cursor'], message: 'not a cursor of this API' }],
+  });
 }
 
-const resolveSchema = makeResolveSchema();
-
-export function recordRoutes({ db, temporal, ingest, ui }: RecordRoutesDeps): Router {
+export function recordRoutes({ db, ingest, ui }: RecordRoutesDeps): Router {
   const router = Router();
-
-  router.post('/records', async (req: Request, res: Response) => {
-    sendOutcome(res, await ingest('api', req.body));
+  const links = (id: string) => ({ workflowId: workflowIdFor(id), workflowUrl: temporalUiLink(ui.url, ui.namespace, workflowIdFor(id)) });
+  const summary = ({ id, accountId, recordKey, ...row }: SummaryRow) => ({
+    ...row,
+    id: recordKey ?? splitGlobalId(id).recordKey,
+    account: accountId,
+    ...links(id),
   });
 
-  router.get('/records', async (req: Request, res: Response) => {
+  router.post('/records', allow('submit'), async (req: Request, res: Response) => {
+    sendOutcome(res, await ingest('api', req.body, authOf(res).account));
+  });
+
+  router.get('/records', allow('submit'), async (req: Request, res: Response) => {
     const query = listQuerySchema.safeParse(req.query);
-    if (!query.success) return badRequest(res, query.error);
-    const records = await db.record.findMany({
-      where: query.data.status ? { status: query.data.status } : {},
-      orderBy: { createdAt: 'desc' },
-      take: query.data.limit,
-      select: { id: true, source: true, status: true, step: true, attempts: true, lastError: true, createdAt: true, updatedAt: true },
+    if (!query.success) throw invalid(query.error);
+    const { status, reason, limit, cursor, account } = query.data;
+    const accounts = accountsIn(authOf(res), account);
+    const after = cursor === undefined ? undefined : decodeCursor(cursor);
+    const rows = await db.record.findMany({
+      where: {
+        ...(accounts ? { accountId: { in: accounts } } : {}),
+        ...(status ? { status } : {}),
+        ...(reason ? { reason } : {}),
+        ...(after ? { OR: [{ createdAt: { lt: after.createdAt } }, { createdAt: after.createdAt, id: { lt: after.id } }] } : {}),
+      },
+      orderBy: [{ createdAt: 'desc' }, { id: 'desc' }],
+      take: limit + 1,
+      select: SUMMARY,
     });
-    res.json({ records: records.map((r) => ({ ...r, workflowId: workflowIdFor(r.id), workflowUrl: temporalUiLink(ui.url, ui.namespace, workflowIdFor(r.id)) })) });
+    const page = rows.slice(0, limit);
+    const last = page[page.length - 1];
+    res.json({ records: page.map(summary), nextCursor: rows.length > limit && last ? encodeCursor(last) : null });
   });
 
-  router.get('/records/:id', async (req: Request<{ id: string }>, res: Response) => {
-    const id = recordIdSchema.safeParse(req.params.id);
-    if (!id.success) return badRequest(res, id.error);
+  router.get('/records/:id', allow('submit'), async (req: Request<{ id: string }>, res: Response) => {
+    const ref = recordIn(authOf(res), req.params.id);
     const record = await db.record.findUnique({
-      where: { id: id.data },
-      include: { charge: true, output: true, modelCalls: { orderBy: { id: 'asc' } }, events: { orderBy: { id: 'asc' } } },
+      where: { id: ref.id },
+      select: {
+        ...SUMMARY,
+        input: true,
+        charge: true,
+        output: true,
+        result: true,
+        modelCalls: { orderBy: { id: 'asc' } },
+        events: { orderBy: { id: 'asc' } },
+      },
     });
-    if (!record) return void res.status(404).json({ error: 'not_found', message: `no record ${id.data}` });
-    const { charge, output, modelCalls, events, inputHash: _hash, memo: _memo, ...row } = record;
+    if (!record) throw new Problem('not_found', `no record ${req.params.id}`);
+    const { charge, output, result, modelCalls, events, input, ...row } = record;
     res.json({
-      ...row,
-      workflowId: workflowIdFor(record.id),
-      workflowUrl: temporalUiLink(ui.url, ui.namespace, workflowIdFor(record.id)),
-      charge,
-      result: output,
-      calls: modelCalls.map((c) => ({ ...c, id: c.id.toString() })),
-      totalCostMicros: modelCalls.reduce((sum, c) => sum + c.costMicros, 0),
-      events: events.map((e) => ({ ...e, id: e.id.toString() })),
+      ...summary(row),
+      input,
+      charge: charge && {
+        idempotencyKey: charge.idempotencyKey,
+        amountCents: charge.amountCents,
+        currency: charge.currency,
+        status: charge.status,
+        billedVia: charge.billedVia,
+        providerRef: charge.providerRef,
+        createdAt: charge.createdAt,
+        chargedAt: charge.chargedAt,
+        refundedAt: charge.refundedAt,
+      },
+      result: result
+        ? { source: result.source, tier: result.tier, output: result.output as ModelOutput, confidence: result.confidence, actorKeyId: result.actorKeyId }
+        : // Completed before record_results existed: the stored output was the result.
+          row.status === 'completed' && output
+          ? { source: 'model', tier: 'model', output: output.output as ModelOutput, confidence: output.confidence, actorKeyId: null }
+          : null,
+      modelOutput: output && { provider: output.provider, model: output.model, tier: output.tier, output: output.output as ModelOutput, confidence: output.confidence },
+      calls: modelCalls.map(({ recordId: _r, startedAt: _s, ...c }) => ({ ...c, id: c.id.toString() })),
+      costMicros: modelCalls.reduce((sum, c) => sum + c.costMicros, 0),
+      events: events.map(({ recordId: _r, ...e }) => ({ ...e, id: e.id.toString() })),
     });
-  });
-
-  router.post('/records/:id/resolve', async (req: Request<{ id: string }>, res: Response) => {
-    const id = recordIdSchema.safeParse(req.params.id);
-    if (!id.success) return badRequest(res, id.error);
-    const action = resolveSchema.safeParse(req.body);
-    if (!action.success) return badRequest(res, action.error);
-    const record = await db.record.findUnique({ where: { id: id.data }, select: { status: true } });
-    if (!record) return void res.status(404).json({ error: 'not_found', message: `no record ${id.data}` });
-    if (record.status !== 'needs_investigation') {
-      return void res.status(409).json({ error: 'conflict', message: `record ${id.data} is ${record.status}, not needs_investigation` });
-    }
-    try {
-      await temporal.workflow.getHandle(workflowIdFor(id.data)).signal(resolveSignal, action.data);
-    } catch (err) {
-      if (!(err instanceof WorkflowNotFoundError)) throw err;
-      return void res.status(409).json({ error: 'conflict', message: `record ${id.data} has no running workflow to resolve it (see its last error)` });
-    }
-    res.status(202).json({ id: id.data, workflowId: workflowIdFor(id.data), signal: 'resolve', action: action.data.action });
   });
 
   return router;

@@ -11,6 +11,8 @@ import type { Logger } from 'pino';
 import { z } from 'zod';
 import { PipelineUnavailableError, type Ingest, type IngestOutcome } from '../ingest';
 import { formatHint, uploadEntries, UploadFormatError, type UploadEntry } from '../ingest/files';
+import { allow, authOf } from './auth';
+import { Problem, sendProblem } from './problem';
 
 const LINE_OUTCOMES = ['accepted', 'duplicate', 'conflict', 'over_budget', 'invalid', 'unavailable'] as const;
 type Outcome = (typeof LINE_OUTCOMES)[number];
@@ -21,6 +23,9 @@ interface LineOutcome {
   outcome: Outcome;
   reason?: string;
 }
+
+/** One line's ingest, into the uploading key's account. */
+type IngestLine = (candidate: unknown) => Promise<IngestOutcome>;
 
 export interface UploadDeps {
   ingest: Ingest;
@@ -71,12 +76,12 @@ class UploadReport {
   }
 }
 
-async function ingestEntry(entry: UploadEntry, ingest: Ingest, report: UploadReport): Promise<LineOutcome> {
+async function ingestEntry(entry: UploadEntry, ingest: IngestLine, report: UploadReport): Promise<LineOutcome> {
   if ('invalid' in entry) return { line: entry.line, ...(entry.id === undefined ? {} : { id: entry.id }), outcome: 'invalid', reason: entry.invalid };
   const { line, candidate } = entry;
   if (report.unavailable) return { line, ...idOf(candidate), outcome: 'unavailable', reason: `not attempted: ${report.unavailable}` };
   try {
-    return outcomeOf(line, candidate, await ingest('upload', candidate));
+    return outcomeOf(line, candidate, await ingest(candidate));
   } catch (err) {
     if (!(err instanceof PipelineUnavailableError)) throw err;
     report.unavailable = `the pipeline became unavailable at line ${line}`;
@@ -101,7 +106,7 @@ class IngestWindow {
   private readonly running: Array<{ id: string | undefined; settled: Promise<Settled> }> = [];
 
   constructor(
-    private readonly ingest: Ingest,
+    private readonly ingest: IngestLine,
     private readonly report: UploadReport,
   ) {}
 
@@ -128,7 +133,7 @@ class IngestWindow {
   }
 }
 
-async function ingestFile(file: Readable, info: busboy.FileInfo, ingest: Ingest): Promise<UploadReport> {
+async function ingestFile(file: Readable, info: busboy.FileInfo, ingest: IngestLine): Promise<UploadReport> {
   const report = new UploadReport();
   const window = new IngestWindow(ingest, report);
   try {
@@ -142,7 +147,7 @@ async function ingestFile(file: Readable, info: busboy.FileInfo, ingest: Ingest)
   return report;
 }
 
-function receive(req: Request, ingest: Ingest, limitBytes: number): Promise<UploadReport> {
+function receive(req: Request, ingest: IngestLine, limitBytes: number): Promise<UploadReport> {
   return new Promise((resolve, reject) => {
     let parser: busboy.Busboy;
     try {
@@ -171,25 +176,26 @@ function receive(req: Request, ingest: Ingest, limitBytes: number): Promise<Uplo
 }
 
 function tooLarge(res: Response, limitBytes: number, report?: UploadReport): void {
-  const message = report
+  const detail = report
     ? `the file exceeds ${limitBytes} bytes: the lines before the cut were ingested (outcomes below), the rest was not read; upload the rest as another file`
     : `uploads are limited to ${limitBytes} bytes`;
   // Without reading the body, the connection cannot be reused for another request.
   if (!report) res.set('Connection', 'close');
-  res.status(413).json({ error: 'payload_too_large', message, ...(report ? { counts: report.counts, outcomes: report.outcomes } : {}) });
+  sendProblem(res, 'payload_too_large', detail, report ? { lines: report.outcomes.length, counts: report.counts, outcomes: report.outcomes } : {});
 }
 
 export function uploadRoutes({ ingest, limitBytes, log }: UploadDeps): Router {
   const router = Router();
-  router.post('/uploads', async (req: Request, res: Response) => {
+  router.post('/uploads', allow('submit'), async (req: Request, res: Response) => {
     if (Number(req.get('content-length') ?? 0) > limitBytes + MULTIPART_OVERHEAD_BYTES) return tooLarge(res, limitBytes);
     const started = Date.now();
+    const { account } = authOf(res);
     let report: UploadReport;
     try {
-      report = await receive(req, ingest, limitBytes);
+      report = await receive(req, (candidate) => ingest('upload', candidate, account), limitBytes);
     } catch (err) {
       if (!(err instanceof InvalidUpload)) throw err;
-      return void res.status(400).json({ error: 'invalid_upload', message: err.message });
+      throw new Problem('invalid_upload', err.message);
     }
     log.info({ counts: report.counts, truncated: report.truncated, ms: Date.now() - started }, 'upload ingested');
     if (report.truncated) return tooLarge(res, limitBytes, report);

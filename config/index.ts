@@ -24,6 +24,7 @@ const envSchema = z.object({
   TEMPORAL_TASK_QUEUE: z.string().default(DEFAULT_TASK_QUEUE),
   TEMPORAL_UI_URL: z.url().optional(),
   TEMPORAL_START_TIMEOUT_MS: z.coerce.number().int().min(100).default(10_000),
+  TEMPORAL_UPDATE_TIMEOUT_MS: z.coerce.number().int().min(100).default(15_000),
   // Named as in Temporal's client environment configuration, so the `temporal` CLI reads the same settings.
   TEMPORAL_API_KEY: z.string().min(1).optional(),
   TEMPORAL_TLS: z.enum(['true', 'false']).optional(),
@@ -47,6 +48,7 @@ const envSchema = z.object({
   UPLOAD_LIMIT_BYTES: z.coerce.number().int().min(1).default(10 * 1024 * 1024),
   SIMULATOR_PORT: intFrom(8787),
   API_KEYS: z.string().optional(),
+  RATE_LIMIT_PER_MINUTE: intFrom(6_000),
   FAULT_INJECTION: z.enum(['enabled', 'disabled']).optional(),
   PROVIDERS: z.string().optional(),
   PRICE_CENTS: intFrom(5),
@@ -114,6 +116,11 @@ export interface AppConfig {
      * included, before the sender is told to retry (503, upload `unavailable`, MLLP AR).
      */
     startTimeoutMs: number;
+    /**
+     * How long POST /v1/records/:id/resolve waits for the workflow's `resolve` Update to be
+     * accepted or refused and carried out, before the caller is told to retry (503).
+     */
+    updateTimeoutMs: number;
   };
   /** A bundle made by bin/bundle-workflows.ts: the worker starts without bundling (production images). */
   workflowBundlePath: string | undefined;
@@ -123,6 +130,12 @@ export interface AppConfig {
   mllp: MllpSettings;
   simulatorPort: number;
   apiKeys: string[];
+  /**
+   * Requests per minute per API key on /v1, counted in each API process (0: no limit). With N API
+   * processes behind a balancer a key gets up to N times this: it protects each process's capacity,
+   * while money is bounded by the budgets, which PostgreSQL enforces across processes (G9).
+   */
+  rateLimitPerMinute: number;
   /** Only the well-known dev key, only in development: the upload page may prefill it. */
   devApiKey: string | undefined;
   uploadLimitBytes: number;
@@ -313,6 +326,7 @@ export function loadConfig(source: NodeJS.ProcessEnv): AppConfig {
       apiKey: env.TEMPORAL_API_KEY,
       tls: temporalTlsFrom(env),
       startTimeoutMs: env.TEMPORAL_START_TIMEOUT_MS,
+      updateTimeoutMs: env.TEMPORAL_UPDATE_TIMEOUT_MS,
     },
     workflowBundlePath: env.WORKFLOW_BUNDLE_PATH,
     port: env.PORT,
@@ -320,6 +334,7 @@ export function loadConfig(source: NodeJS.ProcessEnv): AppConfig {
     mllp: mllpFrom(env),
     simulatorPort: env.SIMULATOR_PORT,
     apiKeys,
+    rateLimitPerMinute: env.RATE_LIMIT_PER_MINUTE,
     devApiKey: env.NODE_ENV === 'development' && apiKeys.includes(DEV_API_KEY) ? DEV_API_KEY : undefined,
     uploadLimitBytes: env.UPLOAD_LIMIT_BYTES,
     faultInjection: (env.FAULT_INJECTION ?? (production ? 'disabled' : 'enabled')) === 'enabled',

@@ -32,7 +32,10 @@ export type IngestOutcome =
   | { outcome: 'over_budget'; id: string; message: string; budgetCents: number; remainingCents: number; priceCents: number }
   | { outcome: 'invalid'; issues: z.core.$ZodIssue[]; message: string };
 
-/** The pipeline cannot take work now (database or Temporal unreachable): the sender should retry. */
+/**
+ * The pipeline cannot take work now (database or Temporal unreachable): the sender should retry.
+ * The message is for the sender; what went wrong inside is its `cause`, for the log.
+ */
 export class PipelineUnavailableError extends Error {
   override name = 'PipelineUnavailableError';
 }
@@ -104,7 +107,7 @@ export function createRecordStarter({ temporal, taskQueue, pipeline, startTimeou
       );
     } catch (err) {
       if (err instanceof WorkflowExecutionAlreadyStartedError) return;
-      throw new PipelineUnavailableError(`Temporal did not accept the workflow start: ${(err as Error).message}`, { cause: err });
+      throw new PipelineUnavailableError('Temporal did not accept the workflow start', { cause: err });
     }
   };
 }
@@ -125,7 +128,7 @@ export function createIngest(deps: IngestDeps) {
     const id = globalIdOf(account, recordKey);
     const inputHash = inputHashOf(input);
     const stored = await storeRecord(db, { id, account, recordKey, source, input, inputHash, memo: extension.memo(parsed.data), defaultPriceCents }).catch((err: unknown) => {
-      throw new PipelineUnavailableError(`the database did not store the record: ${(err as Error).message}`, { cause: err });
+      throw new PipelineUnavailableError('the database did not store the record', { cause: err });
     });
     switch (stored.kind) {
       case 'no_account':

@@ -54,7 +54,7 @@ async function answerFor(candidate: Hl7Candidate, account: string, ingest: Inges
     }
   } catch (err) {
     // Anything but a rejection by content is worth a retry: the sender keeps the message, nothing is lost.
-    if (err instanceof PipelineUnavailableError) log.warn({ id: candidate.id, err: err.message }, 'pipeline unavailable: AR');
+    if (err instanceof PipelineUnavailableError) log.warn({ id: candidate.id, err }, 'pipeline unavailable: AR');
     else log.error({ id: candidate.id, err }, 'HL7 message failed: AR');
     return { code: 'AR', reason: err instanceof PipelineUnavailableError ? err.message : 'internal error; resend the message' };
   }

@@ -1,18 +1,28 @@
 /**
  * The CLI's only way to act: the public HTTP API, the same routes and checks as every other
- * client, so an operator's retry goes through the API's `needs_investigation` guard too.
+ * client, so an operator's resolve is the workflow's own accept or refuse, as it is for the console.
  */
 import { z } from 'zod';
-import type { ResolveAction } from '../contract';
+import type { CreateAccountBody, PatchAccountBody, ResolveAction } from '../contract';
 import type { OpsConfig } from './config';
 import {
-  apiErrorBodySchema,
+  accountListSchema,
+  accountSchema,
+  keyCreatedSchema,
+  keyRevokedSchema,
+  problemSchema,
   recordDetailSchema,
   recordListSchema,
-  resolveAcceptedSchema,
+  resolvedSchema,
+  usageSchema,
+  type AccountList,
+  type AccountView,
+  type KeyCreated,
+  type KeyRevoked,
   type RecordDetail,
   type RecordList,
-  type ResolveAccepted,
+  type Resolved,
+  type Usage,
 } from './views';
 
 /** A request the API answered with an error, or could not answer at all (status 0). */
@@ -27,15 +37,31 @@ export class ApiError extends Error {
   }
 }
 
-interface ListQuery {
+export interface ListQuery {
   status?: string | undefined;
+  reason?: string | undefined;
   limit?: number | undefined;
+  account?: string | undefined;
+  cursor?: string | undefined;
+}
+
+export interface UsageQuery {
+  from?: string | undefined;
+  to?: string | undefined;
+  account?: string | undefined;
 }
 
 export interface ApiClient {
   listRecords(query: ListQuery): Promise<RecordList>;
-  getRecord(id: string): Promise<RecordDetail>;
-  resolve(id: string, action: ResolveAction): Promise<ResolveAccepted>;
+  getRecord(ref: string): Promise<RecordDetail>;
+  resolve(ref: string, action: ResolveAction): Promise<Resolved>;
+  listAccounts(): Promise<AccountList>;
+  getAccount(id: string): Promise<AccountView>;
+  createAccount(body: CreateAccountBody): Promise<AccountView>;
+  updateAccount(id: string, patch: PatchAccountBody): Promise<AccountView>;
+  createKey(account: string, role: string): Promise<KeyCreated>;
+  revokeKey(keyId: string): Promise<KeyRevoked>;
+  usage(query: UsageQuery): Promise<Usage>;
 }
 
 // Long enough for a slow API under load, short enough that a script never hangs on a dead one.
@@ -66,10 +92,10 @@ async function readJson(res: Response): Promise<unknown> {
 }
 
 function errorFrom(res: Response, body: unknown): ApiError {
-  const parsed = apiErrorBodySchema.safeParse(body);
-  return parsed.success
-    ? new ApiError(res.status, parsed.data.error, parsed.data.message)
-    : new ApiError(res.status, 'http_error', `HTTP ${res.status} ${res.statusText}`);
+  const parsed = problemSchema.safeParse(body);
+  if (!parsed.success) return new ApiError(res.status, 'http_error', `HTTP ${res.status} ${res.statusText}`);
+  const { type, detail } = parsed.data;
+  return new ApiError(res.status, type.slice(type.lastIndexOf(':') + 1), detail);
 }
 
 async function call<T>(config: OpsConfig, schema: z.ZodType<T>, method: string, path: string, body?: unknown): Promise<T> {
@@ -81,16 +107,25 @@ async function call<T>(config: OpsConfig, schema: z.ZodType<T>, method: string, 
   return parsed.data;
 }
 
+function withQuery(path: string, query: Record<string, string | number | undefined>): string {
+  const params = new URLSearchParams();
+  for (const [name, value] of Object.entries(query)) if (value !== undefined) params.set(name, String(value));
+  return params.size ? `${path}?${params.toString()}` : path;
+}
+
 export function createApiClient(config: OpsConfig): ApiClient {
-  const recordPath = (id: string) => `/v1/records/${encodeURIComponent(id)}`;
+  const recordPath = (ref: string) => `/v1/records/${encodeURIComponent(ref)}`;
+  const accountPath = (id: string) => `/v1/accounts/${encodeURIComponent(id)}`;
   return {
-    listRecords({ status, limit }) {
-      const query = new URLSearchParams();
-      if (status) query.set('status', status);
-      if (limit) query.set('limit', String(limit));
-      return call(config, recordListSchema, 'GET', `/v1/records${query.size ? `?${query.toString()}` : ''}`);
-    },
-    getRecord: (id) => call(config, recordDetailSchema, 'GET', recordPath(id)),
-    resolve: (id, action) => call(config, resolveAcceptedSchema, 'POST', `${recordPath(id)}/resolve`, action),
+    listRecords: (query) => call(config, recordListSchema, 'GET', withQuery('/v1/records', { ...query })),
+    getRecord: (ref) => call(config, recordDetailSchema, 'GET', recordPath(ref)),
+    resolve: (ref, action) => call(config, resolvedSchema, 'POST', `${recordPath(ref)}/resolve`, action),
+    listAccounts: () => call(config, accountListSchema, 'GET', '/v1/accounts'),
+    getAccount: (id) => call(config, accountSchema, 'GET', accountPath(id)),
+    createAccount: (body) => call(config, accountSchema, 'POST', '/v1/accounts', body),
+    updateAccount: (id, patch) => call(config, accountSchema, 'PATCH', accountPath(id), patch),
+    createKey: (account, role) => call(config, keyCreatedSchema, 'POST', `${accountPath(account)}/keys`, { role }),
+    revokeKey: (keyId) => call(config, keyRevokedSchema, 'DELETE', `/v1/keys/${encodeURIComponent(keyId)}`),
+    usage: (query) => call(config, usageSchema, 'GET', withQuery('/v1/usage', { ...query })),
   };
 }

@@ -1,4 +1,5 @@
 /** How values read in a terminal; the JSON output keeps the API's raw values. */
+import { globalIdOf } from '../contract';
 
 // UTC with milliseconds: fast retries are milliseconds apart, and operators compare across zones.
 export const time = (iso: string): string => iso.replace('T', ' ');
@@ -15,3 +16,6 @@ export function detail(value: Record<string, unknown> | null): string {
     .map(([key, v]) => `${key}=${typeof v === 'string' ? v : JSON.stringify(v)}`)
     .join(' ');
 }
+
+/** How the CLI names a record: its global id, `<id>` in `default` and `<account>/<id>` elsewhere. */
+export const refOf = (r: { account: string; id: string }): string => globalIdOf(r.account, r.id);

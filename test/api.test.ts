@@ -1,4 +1,4 @@
-/** The HTTP contract of DESIGN §6: status codes, JSON errors, and nothing stored for a rejected request. */
+/** The HTTP contract of DESIGN §6: status codes, problem+json errors, and nothing stored for a rejected request. */
 import { migratedDatabase } from './support/database';
 import { get, post, result, submit, uniqueId } from './support/records';
 import { startStack, type Stack } from './support/stack';
@@ -22,7 +22,7 @@ async function expectNothingStored(request: () => Promise<{ status: number; body
   const before = await counts();
   const answer = await request();
   expect(answer.status).toBe(status);
-  expect(answer.body).toMatchObject({ error: expect.any(String), message: expect.any(String) });
+  expect(answer.body).toMatchObject({ type: expect.stringContaining('problem:'), title: expect.any(String), status, detail: expect.any(String), requestId: expect.any(String) });
   expect(await counts()).toEqual(before);
   return answer;
 }
@@ -50,11 +50,11 @@ describe('validation', () => {
     ['a fault plan with an unknown step', { id: 'ok', input: { text: 'x' }, simulate: { faults: [{ step: 'bake', when: 'before', times: 1 }] } }, 'simulate'],
   ])('rejects %s with 400 and the zod issues', async (_name, body, path) => {
     const answer = await expectNothingStored(() => post(stack, '/v1/records', body), 400);
-    expect(answer.body.message).toContain(path === 'body' ? 'extra' : path);
+    expect(answer.body.detail).toContain(path === 'body' ? 'extra' : path);
     expect(answer.body.issues.length).toBeGreaterThan(0);
   });
 
-  it('answers invalid JSON with 400 and a body over the limit with 413, as JSON', async () => {
+  it('answers invalid JSON with 400 and a body over the limit with 413, as problem+json', async () => {
     await expectNothingStored(() => post(stack, '/v1/records', '{"id": '), 400);
     const huge = JSON.stringify({ id: 'huge', input: { text: 'x'.repeat(1_100_000) } });
     await expectNothingStored(() => post(stack, '/v1/records', huge), 413);
@@ -67,7 +67,8 @@ describe('validation', () => {
     await result(stack, id);
     const view = await get(stack, `/v1/records/${id}`);
     expect(view.status).toBe(200);
-    expect(view.body).toMatchObject({ id, status: 'completed', input: { text }, charge: { amountCents: 5 }, result: { provider: 'primary' } });
+    expect(view.body).toMatchObject({ id, account: 'default', status: 'completed', input: { text }, charge: { amountCents: 5, status: 'charged' }, result: { source: 'model', tier: 'model' }, modelOutput: { provider: 'primary' } });
+    expect(view.body.costMicros).toBe(view.body.calls[0].costMicros);
     expect(view.body.calls).toEqual([expect.objectContaining({ provider: 'primary', attempt: 1, outcome: 'ok' })]);
   });
 

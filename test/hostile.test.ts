@@ -28,13 +28,13 @@ async function rawPost(path: string, body: Buffer | string, contentType = 'appli
   return { status: res.status, type: res.headers.get('content-type') ?? '', body: await res.text() };
 }
 
-/** Runs one request that must be refused: a JSON 4xx, and not a row more than before. */
+/** Runs one request that must be refused: a problem+json 4xx, and not a row more than before. */
 async function expectRefusedAndNothingStored(send: () => Promise<{ status: number; type: string }>): Promise<void> {
   const before = await rowCounts();
   const answer = await send();
   expect(answer.status).toBeGreaterThanOrEqual(400);
   expect(answer.status).toBeLessThan(500);
-  expect(answer.type).toContain('application/json');
+  expect(answer.type).toContain('application/problem+json');
   expect(await rowCounts()).toEqual(before);
 }
 
@@ -86,7 +86,7 @@ it('refuses simulate when fault injection is disabled', async () => {
   const production = await startStack({ databaseUrl: process.env.DATABASE_URL, settings: { FAULT_INJECTION: 'disabled' } });
   try {
     const answer = await post(production, '/v1/records', { id: uniqueId('no-faults'), input: { text: 'x' }, simulate: { faults: [{ step: 'charge', when: 'before', times: 1 }] } });
-    expect(answer).toMatchObject({ status: 400, body: { message: expect.stringContaining('fault injection is disabled') } });
+    expect(answer).toMatchObject({ status: 400, body: { detail: expect.stringContaining('fault injection is disabled') } });
   } finally {
     await production.stop();
   }

@@ -80,12 +80,12 @@ describe('show, list and retry of an exhausted record', () => {
     expect(records.map((r) => r.id)).toContain(id);
     expect(new Set(records.map((r) => r.status))).toEqual(new Set(['needs_investigation']));
     const table = await ops(['list', '--status', 'needs_investigation', '--limit', '5']);
-    expect(table.stdout).toMatch(/^ID\s+STATUS\s+STEP\s+ATTEMPTS\s+UPDATED\s+LAST ERROR$/m);
-    expect(table.stdout).toMatch(new RegExp(`^${id}\\s+needs_investigation\\s+persist\\s+5\\s`, 'm'));
+    expect(table.stdout).toMatch(/^ID\s+STATUS\s+STEP\s+REASON\s+ATTEMPTS\s+UPDATED\s+LAST ERROR$/m);
+    expect(table.stdout).toMatch(new RegExp(`^${id}\\s+needs_investigation\\s+persist\\s+exhausted\\s+5\\s`, 'm'));
 
     const retried = await ops(['retry', id]);
     expect(retried).toMatchObject({ code: 0, stderr: '' });
-    expect(retried.stdout).toContain(`retry sent to ${workflowIdFor(id)}`);
+    expect(retried.stdout).toContain(`retry accepted by ${workflowIdFor(id)}`);
     expect((await result(stack, id)).status).toBe('completed');
     expect((await ledgerOf(stack, id)).charges).toHaveLength(1);
   });
@@ -116,10 +116,10 @@ describe('retry --all-investigating', () => {
 
     const run = await ops(['retry', '--all-investigating', '--json']);
     expect(run.code).toBe(1);
-    const outcome = JSON.parse(run.stdout) as { retried: string[]; failed: Array<{ id: string; status: number }>; unreached: boolean };
+    const outcome = JSON.parse(run.stdout) as { retried: string[]; skipped: string[]; failed: Array<{ id: string; status: number }> };
     expect(outcome.retried.sort()).toEqual([...ids].sort());
-    expect(outcome.failed).toEqual([expect.objectContaining({ id: broken, status: expect.any(Number) })]);
-    expect(outcome.unreached).toBe(false);
+    expect(outcome.skipped).toEqual([]);
+    expect(outcome.failed).toEqual([expect.objectContaining({ id: broken, status: 409 })]);
     expect(run.stderr).toContain(`${broken}: `);
     for (const id of ids) expect((await result(stack, id)).status).toBe('completed');
   });
@@ -142,7 +142,7 @@ describe('errors', () => {
     expect((await result(stack, id)).status).toBe('completed');
     const retry = await ops(['retry', id]);
     expect(retry).toMatchObject({ code: 1, stdout: '' });
-    expect(retry.stderr).toBe(`error: record ${id} is completed, not needs_investigation (HTTP 409 conflict)\n`);
+    expect(retry.stderr).toBe(`error: record ${id} is completed and has no running workflow to resolve it (HTTP 409 conflict)\n`);
 
     const missing = await ops(['show', uniqueId('ops-missing')]);
     expect(missing.code).toBe(1);
@@ -153,6 +153,68 @@ describe('errors', () => {
     const down = await ops(['list'], { DI_API_URL: 'http://127.0.0.1:9' });
     expect(down.code).toBe(1);
     expect(down.stderr).toContain('cannot reach the API at http://127.0.0.1:9');
+  });
+});
+
+describe('accounts, keys and usage', () => {
+  it('creates, shows, lists and changes an account, makes and revokes a key, and adds up usage', async () => {
+    const account = `ops-${Date.now().toString(36)}`;
+    const created = await ops(['accounts', 'create', account, '--name', 'Ops Test', '--price-cents', '7', '--budget-cents', '100']);
+    expect(created).toMatchObject({ code: 0, stderr: '' });
+    expect(created.stdout).toMatch(/^price\s+0\.07 USD per record$/m);
+    expect(created.stdout).toMatch(/^budget\s+1\.00 USD a month; 0\.00 USD reserved in \d{4}-\d{2}, 1\.00 USD left$/m);
+    expect((await ops(['accounts', 'list'])).stdout).toMatch(new RegExp(`^${account}\\s+Ops Test\\s+0\\.07 USD\\s+1\\.00 USD\\s+1\\.00 USD\\s+-$`, 'm'));
+
+    const key = JSON.parse((await ops(['keys', 'create', account, '--role', 'submit', '--json'])).stdout) as { id: string; key: string };
+    const id = uniqueId('ops-usage');
+    const posted = await fetch(`${stack.baseUrl}/v1/records`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${key.key}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ id, input: { text: 'Counted in usage.' } }),
+    });
+    expect(posted.status).toBe(202);
+    expect((await result(stack, `${account}/${id}`)).status).toBe('completed');
+    expect((await ops(['show', `${account}/${id}`])).stdout).toMatch(new RegExp(`^record\\s+${account}/${id}$`, 'm'));
+    const usage = JSON.parse((await ops(['usage', '--account', account, '--json'])).stdout) as { accounts: Array<{ account: string; records: Record<string, number> }> };
+    expect(usage.accounts).toEqual([expect.objectContaining({ account, records: { completed: 1 } })]);
+    expect((await ops(['usage', '--account', account])).stdout).toMatch(/^records\s+1 completed$/m);
+
+    const shown = await ops(['accounts', 'show', account]);
+    expect(shown.stdout).toMatch(/^budget\s+1\.00 USD a month; 0\.07 USD reserved in \d{4}-\d{2}, 0\.93 USD left$/m);
+    const changed = await ops(['accounts', 'update', account, '--budget-cents', 'none', '--price-cents', 'default', '--name', 'Renamed']);
+    expect(changed.code).toBe(0);
+    expect(changed.stdout).toMatch(/^budget\s+none$/m);
+    expect(changed.stdout).toMatch(/^price\s+PRICE_CENTS per record$/m);
+
+    const revoked = await ops(['keys', 'revoke', key.id]);
+    expect(revoked).toMatchObject({ code: 0, stdout: expect.stringContaining(`key ${key.id} of ${account} revoked`) });
+    const refused = await fetch(`${stack.baseUrl}/v1/records`, { headers: { authorization: `Bearer ${key.key}` } });
+    expect(refused.status).toBe(401);
+    expect(await ops(['keys', 'revoke', key.id])).toMatchObject({ code: 1, stderr: `error: key ${key.id} is already revoked (HTTP 409 conflict)\n` });
+  });
+
+  it('refuses bad arguments with exit 2, and an account that does not exist with exit 1', async () => {
+    const cases = [
+      ['accounts', 'create', 'Bad_Id', '--name', 'x'],
+      ['accounts', 'create', 'fine-id'],
+      ['accounts', 'create', 'fine-id', '--name', 'x', '--price-cents', '-1'],
+      ['accounts', 'update', 'fine-id'],
+      ['accounts', 'update', 'fine-id', '--budget-cents', 'lots'],
+      ['accounts', 'frobnicate'],
+      ['keys', 'create', 'fine-id', '--role', 'root'],
+      ['keys', 'revoke'],
+      ['usage', '--from', 'yesterday'],
+      ['approve'],
+      ['correct', 'x'],
+    ];
+    const runs = await Promise.all(cases.map((args) => ops(args)));
+    runs.forEach((run, i) => expect({ args: cases[i], code: run.code, stdout: run.stdout }).toEqual({ args: cases[i], code: 2, stdout: '' }));
+    expect(runs[1]?.stderr).toContain('accounts create: --name is required');
+    expect(runs[3]?.stderr).toContain('name at least one field to change');
+    expect(runs[5]?.stderr).toContain("unknown command 'accounts frobnicate': accounts takes list, show, create, update");
+    expect(runs[6]?.stderr).toContain('keys create: --role must be one of submit, operate, admin');
+    const missing = await ops(['accounts', 'show', 'no-such-account']);
+    expect(missing).toMatchObject({ code: 1, stderr: 'error: no account no-such-account (HTTP 404 not_found)\n' });
   });
 });
 

@@ -39,7 +39,7 @@ it('primary 401: no retry on primary, the result comes from fallback', async () 
     { provider: 'fallback', attempt: 1, outcome: 'ok', httpStatus: 200 },
   ]);
   const view = await get(stack, `/v1/records/${id}`);
-  expect(view.body.result).toMatchObject({ provider: 'fallback', model: 'sim-fallback-2026-11-01' });
+  expect(view.body.modelOutput).toMatchObject({ provider: 'fallback', model: 'sim-fallback-2026-11-01' });
   expect(view.body.calls.map((c: { provider: string; attempt: number; outcome: string }) => [c.provider, c.attempt, c.outcome])).toEqual([
     ['primary', 1, 'rejected'],
     ['fallback', 1, 'ok'],
@@ -81,7 +81,7 @@ it('every provider failing parks the record; after the faults clear an operator 
   const calls = await callsOf(id);
   expect(calls.filter((c) => c.provider === 'primary')).toHaveLength(5);
   expect(calls.filter((c) => c.provider === 'fallback')).toHaveLength(5);
-  expect((await post(stack, `/v1/records/${id}/resolve`, { action: 'retry' })).status).toBe(202);
+  expect((await post(stack, `/v1/records/${id}/resolve`, { action: 'retry' })).status).toBe(200);
   expect((await result(stack, id)).status).toBe('completed');
   const ledger = await ledgerOf(stack, id);
   expect(ledger.charges).toHaveLength(1);
@@ -102,7 +102,8 @@ it('low confidence waits for a human: needs_investigation with reason low_confid
   for (let i = 0; i < 100 && !(await rejectedSignals(id)).length; i++) await new Promise((r) => setTimeout(r, 50));
   expect((await rejectedSignals(id)).map((e) => (e.detail as { problem: string }).problem)).toEqual([expect.stringContaining('approve')]);
   expect((await waitForStatus(stack, id, 'needs_investigation')).investigation).toMatchObject({ reason: 'low_confidence' });
-  await stack.env.client.workflow.getHandle(workflowIdFor(id)).signal('resolve', { action: 'approve' });
+  // `approve` is the operator accepting it, through the HTTP route's Update: the stored output is persisted.
+  expect((await post(stack, `/v1/records/${id}/resolve`, { action: 'approve' })).status).toBe(200);
   expect((await result(stack, id)).status).toBe('completed');
   const { calls, record } = await ledgerOf(stack, id);
   expect(calls).toHaveLength(1);

@@ -46,7 +46,7 @@ it('parks a processing record whose workflow was terminated, with the reason, in
   expect(runs).toBe(1);
   // No workflow waits for a signal: the API says so instead of failing.
   const resolve = await post(stack, `/v1/records/${id}/resolve`, { action: 'retry' });
-  expect(resolve).toMatchObject({ status: 409, body: { message: expect.stringContaining('no running workflow') } });
+  expect(resolve).toMatchObject({ status: 409, body: { detail: expect.stringContaining('no running workflow') } });
   expect((await reconcileNow()).parked).not.toContain(id);
 });
 

@@ -53,7 +53,7 @@ function showReport(report) {
 function describe(xhr) {
   const body = xhr.response;
   if (xhr.status === 401) return 'The API key was refused.';
-  return body && body.message ? body.message : `The upload failed (HTTP ${xhr.status || 'network error'}).`;
+  return body && body.detail ? body.detail : `The upload failed (HTTP ${xhr.status || 'network error'}).`;
 }
 
 function finishUpload(xhr) {
@@ -145,7 +145,7 @@ async function refreshRecords() {
     const res = await fetch(`/v1/records?${query}`, { headers: { Authorization: `Bearer ${apiKey()}` } });
     const body = await res.json();
     if (!res.ok) {
-      $('records-message').textContent = res.status === 401 ? 'The API key was refused.' : body.message;
+      $('records-message').textContent = res.status === 401 ? 'The API key was refused.' : body.detail;
       return;
     }
     renderRecords(body.records);

@@ -35,6 +35,8 @@ export function processEnv(base: NodeJS.ProcessEnv, s: ProcessSettings): NodeJS.
     NODE_ENV: 'production',
     LOG_FORMAT: 'json',
     API_KEYS: BENCH_API_KEY,
+    // One key sends every request: the benchmark measures the pipeline, not the per-key limit.
+    RATE_LIMIT_PER_MINUTE: '0',
     DATABASE_URL: s.databaseUrl,
     TEMPORAL_ADDRESS: s.temporalAddress,
     TEMPORAL_TASK_QUEUE: s.taskQueue,

@@ -28,10 +28,13 @@ const lineOutcomesSchema = z.object({
   outcomes: z.array(z.object({ line: z.number(), id: z.string().optional(), outcome: z.string(), reason: z.string().optional() })),
 });
 const investigationsSchema = z.object({
-  records: z.array(z.object({ id: z.string(), status: z.string(), step: z.string().nullable(), lastError: z.string().nullable(), updatedAt: z.string() })),
+  records: z.array(
+    z.object({ id: z.string(), status: z.string(), step: z.string().nullable(), reason: z.string().nullable(), lastError: z.string().nullable(), updatedAt: z.string() }),
+  ),
 });
 export type ListedRecord = z.infer<typeof investigationsSchema>['records'][number];
-const messageSchema = z.object({ message: z.string() }).catch({ message: '' });
+/** An error's problem+json (RFC 9457) detail. */
+const messageSchema = z.object({ detail: z.string() }).transform((p) => ({ message: p.detail })).catch({ message: '' });
 
 const retryable = (status: number): boolean => status >= 500 || status === 429;
 
@@ -96,7 +99,7 @@ export function createApiClient(options: ApiClientOptions) {
     return untilDone(async (): Promise<Attempt<ResolveAnswer>> => {
       const answer = await call(`/v1/records/${encodeURIComponent(id)}/resolve`, json(action));
       if ('retry' in answer) return answer;
-      if (answer.status === 202) return { done: { outcome: 'accepted' } };
+      if (answer.status === 200) return { done: { outcome: 'accepted' } };
       const { message } = messageSchema.parse(answer.body);
       if (answer.status === 409) return { done: { outcome: 'conflict', message } };
       if (answer.status === 404) return { done: { outcome: 'not_found', message } };

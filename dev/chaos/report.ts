@@ -24,7 +24,7 @@ export interface ChaosResult {
   faults: { plans: number; faults: number; byKind: Record<string, number>; providerFaultsServed: number | null; providerRequests: number | null };
   infrastructure: { workerKills: number; workerRestartsSeen: number; dbRestarts: number; apiRestarts: number; apiRestartsSeen: number; events: EventLog[] };
   retries: { client: number; byPath: Record<string, number>; resolveAndList: number; modelCallsBeyondOnePerRecord: number; recordsRetried: number; chargeRetriesThatSkippedBilling: number };
-  investigations: StoredMetrics['investigations'] & { resolvedRetry: number; resolvedAbandon: number; resent: number; orphaned: string[] };
+  investigations: StoredMetrics['investigations'] & { resolvedRetry: number; resolvedApprove: number; resolvedAbandon: number; resent: number; orphaned: string[] };
   modelCalls: StoredMetrics['modelCalls'];
   charges: StoredMetrics['charges'];
   redelivered: RunStats['redelivered'];
@@ -103,6 +103,7 @@ export function buildResult(input: ResultInput): ChaosResult {
     investigations: {
       ...metrics.investigations,
       resolvedRetry: stats.resolutions.retry,
+      resolvedApprove: stats.resolutions.approve,
       resolvedAbandon: stats.resolutions.abandon,
       resent: stats.resolutions.resent,
       orphaned: [...stats.orphaned.keys()],
@@ -135,7 +136,7 @@ export function renderTable(r: ChaosResult): string {
     ['PG restarts', `${infra.dbRestarts}${downtime(infra.events, 'restart-db')}`],
     ['API restarts', `${infra.apiRestarts}${downtime(infra.events, 'restart-api')}`],
     ['retries', `client resends ${retries.client} (${list(retries.byPath)}); model calls beyond one per record ${retries.modelCallsBeyondOnePerRecord}; records on attempt > 1 ${retries.recordsRetried}; charge retries that skipped billing ${retries.chargeRetriesThatSkippedBilling}`],
-    ['investigations', `${inv.records} records, ${inv.parkings} parkings (${list(inv.byReason)}); resolved: retry ${inv.resolvedRetry}, abandon ${inv.resolvedAbandon}, resent ${inv.resent}; orphaned ${inv.orphaned.length}`],
+    ['investigations', `${inv.records} records, ${inv.parkings} parkings (${list(inv.byReason)}); resolved: retry ${inv.resolvedRetry}, approve ${inv.resolvedApprove}, abandon ${inv.resolvedAbandon}, resent ${inv.resent}; orphaned ${inv.orphaned.length}`],
     ['re-deliveries', `${r.redelivered.sent} sent again, ${r.redelivered.duplicates} answered duplicate`],
     ['duration', `${r.durationSeconds.toFixed(1)} s`],
     ['violations', `${r.violations.total} (auditor ${r.violations.auditor}, harness ${r.violations.harness})${r.violations.total ? `: ${list(r.violations.byInvariant)}` : ''}`],

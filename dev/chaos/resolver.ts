@@ -1,6 +1,7 @@
 /**
  * The operator: every record parked in `needs_investigation` is resolved through the HTTP resolve
- * route, retry or abandon by a seeded coin per record and round. A record still parked with the
+ * route by a seeded coin per record and round: retry or abandon, or, for a record parked for low
+ * confidence (where the workflow refuses a retry), approve or abandon. A record still parked with the
  * same row version a while after its signal is signalled again (the first may have reached the
  * workflow before it was ready to take it); from the third round on it is abandoned, so every
  * record ends.
@@ -39,9 +40,9 @@ export function createResolver({ api, seed, idPrefix, stats }: ResolverOptions):
   const handled = new Map<string, Handled>();
   const ours = isRunRecord(idPrefix);
   // Keyed by what follows the run's prefix (the record's index), not by the id: a seed repeats its choices in every run.
-  const decide = (id: string, round: number): Extract<ResolveAction, { action: 'retry' | 'abandon' }> =>
-    round <= LAST_RETRY_ROUND && createRandom(`${seed}/resolve/${id.slice(id.indexOf(idPrefix) + idPrefix.length)}/${round}`).chance(0.5)
-      ? { action: 'retry' }
+  const decide = (record: ListedRecord, round: number): Extract<ResolveAction, { action: 'retry' | 'approve' | 'abandon' }> =>
+    round <= LAST_RETRY_ROUND && createRandom(`${seed}/resolve/${record.id.slice(record.id.indexOf(idPrefix) + idPrefix.length)}/${round}`).chance(0.5)
+      ? { action: record.reason === 'low_confidence' ? 'approve' : 'retry' }
       : { action: 'abandon', reason: `abandoned by the chaos harness (seed ${seed}, round ${round})` };
 
   async function resolveOne(record: ListedRecord): Promise<void> {
@@ -49,7 +50,7 @@ export function createResolver({ api, seed, idPrefix, stats }: ResolverOptions):
     const sameParking = before?.version === record.updatedAt;
     if (sameParking && Date.now() - before.sentAt < RESEND_AFTER_MS) return;
     const round = !before ? 1 : sameParking ? before.round : before.round + 1;
-    const action = decide(record.id, round);
+    const action = decide(record, round);
     const answer = await api.resolve(record.id, action);
     handled.set(record.id, { version: record.updatedAt, round, sentAt: Date.now() });
     if (answer.outcome === 'accepted') {

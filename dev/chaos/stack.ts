@@ -124,6 +124,8 @@ function supervisorEnv(options: OwnedStackOptions, dataDir: string, ports: Ports
     MLLP_PORT: String(ports.mllp),
     WORKER_METRICS_ADDRESS: '',
     API_KEYS: API_KEY,
+    // One key sends every request: the run is about faults, not the per-key limit.
+    RATE_LIMIT_PER_MINUTE: '0',
     FAULT_INJECTION: 'enabled',
     PROVIDERS: providersSetting(ports.simulator),
     SIMULATOR_API_KEY: 'chaos',

@@ -23,7 +23,7 @@ export interface RunStats {
   ingestion: Record<Path, PathStats>;
   rejected: Array<{ id: string; path: Path; reason: string }>;
   events: EventLog[];
-  resolutions: { retry: number; abandon: number; resent: number; retries: number };
+  resolutions: { retry: number; approve: number; abandon: number; resent: number; retries: number };
   /** Parked by the reconciler with no workflow left to signal (the resolve route answers 409). */
   orphaned: Map<string, string>;
   redelivered: { sent: number; duplicates: number; acceptedAgain: string[] };
@@ -37,7 +37,7 @@ export function createStats(): RunStats {
     ingestion: { api: pathStats(), upload: pathStats(), mllp: pathStats() },
     rejected: [],
     events: [],
-    resolutions: { retry: 0, abandon: 0, resent: 0, retries: 0 },
+    resolutions: { retry: 0, approve: 0, abandon: 0, resent: 0, retries: 0 },
     orphaned: new Map(),
     redelivered: { sent: 0, duplicates: 0, acceptedAgain: [] },
   };

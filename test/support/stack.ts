@@ -52,7 +52,7 @@ export interface StackOptions {
 }
 
 export const TEST_API_KEY = 'test-key';
-const TEST_SECRETS = { SIMULATOR_API_KEY: 'test' };
+export const TEST_SECRETS = { SIMULATOR_API_KEY: 'test' };
 
 /** Fast retries so a test of a dozen failures takes seconds; the backoff itself is tested with time skipping. */
 const FAST_RETRIES = {

@@ -1,0 +1,71 @@
+/**
+ * POST /v1/records/:id/resolve (DESIGN §3, §6): the workflow's `resolve` Update, so the caller hears
+ * the workflow's own accept or refuse at once, not a status read that may already be stale. The
+ * record row is looked up first only to keep other accounts' records 404.
+ */
+import { Router, type Request, type Response } from 'express';
+import {
+  isGrpcDeadlineError,
+  isGrpcServiceError,
+  WorkflowNotFoundError,
+  WorkflowUpdateFailedError,
+  WorkflowUpdateRPCTimeoutOrCancelledError,
+  type Client,
+} from '@temporalio/client';
+import type { Logger } from 'pino';
+import { makeResolveSchema, resolveUpdate, workflowIdFor, type ResolveContext } from '../contract';
+import type { Db } from '../db/client';
+import { allow, authOf } from './auth';
+import { invalid, Problem } from './problem';
+import { recordIn } from './scope';
+
+export interface ResolveRouteDeps {
+  db: Db;
+  temporal: Client;
+  updateTimeoutMs: number;
+  log: Logger;
+}
+
+const resolveSchema = makeResolveSchema();
+/** gRPC's UNAVAILABLE (the server cannot be reached): the SDK names the code but does not export the enum. */
+const GRPC_UNAVAILABLE = 14;
+
+/** Temporal could not be reached or did not answer in time: the caller may retry the same action. */
+function unreachable(err: unknown): boolean {
+  if (err instanceof WorkflowUpdateRPCTimeoutOrCancelledError || isGrpcDeadlineError(err)) return true;
+  for (let e: unknown = err; e instanceof Error; e = e.cause) {
+    if (isGrpcServiceError(e) && Number(e.code) === GRPC_UNAVAILABLE) return true;
+  }
+  return false;
+}
+
+export function resolveRoutes({ db, temporal, updateTimeoutMs, log }: ResolveRouteDeps): Router {
+  const router = Router();
+  router.post('/records/:id/resolve', allow('operate'), async (req: Request<{ id: string }>, res: Response) => {
+    const auth = authOf(res);
+    const ref = recordIn(auth, req.params.id);
+    const action = resolveSchema.safeParse(req.body);
+    if (!action.success) throw invalid(action.error);
+    const record = await db.record.findUnique({ where: { id: ref.id }, select: { status: true } });
+    if (!record) throw new Problem('not_found', `no record ${req.params.id}`);
+    const context: ResolveContext = { keyId: auth.keyId };
+    const handle = temporal.workflow.getHandle(workflowIdFor(ref.id));
+    try {
+      const view = await temporal.withDeadline(Date.now() + updateTimeoutMs, () => handle.executeUpdate(resolveUpdate, { args: [action.data, context] }));
+      res.json({ ...view, id: ref.recordKey, account: ref.account, workflowId: workflowIdFor(ref.id) });
+    } catch (err) {
+      // The validator's (or the handler's) refusal: its message is the workflow's reason, meant for the caller.
+      if (err instanceof WorkflowUpdateFailedError) throw new Problem('conflict', err.cause?.message ?? err.message);
+      if (err instanceof WorkflowNotFoundError) {
+        throw new Problem('conflict', `record ${req.params.id} is ${record.status} and has no running workflow to resolve it`);
+      }
+      if (unreachable(err)) {
+        log.warn({ err, requestId: res.locals.requestId }, 'resolve Update did not complete in time');
+        res.set('Retry-After', '5');
+        throw new Problem('unavailable', `the workflow of record ${req.params.id} did not answer within ${updateTimeoutMs} ms; retry the same action`);
+      }
+      throw err;
+    }
+  });
+  return router;
+}
