@@ -5,11 +5,14 @@ import type { Registry } from 'prom-client';
 import type { Tracer } from '@opentelemetry/api';
 import { requestSpans } from '../telemetry/tracing';
 import type { Client } from '@temporalio/client';
+import type { PayloadCodec } from '@temporalio/common';
 import type { AppConfig } from '../config';
 import type { Db } from '../db/client';
 import { createApiMetrics } from '../metrics/api';
 import { PipelineUnavailableError, type Ingest } from '../ingest';
+import { payloadCodec } from '../temporal/client';
 import { bearerAuth } from './auth';
+import { codecRoutes } from './codec';
 import { pageRoutes } from './page';
 import { recordRoutes } from './records';
 import { uploadRoutes } from './uploads';
@@ -22,8 +25,8 @@ export interface AppDeps {
   bodyLimit: string;
   ui: { url: string; namespace: string };
   uploadLimitBytes: number;
-  /** Set only in development, where the upload page may prefill it. */
-  devApiKey?: string;
+  /** The codec endpoint's: the payload codec, and the Temporal UI's origin that may call it from a browser. */
+  codec: { payloadCodec: PayloadCodec; uiOrigin: string };
   log: Logger;
   metrics: Registry;
   /** Set when traces are exported: every /v1 request gets a span that the workflow joins. */
@@ -103,6 +106,7 @@ export function createApp(deps: AppDeps): Express {
     recordRoutes(deps),
     uploadRoutes({ ingest: deps.ingest, limitBytes: deps.uploadLimitBytes, log: deps.log }),
   );
+  app.use('/codec', codecRoutes({ codec: deps.codec.payloadCodec, apiKeys: deps.apiKeys, uiOrigin: deps.codec.uiOrigin }));
   app.use(pageRoutes(deps));
   app.use((_req, res) => void res.status(404).json({ error: 'not_found', message: 'no such route' }));
   app.use(errorHandler(deps.log));
@@ -117,7 +121,7 @@ export function createConfiguredApp(config: AppConfig, deps: Pick<AppDeps, 'db' 
     bodyLimit: '1mb',
     ui: { url: config.temporal.uiUrl, namespace: config.temporal.namespace },
     uploadLimitBytes: config.uploadLimitBytes,
-    devApiKey: config.devApiKey,
+    codec: { payloadCodec: payloadCodec(config.temporal.payloadKeys), uiOrigin: new URL(config.temporal.uiUrl).origin },
     metrics: createApiMetrics({ db: deps.db, temporal: deps.temporal, stuckAfterMs: 60_000 }),
   });
 }

@@ -1,4 +1,4 @@
-import type { Server } from 'node:http';
+import { createServer, type Server } from 'node:http';
 import type { AppConfig } from '../config';
 import { createLogger } from '../config/logger';
 import { requireDatabaseUrl } from '../config/runtime';
@@ -18,10 +18,9 @@ export async function startApi(config: AppConfig): Promise<{ server: Server; clo
   const temporal = await connectClient(config.temporal, tracing ? [tracing.plugin] : []);
   const ingest = createIngest(ingestSettings(config, db, temporal));
   const app = createConfiguredApp(config, { db, temporal, ingest, log, tracer: tracing?.tracer });
-  const server = await new Promise<Server>((resolve) => {
-    const s = app.listen(config.port, () => resolve(s));
-  });
-  log.info({ port: config.port }, 'API listening');
+  const server = createServer(app);
+  await new Promise<void>((resolve) => server.listen({ port: config.port, host: config.host }, resolve));
+  log.info({ host: config.host, port: config.port }, 'API listening');
   return {
     server,
     async close() {
