@@ -285,7 +285,8 @@ export function loadConfig(source: NodeJS.ProcessEnv): AppConfig {
       uiPort: env.TEMPORAL_UI_PORT,
       managed: env.TEMPORAL_ADDRESS === undefined,
       apiKey: env.TEMPORAL_API_KEY,
-      payloadKeys: env.PAYLOAD_KEYS ?? (production ? [] : developmentPayloadKeys(env.DATA_DIR)),
+      // Production has refused a missing PAYLOAD_KEYS by now.
+      payloadKeys: env.PAYLOAD_KEYS ?? developmentPayloadKeys(env.DATA_DIR),
       tls: temporalTlsFrom(env),
       startTimeoutMs: env.TEMPORAL_START_TIMEOUT_MS,
     },
