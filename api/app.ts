@@ -5,15 +5,18 @@ import type { Registry } from 'prom-client';
 import type { Tracer } from '@opentelemetry/api';
 import { requestSpans } from '../telemetry/tracing';
 import type { Client } from '@temporalio/client';
+import type { PayloadCodec } from '@temporalio/common';
 import type { AppConfig } from '../config';
 import type { InferenceHealth } from '../contract';
 import type { Db } from '../db/client';
 import { createApiMetrics } from '../metrics/api';
 import { PipelineUnavailableError, type Ingest } from '../ingest';
 import { cachedHealthProbe } from '../providers/health';
+import { payloadCodec } from '../temporal/client';
 import type { ProviderRegistry } from '../providers/registry';
 import { accountRoutes } from './accounts';
 import { authenticate, createKeyStore, tokenAuth } from './auth';
+import { codecRoutes } from './codec';
 import { openApiDocument } from './openapi';
 import { pageRoutes } from './page';
 import { Problem, requestIds, sendProblem } from './problem';
@@ -37,8 +40,8 @@ export interface AppDeps {
   bodyLimit: string;
   ui: { url: string; namespace: string };
   uploadLimitBytes: number;
-  /** Set only in development, where the upload page may prefill it. */
-  devApiKey?: string;
+  /** The codec endpoint's: the payload codec, and the Temporal UI's origin that may call it from a browser. */
+  codec: { payloadCodec: PayloadCodec; uiOrigin: string };
   log: Logger;
   metrics: Registry;
   /** METRICS_TOKEN: when set, /metrics wants it as a bearer token. */
@@ -139,6 +142,7 @@ export function createApp(deps: AppDeps): Express {
     usageRoutes(deps),
     accountRoutes({ db: deps.db, keys, defaultCurrency: deps.defaultCurrency }),
   );
+  app.use('/codec', codecRoutes({ codec: deps.codec.payloadCodec, keys, log: deps.log, uiOrigin: deps.codec.uiOrigin }));
   app.use(pageRoutes(deps));
   app.use((req, res) => sendProblem(res, 'not_found', `no route ${req.method} ${req.path}`));
   app.use(errorHandler(deps.log));
@@ -160,7 +164,7 @@ export function createConfiguredApp(
     bodyLimit: '1mb',
     ui: { url: config.temporal.uiUrl, namespace: config.temporal.namespace },
     uploadLimitBytes: config.uploadLimitBytes,
-    devApiKey: config.devApiKey,
+    codec: { payloadCodec: payloadCodec(config.temporal.payloadKeys), uiOrigin: new URL(config.temporal.uiUrl).origin },
     metrics: createApiMetrics({ db: deps.db, stuckAfterMs: config.reconcile.input.quietForMs }),
     metricsToken: config.metricsToken,
   });

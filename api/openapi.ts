@@ -21,6 +21,7 @@ import {
   usageQuerySchema,
   usageSchema,
 } from './schemas';
+import { payloadsSchema } from './codec';
 
 type Method = 'get' | 'post' | 'patch' | 'delete';
 
@@ -47,6 +48,17 @@ const json = (description: string, schema: z.ZodType) => ({ description, schema 
 const inferenceHealthSchema = z.looseObject({ status: z.enum(['healthy', 'degraded', 'unhealthy']) });
 
 export const OPERATIONS: Operation[] = [
+  ...(['decode', 'encode'] as const).map(
+    (way): Operation => ({
+      method: 'post',
+      path: `/codec/${way}`,
+      summary: `Temporal's remote codec: ${way}s payloads (AES-256-GCM under PAYLOAD_KEYS) for the Temporal UI and CLI; browsers only from the Temporal UI's origin.`,
+      role: 'operate',
+      body: payloadsSchema,
+      ok: { 200: json(`The payloads, ${way}d.`, payloadsSchema) },
+      problems: ['invalid_request', 'invalid_json', 'payload_too_large'],
+    }),
+  ),
   { method: 'get', path: '/healthz', summary: 'The process is up.', ok: { 200: json('Up.', z.object({ ok: z.literal(true) })) } },
   {
     method: 'get',

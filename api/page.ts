@@ -7,15 +7,14 @@ import { join } from 'node:path';
 
 export interface PageDeps {
   ui: { url: string; namespace: string };
-  /** Only ever the well-known development key: this answer needs no authentication. */
-  devApiKey?: string;
   uploadLimitBytes: number;
 }
 
-export function pageRoutes({ ui, devApiKey, uploadLimitBytes }: PageDeps): Router {
+export function pageRoutes({ ui, uploadLimitBytes }: PageDeps): Router {
   const router = Router();
+  // Unauthenticated, so it carries no key, not even the development one: the page asks for one.
   router.get('/ui-config', (_req, res) => {
-    res.json({ ...(devApiKey ? { devKey: devApiKey } : {}), temporalUiUrl: ui.url, namespace: ui.namespace, uploadLimitBytes });
+    res.json({ temporalUiUrl: ui.url, namespace: ui.namespace, uploadLimitBytes });
   });
   router.use(express.static(join(__dirname, 'public')));
   return router;

@@ -26,9 +26,9 @@ export async function startApi(config: AppConfig, secrets: Readonly<Record<strin
   const server = createHttpServer(app, config.http);
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
-    server.listen(config.port, () => resolve());
+    server.listen({ port: config.port, host: config.host }, () => resolve());
   });
-  log.info({ port: config.port }, 'API listening');
+  log.info({ host: config.host, port: config.port }, 'API listening');
   return {
     server,
     async close() {

@@ -3,17 +3,45 @@
  * environment, so a bad setting stops the process with one clear message instead of surfacing
  * later as a strange failure mid-pipeline.
  */
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { z } from 'zod';
 import { accountIdSchema, DEFAULT_ACCOUNT, DEFAULT_TASK_QUEUE, providerTaskQueue, type PipelineOptions, type RetryOptions } from '../contract';
 import { parseProvidersSetting } from '../providers/registry';
 import type { LogSettings } from './logger';
 import type { HealthSettings } from '../providers/health';
 import type { ProviderConfig } from '../providers/types';
+import { PAYLOAD_KEY_BYTES, type PayloadKey } from '../temporal/codec';
 
 const intFrom = (fallback: number) => z.coerce.number().int().nonnegative().default(fallback);
 
+const PAYLOAD_KEY_ID = /^[A-Za-z0-9._-]{1,64}$/;
+const base64 = z.base64();
+
+/** `id:base64key` pairs, comma-separated; messages name the pair or the key id, never key material. */
+function parsePayloadKeys(value: string, ctx: z.core.$RefinementCtx<string>): PayloadKey[] {
+  const keys: PayloadKey[] = [];
+  const pairs = value.split(',').map((p) => p.trim()).filter(Boolean);
+  if (pairs.length === 0) ctx.addIssue('no id:base64key pair');
+  pairs.forEach((pair, i) => {
+    const colon = pair.indexOf(':');
+    const id = pair.slice(0, Math.max(colon, 0));
+    const encoded = pair.slice(colon + 1);
+    if (!PAYLOAD_KEY_ID.test(id)) return ctx.addIssue(`pair ${i + 1} is not id:base64key (an id of letters, digits, '.', '_' or '-', then ':')`);
+    if (!base64.safeParse(encoded).success) return ctx.addIssue(`key "${id}" is not base64`);
+    const key = Buffer.from(encoded, 'base64');
+    if (key.length !== PAYLOAD_KEY_BYTES) return ctx.addIssue(`key "${id}" is ${key.length} bytes; AES-256 needs ${PAYLOAD_KEY_BYTES} (openssl rand -base64 32)`);
+    if (keys.some((k) => k.id === id)) return ctx.addIssue(`key id "${id}" appears twice`);
+    keys.push({ id, key });
+  });
+  return keys;
+}
+
+const payloadKeysSchema = z.string().transform(parsePayloadKeys);
+
 const envSchema = z.object({
-  NODE_ENV: z.enum(['development', 'test', 'production']).default('development'),
+  // Unset means production: a deployment that forgets it gets the safe settings, not the development ones.
+  NODE_ENV: z.enum(['development', 'test', 'production']).default('production'),
   DATA_DIR: z.string().default('.data'),
   DATABASE_URL: z.url({ protocol: /^postgres(ql)?$/ }).optional(),
   EMBEDDED_PG_PORT: intFrom(54329),
@@ -32,6 +60,8 @@ const envSchema = z.object({
   TEMPORAL_TLS_CLIENT_KEY_PATH: z.string().min(1).optional(),
   TEMPORAL_TLS_SERVER_CA_CERT_PATH: z.string().min(1).optional(),
   WORKFLOW_BUNDLE_PATH: z.string().min(1).optional(),
+  /** The address the API and the MLLP listener bind; unset: every interface (`npm start` sets 127.0.0.1). */
+  HOST: z.string().min(1).optional(),
   PORT: intFrom(3000),
   HTTP_HEADERS_TIMEOUT_MS: z.coerce.number().int().min(100).default(20_000),
   // Above the 60 s idle timeout of common load balancers, so they never reuse a connection we are closing.
@@ -49,6 +79,7 @@ const envSchema = z.object({
   SIMULATOR_PORT: intFrom(8787),
   API_KEYS: z.string().optional(),
   RATE_LIMIT_PER_MINUTE: intFrom(6_000),
+  PAYLOAD_KEYS: payloadKeysSchema.optional(),
   FAULT_INJECTION: z.enum(['enabled', 'disabled']).optional(),
   PROVIDERS: z.string().optional(),
   PRICE_CENTS: intFrom(5),
@@ -94,6 +125,8 @@ const envSchema = z.object({
 });
 
 export const DEV_API_KEY = 'dev-key';
+/** Where `npm start` keeps the development payload key (PAYLOAD_KEYS format) inside DATA_DIR. */
+export const DEV_PAYLOAD_KEYS_FILE = 'payload-keys';
 
 export interface AppConfig {
   env: 'development' | 'test' | 'production';
@@ -109,6 +142,11 @@ export interface AppConfig {
     uiPort: number;
     managed: boolean;
     apiKey: string | undefined;
+    /**
+     * PAYLOAD_KEYS: the first encrypts, all decrypt (DESIGN §14). Outside production, unset means the
+     * development key `npm start` keeps in DATA_DIR, and empty until it has made one.
+     */
+    payloadKeys: PayloadKey[];
     /** false: plaintext; otherwise TLS, with the certificate files to read when connecting. */
     tls: TemporalTls | false;
     /**
@@ -124,6 +162,7 @@ export interface AppConfig {
   };
   /** A bundle made by bin/bundle-workflows.ts: the worker starts without bundling (production images). */
   workflowBundlePath: string | undefined;
+  host: string | undefined;
   port: number;
   /** The API server's timeouts (api/server.ts says why the body has none). */
   http: { headersTimeoutMs: number; keepAliveTimeoutMs: number };
@@ -136,8 +175,6 @@ export interface AppConfig {
    * while money is bounded by the budgets, which PostgreSQL enforces across processes (G9).
    */
   rateLimitPerMinute: number;
-  /** Only the well-known dev key, only in development: the upload page may prefill it. */
-  devApiKey: string | undefined;
   uploadLimitBytes: number;
   faultInjection: boolean;
   providers: ProviderConfig[];
@@ -303,13 +340,30 @@ function describeIssues(error: z.ZodError): string {
   return error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ');
 }
 
+/** The key `npm start` generated, if it has: read, never made, here (dev/local-stack.ts makes it). */
+function developmentPayloadKeys(dataDir: string): PayloadKey[] {
+  const file = join(dataDir, DEV_PAYLOAD_KEYS_FILE);
+  if (!existsSync(file)) return [];
+  const parsed = payloadKeysSchema.safeParse(readFileSync(file, 'utf8').trim());
+  if (!parsed.success) throw new ConfigError(`${file}: ${parsed.error.issues.map((i) => i.message).join('; ')}`);
+  return parsed.data;
+}
+
+/** What production refuses: running without keys, with the well-known development key, or with fault injection. */
+function checkProduction(env: z.infer<typeof envSchema>, apiKeys: string[]): void {
+  const missing = [...(apiKeys.length === 0 ? ['API_KEYS'] : []), ...(env.PAYLOAD_KEYS === undefined ? ['PAYLOAD_KEYS'] : [])];
+  if (missing.length > 0) throw new ConfigError(`${missing.join(' and ')} ${missing.length > 1 ? 'are' : 'is'} required when NODE_ENV=production (unset NODE_ENV means production)`);
+  if (apiKeys.includes(DEV_API_KEY)) throw new ConfigError(`API_KEYS holds the development key "${DEV_API_KEY}", which production refuses`);
+  if (env.FAULT_INJECTION === 'enabled') throw new ConfigError('FAULT_INJECTION=enabled is refused when NODE_ENV=production');
+}
+
 export function loadConfig(source: NodeJS.ProcessEnv): AppConfig {
   const parsed = envSchema.safeParse(source);
   if (!parsed.success) throw new ConfigError(`invalid environment: ${describeIssues(parsed.error)}`);
   const env = parsed.data;
   const production = env.NODE_ENV === 'production';
   const apiKeys = (env.API_KEYS ?? (production ? '' : DEV_API_KEY)).split(',').map((k) => k.trim()).filter(Boolean);
-  if (production && apiKeys.length === 0) throw new ConfigError('API_KEYS is required when NODE_ENV=production');
+  if (production) checkProduction(env, apiKeys);
   const providers = parseProvidersSetting(env.PROVIDERS, defaultProviders(env.SIMULATOR_PORT));
   return {
     env: env.NODE_ENV,
@@ -324,18 +378,20 @@ export function loadConfig(source: NodeJS.ProcessEnv): AppConfig {
       uiPort: env.TEMPORAL_UI_PORT,
       managed: env.TEMPORAL_ADDRESS === undefined,
       apiKey: env.TEMPORAL_API_KEY,
+      // Production has refused a missing PAYLOAD_KEYS by now.
+      payloadKeys: env.PAYLOAD_KEYS ?? developmentPayloadKeys(env.DATA_DIR),
       tls: temporalTlsFrom(env),
       startTimeoutMs: env.TEMPORAL_START_TIMEOUT_MS,
       updateTimeoutMs: env.TEMPORAL_UPDATE_TIMEOUT_MS,
     },
     workflowBundlePath: env.WORKFLOW_BUNDLE_PATH,
+    host: env.HOST,
     port: env.PORT,
     http: { headersTimeoutMs: env.HTTP_HEADERS_TIMEOUT_MS, keepAliveTimeoutMs: env.HTTP_KEEP_ALIVE_TIMEOUT_MS },
     mllp: mllpFrom(env),
     simulatorPort: env.SIMULATOR_PORT,
     apiKeys,
     rateLimitPerMinute: env.RATE_LIMIT_PER_MINUTE,
-    devApiKey: env.NODE_ENV === 'development' && apiKeys.includes(DEV_API_KEY) ? DEV_API_KEY : undefined,
     uploadLimitBytes: env.UPLOAD_LIMIT_BYTES,
     faultInjection: (env.FAULT_INJECTION ?? (production ? 'disabled' : 'enabled')) === 'enabled',
     providers,

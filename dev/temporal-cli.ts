@@ -1,10 +1,12 @@
 /**
  * `npm run temporal -- <args>` runs the provisioned Temporal CLI against the project's
  * server: TEMPORAL_ADDRESS (localhost:7233) and TEMPORAL_NAMESPACE (default), unless the
- * arguments choose otherwise. Exits with the CLI's exit code.
+ * arguments choose otherwise; and through the API's codec endpoint, so payloads show decrypted
+ * and what the CLI sends is encrypted. Exits with the CLI's exit code.
  */
 import { spawn } from 'node:child_process';
 import os from 'node:os';
+import { loadOpsConfig, OpsConfigError } from '../ops/config';
 import { ensureTemporalCli, provisionOptionsFromEnv } from './provision';
 
 /** The subcommands that take connection options; the others (server, env, config) reject them. */
@@ -36,6 +38,28 @@ export function withConnection(args: readonly string[], env: NodeJS.ProcessEnv):
   return [...flags, ...added, ...args.slice(end)];
 }
 
+/** The subcommands that show or send payloads. */
+const PAYLOAD_SUBCOMMANDS = new Set(['workflow', 'activity', 'schedule']);
+
+/**
+ * The codec settings in the CLI's own environment variables (TEMPORAL_CODEC_ENDPOINT and
+ * TEMPORAL_CODEC_AUTH, the same as --codec-endpoint and --codec-auth), so the key stays out of the
+ * process list: the API the operator CLI would use (DI_API_URL, else localhost:PORT) with its key.
+ * Nothing when the caller chose a codec or a profile, or no key is configured (said on stderr).
+ */
+function codecEnvironment(args: readonly string[], env: NodeJS.ProcessEnv): Record<string, string> {
+  const chosen = ['--codec-endpoint', ...PROFILE_FLAGS].some((flag) => hasFlag(args, flag)) || env.TEMPORAL_CODEC_ENDPOINT !== undefined;
+  if (!PAYLOAD_SUBCOMMANDS.has(args[0] ?? '') || chosen) return {};
+  try {
+    const api = loadOpsConfig(env);
+    return { TEMPORAL_CODEC_ENDPOINT: `${api.apiUrl}/codec`, TEMPORAL_CODEC_AUTH: `Bearer ${api.apiKey}` };
+  } catch (err) {
+    if (!(err instanceof OpsConfigError)) throw err;
+    process.stderr.write(`[temporal] payloads stay encrypted, no codec endpoint: ${err.message}\n`);
+    return {};
+  }
+}
+
 function hasFlag(args: readonly string[], long: string, short?: string): boolean {
   return args.some(
     (arg) => arg === long || arg.startsWith(`${long}=`) || (short !== undefined && arg.startsWith(short)),
@@ -45,7 +69,8 @@ function hasFlag(args: readonly string[], long: string, short?: string): boolean
 /** Runs the CLI with `args` and exits with its exit code. */
 export async function runTemporalCli(args: readonly string[]): Promise<void> {
   const cli = await ensureTemporalCli(undefined, provisionOptionsFromEnv(process.env));
-  const child = spawn(cli, withConnection(args, process.env), { stdio: 'inherit' });
+  const env = { ...process.env, ...codecEnvironment(args, process.env) };
+  const child = spawn(cli, withConnection(args, process.env), { stdio: 'inherit', env });
   // A supervisor signals this process, not the CLI: pass it on so `server start-dev` shuts down too.
   for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
     process.on(signal, () => child.kill(signal));

@@ -18,7 +18,7 @@ export async function startMllp(config: AppConfig): Promise<MllpListener> {
   await ensureDefaultAccount(db, config.billing.currency);
   const temporal = await connectClient(config.temporal);
   const ingest = createIngest(ingestSettings(config, db, temporal));
-  const listener = await startMllpListener({ settings: config.mllp, ingest, log });
+  const listener = await startMllpListener({ settings: config.mllp, host: config.host, ingest, log });
   return {
     port: listener.port,
     async close() {

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
-import { Client, Connection, type ClientPlugin, type TLSConfig } from '@temporalio/client';
-import type { AppConfig } from '../config';
+import { Client, Connection, type ClientPlugin, type DataConverter, type TLSConfig } from '@temporalio/client';
+import { ConfigError, type AppConfig } from '../config';
+import { EncryptionCodec, type PayloadKey } from './codec';
 
 /**
  * What both connection kinds (the client's Connection, the worker's NativeConnection) take. The
@@ -24,10 +25,20 @@ export function temporalConnectionOptions(temporal: AppConfig['temporal']): { ad
   };
 }
 
+/** The codec every client, worker and the codec endpoint use; no key is a configuration error, never plaintext. */
+export function payloadCodec(keys: readonly PayloadKey[]): EncryptionCodec {
+  if (keys.length === 0) throw new ConfigError('PAYLOAD_KEYS is not set, and DATA_DIR holds no development key: `npm start` makes one, or set PAYLOAD_KEYS');
+  return new EncryptionCodec(keys);
+}
+
+/** For every Client and Worker.create: Temporal then sees record data only encrypted (G8). */
+export const payloadDataConverter = (keys: readonly PayloadKey[]): DataConverter => ({ payloadCodecs: [payloadCodec(keys)] });
+
 /** The one Temporal client of a process. */
 export async function connectClient(temporal: AppConfig['temporal'], plugins: ClientPlugin[] = []): Promise<Client> {
+  const dataConverter = payloadDataConverter(temporal.payloadKeys);
   const connection = await Connection.connect(temporalConnectionOptions(temporal));
-  return new Client({ connection, namespace: temporal.namespace, plugins });
+  return new Client({ connection, namespace: temporal.namespace, plugins, dataConverter });
 }
 
 export const temporalUiLink = (uiUrl: string, namespace: string, workflowId: string): string =>

@@ -11,9 +11,10 @@ import { createDb, type Db } from '../db/client';
 import { createIngest } from '../ingest';
 import { ingestSettings } from '../ingest/settings';
 import { startSimulator, type Simulator } from '../dev/simulator';
+import { payloadDataConverter } from '../temporal/client';
 import { createWorkers } from '../workers/create';
 import { uniqueId } from './support/records';
-import { requiredEnv, testActivityDeps, testConfig, testFaults } from './support/stack';
+import { requiredEnv, testActivityDeps, testConfig, testFaults, testPayloadKeys } from './support/stack';
 
 const MINUTE = 60_000;
 let env: TestWorkflowEnvironment;
@@ -23,6 +24,7 @@ let db: Db;
 beforeAll(async () => {
   env = await TestWorkflowEnvironment.createTimeSkipping({
     server: { executable: { type: 'existing-path', path: requiredEnv('TEST_TEMPORAL_TEST_SERVER') } },
+    client: { dataConverter: payloadDataConverter(testPayloadKeys()) },
   });
   // The Java test server knows no custom search attributes until they are registered.
   await env.connection.operatorService.addSearchAttributes({

@@ -138,8 +138,9 @@ describe('docker-compose.yml', () => {
     const { services } = await resolved();
     expect(services.worker?.container_name).toBeUndefined();
     expect(services.worker?.ports).toBeUndefined();
-    expect(services.api?.ports?.map((p) => p.target)).toEqual([3000]);
-    expect(services.mllp?.ports?.map((p) => p.target)).toEqual([2575]);
+    // Every published port names its interface: the API and MLLP on loopback unless API_HOST_IP / MLLP_HOST_IP open them.
+    expect(services.api?.ports?.map((p) => [p.host_ip, p.target])).toEqual([['127.0.0.1', 3000]]);
+    expect(services.mllp?.ports?.map((p) => [p.host_ip, p.target])).toEqual([['127.0.0.1', 2575]]);
     // The Temporal frontend and UI have no authentication of their own here: loopback only.
     for (const name of ['temporal', 'temporal-ui']) expect(services[name]?.ports?.map((p) => p.host_ip)).toEqual(['127.0.0.1']);
   });
@@ -176,20 +177,21 @@ describe('docker-compose.yml', () => {
   });
 
   it('refuses to resolve without the secrets in .env', async () => {
-    for (const secret of ['API_KEYS', 'PROVIDERS', 'APP_DB_PASSWORD', 'POSTGRES_PASSWORD', 'TEMPORAL_DB_PASSWORD']) {
+    for (const secret of ['API_KEYS', 'PAYLOAD_KEYS', 'PROVIDERS', 'APP_DB_PASSWORD', 'POSTGRES_PASSWORD', 'TEMPORAL_DB_PASSWORD']) {
       expect(await rejection(COMPOSE_FILE, withoutLine(ENV_EXAMPLE, `${secret}=`))).toContain(`set ${secret} in .env`);
     }
   });
 });
 
 describe('the environment compose gives the app', () => {
-  it('passes the configuration schema: production, no fault injection, keys, providers, Temporal', async () => {
+  it('passes the configuration schema: production, no fault injection, API and payload keys, providers, Temporal', async () => {
     const { services } = await resolved();
     for (const name of APP_SERVICES) {
       const env = { ...imageEnv(), ...services[name]?.environment };
       expect({ name, NODE_ENV: env.NODE_ENV, FAULT_INJECTION: env.FAULT_INJECTION }).toEqual({ name, NODE_ENV: 'production', FAULT_INJECTION: 'disabled' });
       const config = loadConfig(env);
       expect(config).toMatchObject({ env: 'production', faultInjection: false, apiKeys: ['change-me-key-1'], simulatedProviders: false });
+      expect(config.temporal.payloadKeys.map((k) => k.id)).toEqual(['key-1']);
       expect(new URL(config.databaseUrl ?? '').host).toBe('postgres:5432');
       expect(config.temporal).toMatchObject({ address: 'temporal:7233', namespace: 'default', managed: false, tls: false });
       expect(config.providers.map((p) => p.name)).toEqual(['openai', 'anthropic']);

@@ -11,7 +11,7 @@ import { ingestSettings } from '../ingest/settings';
 import { startSimulator, type Simulator } from '../dev/simulator';
 import { supervise, type Supervised } from '../dev/processes';
 import { ledgerOf, uniqueId } from './support/records';
-import { requiredEnv, startTemporal, testConfig, type Stack } from './support/stack';
+import { requiredEnv, startTemporal, testConfig, TEST_PAYLOAD_KEYS, type Stack } from './support/stack';
 import { workflowIdFor, type RecordStatusView } from '../contract';
 
 let env: TestWorkflowEnvironment;
@@ -34,6 +34,7 @@ beforeAll(async () => {
         ...process.env,
         ...settings,
         NODE_ENV: 'test',
+        PAYLOAD_KEYS: TEST_PAYLOAD_KEYS,
         TEMPORAL_ADDRESS: env.address,
         SIMULATOR_PORT: String(simulator.port),
         SIMULATOR_API_KEY: 'test',

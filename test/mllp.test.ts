@@ -217,17 +217,18 @@ describe('accounts by sending facility (MLLP_ACCOUNTS)', () => {
 });
 
 describe('MLLP_ACCOUNTS and MLLP_DEFAULT_ACCOUNT', () => {
+  const settings = (env: NodeJS.ProcessEnv) => loadConfig({ NODE_ENV: 'development', ...env });
   it('take a JSON object of facility to account id, and `none`; anything else stops the process with the setting named', () => {
-    expect(loadConfig({ MLLP_ACCOUNTS: '{"REFERENCE LAB": "acme", "LAB, EAST^1.2^ISO": "east-1"}', MLLP_DEFAULT_ACCOUNT: 'none' }).mllp).toMatchObject({
+    expect(settings({ MLLP_ACCOUNTS: '{"REFERENCE LAB": "acme", "LAB, EAST^1.2^ISO": "east-1"}', MLLP_DEFAULT_ACCOUNT: 'none' }).mllp).toMatchObject({
       accounts: { 'REFERENCE LAB': 'acme', 'LAB, EAST^1.2^ISO': 'east-1' },
       defaultAccount: null,
     });
-    expect(loadConfig({}).mllp).toMatchObject({ accounts: {}, defaultAccount: 'default' });
-    expect(() => loadConfig({ MLLP_ACCOUNTS: 'REFERENCE LAB=acme' })).toThrow(/MLLP_ACCOUNTS is not JSON/);
-    expect(() => loadConfig({ MLLP_ACCOUNTS: '{"REFERENCE LAB": "Not An Id"}' })).toThrow(/invalid MLLP_ACCOUNTS: REFERENCE LAB: account id/);
-    expect(() => loadConfig({ MLLP_ACCOUNTS: '["acme"]' })).toThrow(/invalid MLLP_ACCOUNTS/);
-    expect(() => loadConfig({ MLLP_DEFAULT_ACCOUNT: 'No Such' })).toThrow(/MLLP_DEFAULT_ACCOUNT/);
-    expect(() => loadConfig({ MLLP_TLS_CERT_PATH: '/cert.pem' })).toThrow(/MLLP_TLS_CERT_PATH and MLLP_TLS_KEY_PATH go together/);
+    expect(settings({}).mllp).toMatchObject({ accounts: {}, defaultAccount: 'default' });
+    expect(() => settings({ MLLP_ACCOUNTS: 'REFERENCE LAB=acme' })).toThrow(/MLLP_ACCOUNTS is not JSON/);
+    expect(() => settings({ MLLP_ACCOUNTS: '{"REFERENCE LAB": "Not An Id"}' })).toThrow(/invalid MLLP_ACCOUNTS: REFERENCE LAB: account id/);
+    expect(() => settings({ MLLP_ACCOUNTS: '["acme"]' })).toThrow(/invalid MLLP_ACCOUNTS/);
+    expect(() => settings({ MLLP_DEFAULT_ACCOUNT: 'No Such' })).toThrow(/MLLP_DEFAULT_ACCOUNT/);
+    expect(() => settings({ MLLP_TLS_CERT_PATH: '/cert.pem' })).toThrow(/MLLP_TLS_CERT_PATH and MLLP_TLS_KEY_PATH go together/);
   });
 });
 

@@ -3,7 +3,7 @@
  * over HTTP and the real API (DESIGN G1–G4, §3, §4, §8).
  */
 import { WorkflowFailedError } from '@temporalio/client';
-import { spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { resolve } from 'node:path';
 import { createLedgerBilling, type BillingProvider, type ChargeRequest } from '../billing';
 import { recordStatusKey, workflowIdFor } from '../contract';
@@ -39,11 +39,24 @@ afterEach(async () => {
   expect(await invariantViolations(stack)).toEqual([]);
 });
 
-function temporalCli(...args: string[]) {
-  return spawnSync(process.execPath, ['--import', 'tsx', resolve(__dirname, '../dev/bin/temporal.ts'), ...args], {
-    env: { ...process.env, TEMPORAL_ADDRESS: stack.env.address, TEMPORAL_NAMESPACE: 'default', TEMPORAL_CLI_PATH: process.env.TEST_TEMPORAL_CLI },
-    encoding: 'utf8',
+/** Asynchronous: the CLI calls this process's API (its codec endpoint), which a blocked event loop could not answer. */
+function temporalCli(...args: string[]): Promise<{ status: number | null; stdout: string; stderr: string }> {
+  const child = spawn(process.execPath, ['--import', 'tsx', resolve(__dirname, '../dev/bin/temporal.ts'), ...args], {
+    env: {
+      ...process.env,
+      TEMPORAL_ADDRESS: stack.env.address,
+      TEMPORAL_NAMESPACE: 'default',
+      TEMPORAL_CLI_PATH: process.env.TEST_TEMPORAL_CLI,
+      // The API whose codec endpoint the CLI goes through.
+      DI_API_URL: stack.baseUrl,
+      DI_API_KEY: stack.apiKey,
+    },
   });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+  child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+  return new Promise((done) => child.once('close', (status) => done({ status, stdout, stderr })));
 }
 
 async function searchByStatus(id: string, status: string): Promise<string[]> {
@@ -131,9 +144,16 @@ describe('exhaustion and the operator', () => {
     expect((await ledgerOf(stack, id)).record).toMatchObject({ status: 'needs_investigation', step: 'persist', attempts: 5, reason: 'exhausted' });
     expect(await searchByStatus(id, 'needs_investigation')).toEqual([`record-${id}`]);
 
-    const cli = temporalCli('workflow', 'signal', '--workflow-id', workflowIdFor(id), '--name', 'resolve', '--input', '{"action":"retry"}');
+    const cli = await temporalCli('workflow', 'signal', '--workflow-id', workflowIdFor(id), '--name', 'resolve', '--input', '{"action":"retry"}');
     expect({ status: cli.status, stderr: cli.stderr }).toEqual({ status: 0, stderr: expect.not.stringMatching(/error/i) });
     expect((await result(stack, id)).status).toBe('completed');
+    // The CLI encrypted the signal through the codec endpoint, and reads the history decrypted.
+    const { history } = await stack.env.client.workflowService.getWorkflowExecutionHistory({ namespace: 'default', execution: { workflowId: workflowIdFor(id) } });
+    const signal = history?.events?.find((e) => e.workflowExecutionSignaledEventAttributes)?.workflowExecutionSignaledEventAttributes?.input?.payloads?.[0];
+    expect(Buffer.from(signal?.metadata?.encoding ?? []).toString()).toBe('binary/encrypted');
+    const shown = await temporalCli('workflow', 'show', '--workflow-id', workflowIdFor(id), '--output', 'json');
+    expect(shown.status).toBe(0);
+    expect(shown.stdout).toContain(`"data": "${Buffer.from('{"action":"retry"}').toString('base64')}"`);
     const ledger = await ledgerOf(stack, id);
     expect(ledger.charges).toHaveLength(1);
     expect(ledger.events.filter((e) => e.actor === 'operator').map((e) => [e.fromStatus, e.toStatus])).toEqual([['needs_investigation', 'processing']]);

@@ -1,17 +1,22 @@
 /**
  * `npm start` as a newcomer runs it: the supervisor brings up the whole system on embedded
- * defaults (here on free ports and a fresh data folder), a posted record shows up in the Temporal
- * Web UI as `record-<id>`, and after Ctrl-C and a second start the record and its workflow are
- * still there.
+ * defaults (here on free ports and a fresh data folder), in development, on loopback, with a
+ * development payload key made once in the data folder; a posted record shows up in the Temporal
+ * Web UI as `record-<id>` with its payloads decrypted through the API's codec endpoint, and after
+ * Ctrl-C and a second start (with API_KEYS, which it does not print) the record and its workflow
+ * are still there.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdirSync, mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, mkdtempSync, readFileSync, statSync } from 'node:fs';
+import { connect } from 'node:net';
+import { networkInterfaces, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import { chromium } from 'playwright-core';
+import { loadConfig } from '../config';
 import { CHROMIUM_ARGS, ensureChromium } from '../dev/browser';
 import { freePort } from '../dev/processes';
+import { payloadDataConverter } from '../temporal/client';
 
 const ROOT = resolve(__dirname, '..');
 const ARTIFACTS = join(ROOT, 'test', 'artifacts');
@@ -46,9 +51,9 @@ async function ctrlC({ child }: Running): Promise<number | null> {
   return exited;
 }
 
-async function untilCompleted(api: string, id: string): Promise<any> {
+async function untilCompleted(api: string, id: string, key = 'dev-key'): Promise<any> {
   for (let i = 0; i < 600; i++) {
-    const res = await fetch(`${api}/v1/records/${id}`, { headers: { authorization: 'Bearer dev-key' } });
+    const res = await fetch(`${api}/v1/records/${id}`, { headers: { authorization: `Bearer ${key}` } });
     const body = (await res.json()) as any;
     if (body.status === 'completed') return body;
     await new Promise((r) => setTimeout(r, 100));
@@ -56,7 +61,23 @@ async function untilCompleted(api: string, id: string): Promise<any> {
   throw new Error(`record ${id} did not complete`);
 }
 
-it('runs the whole system, shows the workflow in the Web UI, and keeps it across a restart', async () => {
+/** An address of this machine other than loopback, where nothing of `npm start` may answer. */
+function outsideAddress(): string {
+  const address = Object.values(networkInterfaces()).flat().find((a) => a && a.family === 'IPv4' && !a.internal)?.address;
+  if (!address) throw new Error('this machine has no non-loopback IPv4 address to check the bindings against');
+  return address;
+}
+
+const accepts = (host: string, port: number) =>
+  new Promise<boolean>((done) => {
+    const socket = connect({ host, port }, () => {
+      socket.end();
+      done(true);
+    });
+    socket.once('error', () => done(false));
+  });
+
+it('runs the whole system, shows the workflow in the Web UI decrypted, and keeps it across a restart', async () => {
   const dataDir = mkdtempSync(join(tmpdir(), 'durable-inference-start-'));
   const [port, temporalPort, uiPort, pgPort, simulatorPort, mllpPort, workerMetricsPort] = await Promise.all(Array.from({ length: 7 }, freePort));
   const env: NodeJS.ProcessEnv = {
@@ -79,6 +100,10 @@ it('runs the whole system, shows the workflow in the Web UI, and keeps it across
   try {
     expect(first.output()).toContain(`http://localhost:${port}`);
     expect(first.output()).toContain(`http://localhost:${uiPort}`);
+    expect(first.output()).toContain('(Authorization: Bearer dev-key)');
+    expect(statSync(join(dataDir, 'payload-keys')).mode & 0o777).toBe(0o600);
+    const outside = outsideAddress();
+    for (const listener of [port, mllpPort, temporalPort, uiPort, simulatorPort]) expect({ listener, outside: await accepts(outside, Number(listener)) }).toEqual({ listener, outside: false });
     expect((await fetch(`${api}/readyz`)).status).toBe(200);
     const posted = await fetch(`${api}/v1/records`, {
       method: 'POST',
@@ -100,6 +125,11 @@ it('runs the whole system, shows the workflow in the Web UI, and keeps it across
       await page.getByText(`record-${id}`).first().waitFor({ timeout: 60_000 });
       mkdirSync(ARTIFACTS, { recursive: true });
       await page.screenshot({ path: join(ARTIFACTS, 'web-ui-workflows.png'), fullPage: true });
+      // The workflow's input and result, decrypted through the API's codec endpoint: ciphertext shows neither.
+      await page.goto(`http://localhost:${uiPort}/namespaces/default/workflows/record-${id}`);
+      await page.getByText('"account": "default"').first().waitFor({ timeout: 60_000 });
+      await page.getByText('"status": "completed"').first().waitFor({ timeout: 10_000 });
+      await page.screenshot({ path: join(ARTIFACTS, 'web-ui-decoded-payloads.png'), fullPage: true });
     } finally {
       await browser.close();
     }
@@ -107,20 +137,27 @@ it('runs the whole system, shows the workflow in the Web UI, and keeps it across
     expect(await ctrlC(first)).toBe(0);
   }
 
-  const second = await npmStart(env);
+  const payloadKey = readFileSync(join(dataDir, 'payload-keys'), 'utf8');
+  const apiKey = `start-secret-${Date.now()}`;
+  const second = await npmStart({ ...env, API_KEYS: apiKey });
   try {
-    const kept = await untilCompleted(api, id);
+    expect(second.output()).not.toContain(apiKey);
+    expect(readFileSync(join(dataDir, 'payload-keys'), 'utf8')).toBe(payloadKey);
+    const kept = await untilCompleted(api, id, apiKey);
     expect(kept.charge).toMatchObject({ idempotencyKey: `charge-${id}` });
     const again = await fetch(`${api}/v1/records`, {
       method: 'POST',
-      headers: { authorization: 'Bearer dev-key', 'content-type': 'application/json' },
+      headers: { authorization: `Bearer ${apiKey}`, 'content-type': 'application/json' },
       body: JSON.stringify({ id, input: { text: 'Started by npm start.' } }),
     });
     expect(await again.json()).toMatchObject({ duplicate: true, status: 'completed' });
     // Temporal kept the closed workflow too: its SQLite file lives in DATA_DIR.
     const connection = await Connection.connect({ address: `localhost:${temporalPort}` });
     try {
-      const described = await new Client({ connection }).workflow.getHandle(`record-${id}`).describe();
+      // With the development key that the processes found in DATA_DIR.
+      const { payloadKeys } = loadConfig({ NODE_ENV: 'development', DATA_DIR: dataDir }).temporal;
+      const client = new Client({ connection, dataConverter: payloadDataConverter(payloadKeys) });
+      const described = await client.workflow.getHandle(`record-${id}`).describe();
       expect(described.status.name).toBe('COMPLETED');
     } finally {
       await connection.close();

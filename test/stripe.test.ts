@@ -30,7 +30,7 @@ afterAll(async () => {
 });
 
 function stripeBilling(apiBase: string, env: NodeJS.ProcessEnv = {}): BillingProvider {
-  const config = loadConfig({ BILLING_PROVIDER: 'stripe', STRIPE_API_KEY: 'sk_test_123', STRIPE_METER_EVENT: METER_EVENT, STRIPE_API_BASE: apiBase, ...env });
+  const config = loadConfig({ NODE_ENV: 'development', BILLING_PROVIDER: 'stripe', STRIPE_API_KEY: 'sk_test_123', STRIPE_METER_EVENT: METER_EVENT, STRIPE_API_BASE: apiBase, ...env });
   return createBilling(config.billing);
 }
 

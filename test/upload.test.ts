@@ -122,7 +122,7 @@ describe('the upload page', () => {
     expect((await records(accepted)).every((r) => r.source === 'upload')).toBe(true);
   });
 
-  it('serves the page and its config without a key, and no dev key outside development', async () => {
+  it('serves the page and its config without a key, and never a key in the config', async () => {
     const page = await fetch(`${stack.baseUrl}/`);
     expect(page.status).toBe(200);
     const csp = page.headers.get('content-security-policy');

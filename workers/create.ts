@@ -7,6 +7,7 @@ import { Worker, type ActivityInterceptorsFactory, type NativeConnection, type W
 import type { createActivities } from '../activities';
 import type { AppConfig } from '../config';
 import type { ReconcileActivities } from '../contract';
+import { payloadDataConverter } from '../temporal/client';
 import { workflowBundleOptions } from './bundle';
 
 export interface WorkerSetOptions {
@@ -25,7 +26,13 @@ export interface WorkerSetOptions {
 
 export async function createWorkers({ config, connection, activities, reconcile, workflowBundle, plugins = [], activityInterceptors = [] }: WorkerSetOptions): Promise<Worker[]> {
   const { workflowsPath, preloadModules, workflowInterceptorModules } = workflowBundleOptions;
-  const common = { connection, namespace: config.temporal.namespace, plugins, interceptors: { activity: activityInterceptors } };
+  const common = {
+    connection,
+    namespace: config.temporal.namespace,
+    plugins,
+    interceptors: { activity: activityInterceptors },
+    dataConverter: payloadDataConverter(config.temporal.payloadKeys),
+  };
   const records = await Worker.create({
     ...common,
     taskQueue: config.temporal.taskQueue,

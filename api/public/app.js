@@ -158,7 +158,7 @@ async function refreshRecords() {
 async function start() {
   state.config = await (await fetch('/ui-config')).json();
   const remembered = sessionStorage.getItem('apiKey');
-  $('api-key').value = remembered ?? state.config.devKey ?? '';
+  $('api-key').value = remembered ?? '';
   $('api-key').addEventListener('change', () => {
     sessionStorage.setItem('apiKey', apiKey());
     void refreshRecords();

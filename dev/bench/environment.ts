@@ -11,6 +11,9 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { RECORD_SEARCH_ATTRIBUTES } from '../../contract';
 import { createDb, type Db } from '../../db/client';
+import { payloadDataConverter } from '../../temporal/client';
+import type { PayloadKey } from '../../temporal/codec';
+import { newPayloadKey } from '../payload-keys';
 import { startEmbeddedPostgres } from '../postgres';
 import { applyMigrations } from '../migrations';
 import { freePort, waitForPort } from '../processes';
@@ -31,6 +34,8 @@ export interface BenchEnvironment {
   logDir: string;
   databaseUrl: string;
   temporalAddress: string;
+  /** Every process of the run encrypts with these, the bench's client too. */
+  payloadKeys: PayloadKey[];
   client: Client;
   db: Db;
   bundles: { pipeline: string; baseline: string };
@@ -89,6 +94,7 @@ export async function startEnvironment({ provision, temporalStore, baseEnv, log 
   ]);
   await applyMigrations(pg.connectionString);
   const connection = await Connection.connect({ address: temporal.address });
+  const payloadKeys = [newPayloadKey('bench')];
   const db = createDb(pg.connectionString);
   log(`PostgreSQL ${pg.connectionString.replace(/:[^:@/]+@/, ':***@')}, Temporal ${temporal.address}`);
   return {
@@ -96,7 +102,8 @@ export async function startEnvironment({ provision, temporalStore, baseEnv, log 
     logDir,
     databaseUrl: pg.connectionString,
     temporalAddress: temporal.address,
-    client: new Client({ connection }),
+    payloadKeys,
+    client: new Client({ connection, dataConverter: payloadDataConverter(payloadKeys) }),
     db,
     bundles: { pipeline, baseline },
     pids: { temporal: temporal.server.pid, postgres: postmasterPid(path.join(dir, 'postgres')) },

@@ -8,6 +8,7 @@ import path from 'node:path';
 import { loadConfig, type AppConfig } from '../../config';
 import { startSimulator } from '../simulator';
 import { freePort, waitForPort } from '../processes';
+import { payloadKeysSetting } from '../payload-keys';
 import { nodeChild, type Child } from './children';
 import { cpuSeconds, ownCpuSeconds, treeCpuSeconds, type CpuByComponent } from './cpu';
 import type { BenchEnvironment } from './environment';
@@ -81,6 +82,7 @@ export async function startSession(bench: BenchEnvironment, baseEnv: NodeJS.Proc
     taskQueue: `bench-${options.tag}`,
     providers,
     bundle: options.kind === 'pipeline' ? bench.bundles.pipeline : bench.bundles.baseline,
+    payloadKeys: payloadKeysSetting(bench.payloadKeys),
   };
   const config = loadConfig(processEnv(baseEnv, settings));
   const [workers, api] = await Promise.all([

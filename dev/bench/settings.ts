@@ -16,6 +16,8 @@ export interface ProcessSettings {
   taskQueue: string;
   providers: ProviderConfigInput[];
   bundle: string;
+  /** PAYLOAD_KEYS: the bench's own client must read what the processes write. */
+  payloadKeys: string;
   /** Each process its own, as each replica has its own; the worker serves its metrics there. */
   metricsPort?: number;
   apiPort?: number;
@@ -31,12 +33,15 @@ export function processEnv(base: NodeJS.ProcessEnv, s: ProcessSettings): NodeJS.
   return {
     ...SERVICE_ENV_DEFAULTS,
     ...inherited,
-    // As deployed: JSON logs at info, fault plans refused at the API, a real key.
-    NODE_ENV: 'production',
+    // As deployed (JSON logs at info, a real key, payloads encrypted), but with the fault-injection
+    // layer on, which the fault-cost scenario needs and production refuses.
+    NODE_ENV: 'development',
+    FAULT_INJECTION: 'enabled',
     LOG_FORMAT: 'json',
     API_KEYS: BENCH_API_KEY,
     // One key sends every request: the benchmark measures the pipeline, not the per-key limit.
     RATE_LIMIT_PER_MINUTE: '0',
+    PAYLOAD_KEYS: s.payloadKeys,
     DATABASE_URL: s.databaseUrl,
     TEMPORAL_ADDRESS: s.temporalAddress,
     TEMPORAL_TASK_QUEUE: s.taskQueue,

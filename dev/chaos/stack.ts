@@ -12,8 +12,11 @@ import { Client, Connection } from '@temporalio/client';
 import { bundleWorkflowCode, DefaultLogger } from '@temporalio/worker';
 import { startEmbeddedPostgres, type EmbeddedPostgresHandle } from '../postgres';
 import { startSimulator, type Simulator, type SimulatorLogEvent } from '../simulator';
+import { payloadDataConverter } from '../../temporal/client';
+import type { PayloadKey } from '../../temporal/codec';
 import { workflowBundleOptions } from '../../workers/bundle';
 import { killAndAwaitRestart, readPid, type ChildName } from './pids';
+import { newPayloadKey, payloadKeysSetting } from '../payload-keys';
 import { freePort } from '../processes';
 
 const ROOT = path.resolve(__dirname, '..', '..');
@@ -109,7 +112,7 @@ async function freePorts(): Promise<Ports> {
   return { api, temporal, ui, simulator, mllp, postgres } as Ports;
 }
 
-function supervisorEnv(options: OwnedStackOptions, dataDir: string, ports: Ports, databaseUrl: string, bundle: string): NodeJS.ProcessEnv {
+function supervisorEnv(options: OwnedStackOptions, dataDir: string, ports: Ports, databaseUrl: string, bundle: string, payloadKeys: PayloadKey[]): NodeJS.ProcessEnv {
   return {
     PATH: options.baseEnv.PATH,
     HOME: options.baseEnv.HOME,
@@ -126,6 +129,7 @@ function supervisorEnv(options: OwnedStackOptions, dataDir: string, ports: Ports
     API_KEYS: API_KEY,
     // One key sends every request: the run is about faults, not the per-key limit.
     RATE_LIMIT_PER_MINUTE: '0',
+    PAYLOAD_KEYS: payloadKeysSetting(payloadKeys),
     FAULT_INJECTION: 'enabled',
     PROVIDERS: providersSetting(ports.simulator),
     SIMULATOR_API_KEY: 'chaos',
@@ -186,7 +190,9 @@ export async function startOwnedStack(options: OwnedStackOptions): Promise<Chaos
   const traffic: ProviderTraffic = { requests: 0, faultsServed: 0 };
   const simulator: Simulator = await startSimulator({ port: ports.simulator, log: countTraffic(traffic) });
   const bundle = await ensureBundle(dir, options.workflowBundlePath, options.log);
-  const supervisor = spawnSupervisor(supervisorEnv(options, dataDir, ports, pg.connectionString, bundle), logFile);
+  // The run's own key, so the harness reads what the stack wrote.
+  const payloadKeys = [newPayloadKey('chaos')];
+  const supervisor = spawnSupervisor(supervisorEnv(options, dataDir, ports, pg.connectionString, bundle, payloadKeys), logFile);
   const stop = async (keepFiles: boolean) => {
     await stopSupervisor(supervisor.child);
     await simulator.close();
@@ -205,7 +211,8 @@ export async function startOwnedStack(options: OwnedStackOptions): Promise<Chaos
     apiKey: API_KEY,
     mllpPort: ports.mllp,
     databaseUrl: pg.connectionString,
-    connectTemporal: async () => new Client({ connection: await Connection.connect({ address: `127.0.0.1:${ports.temporal}` }) }),
+    connectTemporal: async () =>
+      new Client({ connection: await Connection.connect({ address: `127.0.0.1:${ports.temporal}` }), dataConverter: payloadDataConverter(payloadKeys) }),
     providers: ['primary', 'fallback'],
     stepAttempts: CHAOS_SETTINGS.stepAttempts,
     providerAttempts: CHAOS_SETTINGS.providerAttempts,

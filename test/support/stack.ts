@@ -24,6 +24,8 @@ import { createProviderClients } from '../../providers/registry';
 import { createReconcileActivities } from '../../reconcile/activities';
 import { startSimulator, type Simulator } from '../../dev/simulator';
 import type { Tracing } from '../../telemetry/tracing';
+import { payloadDataConverter } from '../../temporal/client';
+import type { PayloadKey } from '../../temporal/codec';
 import { createActivityDeps } from '../../workers/deps';
 import { createWorkers } from '../../workers/create';
 
@@ -53,6 +55,8 @@ export interface StackOptions {
 
 export const TEST_API_KEY = 'test-key';
 export const TEST_SECRETS = { SIMULATOR_API_KEY: 'test' };
+/** PAYLOAD_KEYS of the tests: every client and worker of a test encrypts with it. */
+export const TEST_PAYLOAD_KEYS = `test-1:${Buffer.alloc(32, 7).toString('base64')}`;
 
 /** Fast retries so a test of a dozen failures takes seconds; the backoff itself is tested with time skipping. */
 const FAST_RETRIES = {
@@ -83,6 +87,7 @@ export function testConfig(simulatorPort: number, settings: Record<string, strin
     NODE_ENV: 'test',
     DATABASE_URL: process.env.DATABASE_URL,
     API_KEYS: TEST_API_KEY,
+    PAYLOAD_KEYS: TEST_PAYLOAD_KEYS,
     SIMULATOR_PORT: String(simulatorPort),
     LOG_LEVEL: 'warn',
     ...FAST_RETRIES,
@@ -90,12 +95,17 @@ export function testConfig(simulatorPort: number, settings: Record<string, strin
   });
 }
 
-export async function startTemporal(): Promise<TestWorkflowEnvironment> {
+/** The keys of `testConfig()` unless a test gives its own. */
+export const testPayloadKeys = (): PayloadKey[] => testConfig(0).temporal.payloadKeys;
+
+/** A dev server whose `env.client` encrypts as the workers do. */
+export async function startTemporal(payloadKeys: PayloadKey[] = testPayloadKeys()): Promise<TestWorkflowEnvironment> {
   return TestWorkflowEnvironment.createLocal({
     server: {
       executable: { type: 'existing-path', path: requiredEnv('TEST_TEMPORAL_CLI') },
       searchAttributes: RECORD_SEARCH_ATTRIBUTES,
     },
+    client: { dataConverter: payloadDataConverter(payloadKeys) },
   });
 }
 
@@ -114,15 +124,15 @@ async function listen(server: Server): Promise<number> {
 
 export async function startStack(options: StackOptions = {}): Promise<Stack> {
   const simulator = await startSimulator({ port: 0 });
-  const env = await startTemporal();
   const databaseUrl = options.databaseUrl ?? requiredEnv('DATABASE_URL');
   const config = testConfig(simulator.port, { DATABASE_URL: databaseUrl, ...options.settings });
+  const env = await startTemporal(config.temporal.payloadKeys);
   const db = createDb(databaseUrl);
   await ensureDefaultAccount(db, config.billing.currency);
   const deps = testActivityDeps(config, db, options);
   const activities = createActivities(deps);
   const plugins = options.tracing ? [options.tracing.plugin] : [];
-  const temporal = plugins.length > 0 ? new Client({ connection: env.connection, plugins }) : env.client;
+  const temporal = plugins.length > 0 ? new Client({ connection: env.connection, plugins, dataConverter: payloadDataConverter(config.temporal.payloadKeys) }) : env.client;
   const workers: Worker[] = await createWorkers({
     config,
     connection: env.nativeConnection,
