@@ -1,7 +1,9 @@
 /**
  * The system under test, started the way an operator starts it: the `npm start` supervisor
- * (scripts/start.ts) as a child process, on a PostgreSQL and a provider simulator that the harness
+ * (dev/bin/start.ts) as a child process, on a PostgreSQL and a provider simulator that the harness
  * owns, because a harness that must stop the database and serve provider faults has to hold them.
+ * In either topology of dev/topology/layout.ts: `production` puts the real Temporal server on that
+ * PostgreSQL and runs two API and two worker processes.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createWriteStream, mkdtempSync, rmSync, writeFileSync, type WriteStream } from 'node:fs';
@@ -13,8 +15,9 @@ import { bundleWorkflowCode, DefaultLogger } from '@temporalio/worker';
 import { startEmbeddedPostgres, type EmbeddedPostgresHandle } from '../postgres';
 import { startSimulator, type Simulator, type SimulatorLogEvent } from '../simulator';
 import { workflowBundleOptions } from '../../workers/bundle';
-import { killAndAwaitRestart, readPid, type ChildName } from './pids';
+import { killAndAwaitRestart, readPids, type ChildName, type Killed } from './pids';
 import { freePort } from '../processes';
+import type { Topology } from '../topology/layout';
 
 const ROOT = path.resolve(__dirname, '..', '..');
 const API_KEY = 'chaos-key';
@@ -47,7 +50,10 @@ export interface ProviderTraffic {
 }
 
 export interface ChaosStack {
-  apiUrl: string;
+  /** What runs, for the report. */
+  topology: string;
+  /** One per API process; clients spread their requests over them, as behind a load balancer. */
+  apiUrls: string[];
   apiKey: string;
   mllpPort: number;
   databaseUrl: string;
@@ -56,14 +62,16 @@ export interface ChaosStack {
   stepAttempts: number;
   providerAttempts: number;
   traffic(): ProviderTraffic | undefined;
-  pidOf(name: ChildName): Promise<number | undefined>;
-  kill(name: ChildName): Promise<{ killed: number; replacement: number }>;
+  pidsOf(name: ChildName): Promise<Map<string, number>>;
+  /** Of several processes of the kind, each in turn. */
+  kill(name: ChildName): Promise<Killed>;
   /** Absent when the harness does not own the database. */
   restartDatabase?: (pauseMs: number) => Promise<void>;
   stop(options: { keepFiles: boolean }): Promise<void>;
 }
 
 export interface OwnedStackOptions {
+  topology: Topology;
   /** A prebuilt workflow bundle; without one the harness bundles once, so worker restarts stay fast. */
   workflowBundlePath?: string;
   temporalCliPath?: string;
@@ -96,7 +104,7 @@ function providersSetting(simulatorPort: number): string {
 }
 
 interface Ports {
-  api: number;
+  apis: number[];
   temporal: number;
   ui: number;
   simulator: number;
@@ -104,10 +112,25 @@ interface Ports {
   postgres: number;
 }
 
-async function freePorts(): Promise<Ports> {
-  const [api, temporal, ui, simulator, mllp, postgres] = await Promise.all(Array.from({ length: 6 }, freePort));
-  return { api, temporal, ui, simulator, mllp, postgres } as Ports;
+/** Processes of the production topology that share a kind (dev/topology/layout.ts). */
+const PRODUCTION_APIS = 2;
+/** The production topology's Temporal server keeps some 30 connections beside the app's pools. */
+const PRODUCTION_MAX_CONNECTIONS = 200;
+
+async function freePorts(apis: number): Promise<Ports> {
+  const [temporal, ui, simulator, mllp, postgres, ...apiPorts] = await Promise.all(Array.from({ length: 5 + apis }, freePort));
+  return { apis: apiPorts, temporal, ui, simulator, mllp, postgres } as Ports;
 }
+
+/** The supervisor's arguments: the topology, and the API ports when there are several. */
+function supervisorArgs(topology: Topology, ports: Ports): string[] {
+  return topology === 'dev' ? [] : ['--topology', topology, '--api-ports', ports.apis.join(',')];
+}
+
+const TOPOLOGY_SUMMARY: Record<Topology, string> = {
+  dev: 'dev: Temporal dev server (SQLite), 1 API, 1 worker, 1 MLLP listener',
+  production: `production: Temporal server on PostgreSQL, ${PRODUCTION_APIS} API, 2 worker, 1 MLLP listener processes`,
+};
 
 function supervisorEnv(options: OwnedStackOptions, dataDir: string, ports: Ports, databaseUrl: string, bundle: string): NodeJS.ProcessEnv {
   return {
@@ -117,7 +140,7 @@ function supervisorEnv(options: OwnedStackOptions, dataDir: string, ports: Ports
     NODE_ENV: 'development',
     DATA_DIR: dataDir,
     DATABASE_URL: databaseUrl,
-    PORT: String(ports.api),
+    PORT: String(ports.apis[0]),
     TEMPORAL_DEV_PORT: String(ports.temporal),
     TEMPORAL_UI_PORT: String(ports.ui),
     SIMULATOR_PORT: String(ports.simulator),
@@ -134,8 +157,8 @@ function supervisorEnv(options: OwnedStackOptions, dataDir: string, ports: Ports
   };
 }
 
-function spawnSupervisor(env: NodeJS.ProcessEnv, logFile: WriteStream): { child: ChildProcess; ready: Promise<void> } {
-  const child = spawn(process.execPath, ['--import', 'tsx', path.join(ROOT, 'dev', 'bin', 'start.ts')], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
+function spawnSupervisor(args: string[], env: NodeJS.ProcessEnv, logFile: WriteStream): { child: ChildProcess; ready: Promise<void> } {
+  const child = spawn(process.execPath, ['--import', 'tsx', path.join(ROOT, 'dev', 'bin', 'start.ts'), ...args], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
   child.stdout?.pipe(logFile, { end: false });
   child.stderr?.pipe(logFile, { end: false });
   const ready = new Promise<void>((resolve, reject) => {
@@ -177,14 +200,15 @@ export async function startOwnedStack(options: OwnedStackOptions): Promise<Chaos
   const dir = mkdtempSync(path.join(tmpdir(), 'durable-inference-chaos-'));
   const dataDir = path.join(dir, 'data');
   const logFile = createWriteStream(path.join(dir, 'supervisor.log'));
-  const ports = await freePorts();
-  const pgOptions = { dataDir: path.join(dir, 'postgres'), port: ports.postgres };
+  const production = options.topology === 'production';
+  const ports = await freePorts(production ? PRODUCTION_APIS : 1);
+  const pgOptions = { dataDir: path.join(dir, 'postgres'), port: ports.postgres, maxConnections: production ? PRODUCTION_MAX_CONNECTIONS : undefined };
   options.log(`stack in ${dir}`);
   let pg: EmbeddedPostgresHandle = await startEmbeddedPostgres(pgOptions);
   const traffic: ProviderTraffic = { requests: 0, faultsServed: 0 };
   const simulator: Simulator = await startSimulator({ port: ports.simulator, log: countTraffic(traffic) });
   const bundle = await ensureBundle(dir, options.workflowBundlePath, options.log);
-  const supervisor = spawnSupervisor(supervisorEnv(options, dataDir, ports, pg.connectionString, bundle), logFile);
+  const supervisor = spawnSupervisor(supervisorArgs(options.topology, ports), supervisorEnv(options, dataDir, ports, pg.connectionString, bundle), logFile);
   const stop = async (keepFiles: boolean) => {
     await stopSupervisor(supervisor.child);
     await simulator.close();
@@ -198,8 +222,10 @@ export async function startOwnedStack(options: OwnedStackOptions): Promise<Chaos
     throw err;
   });
 
+  const kills: Record<ChildName, number> = { worker: 0, api: 0, mllp: 0 };
   return {
-    apiUrl: `http://127.0.0.1:${ports.api}`,
+    topology: TOPOLOGY_SUMMARY[options.topology],
+    apiUrls: ports.apis.map((port) => `http://127.0.0.1:${port}`),
     apiKey: API_KEY,
     mllpPort: ports.mllp,
     databaseUrl: pg.connectionString,
@@ -208,8 +234,8 @@ export async function startOwnedStack(options: OwnedStackOptions): Promise<Chaos
     stepAttempts: CHAOS_SETTINGS.stepAttempts,
     providerAttempts: CHAOS_SETTINGS.providerAttempts,
     traffic: () => ({ ...traffic }),
-    pidOf: (name) => readPid(dataDir, name),
-    kill: (name) => killAndAwaitRestart(dataDir, name),
+    pidsOf: (name) => readPids(dataDir, name),
+    kill: (name) => killAndAwaitRestart(dataDir, name, kills[name]++),
     async restartDatabase(pauseMs) {
       await pg.stop();
       await sleep(pauseMs);
