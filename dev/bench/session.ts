@@ -9,7 +9,7 @@ import { loadConfig, type AppConfig } from '../../config';
 import { startSimulator } from '../simulator';
 import { freePort, waitForPort } from '../processes';
 import { nodeChild, type Child } from './children';
-import { cpuSeconds, ownCpuSeconds, treeCpuSeconds, type CpuByComponent } from './cpu';
+import { cpuSeconds, ownCpuSeconds, type CpuByComponent } from './cpu';
 import type { BenchEnvironment } from './environment';
 import { waitUntilPolling } from './readiness';
 import { processEnv, simulatedProviders, type ProcessSettings } from './settings';
@@ -97,8 +97,7 @@ export async function startSession(bench: BenchEnvironment, baseEnv: NodeJS.Proc
     cpu: () => ({
       workers: workers.reduce((sum, w) => sum + cpuSeconds(w.pid), 0),
       ...(api ? { api: cpuSeconds(api.child.pid) } : {}),
-      temporal: cpuSeconds(bench.pids.temporal),
-      postgres: treeCpuSeconds(bench.pids.postgres),
+      ...bench.cpu(),
       bench: ownCpuSeconds(),
     }),
     async stop() {

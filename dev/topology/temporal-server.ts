@@ -22,7 +22,8 @@ export const SERVER_CONFIG_FILE = path.join(DEPLOY_DIR, 'server.yaml');
 export const DYNAMIC_CONFIG_FILE = path.join(DEPLOY_DIR, 'dynamicconfig.yaml');
 
 /** Its own role, as docker-compose.yml gives it one: it may create databases, nothing more. */
-const ROLE = { user: 'temporal', password: 'temporal' };
+export const TEMPORAL_ROLE = 'temporal';
+const ROLE = { user: TEMPORAL_ROLE, password: 'temporal' };
 /** Each database with the schema embedded in the SQL tool that migrates it. */
 const DATABASES = [
   { name: 'temporal', schema: 'postgresql/v12/temporal' },
