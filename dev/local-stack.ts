@@ -15,12 +15,10 @@ import { startSimulator } from './simulator';
 import { SERVICE_ENV_DEFAULTS, supervise, waitForPort, type Supervised } from './processes';
 import { ensureTemporalCli, provisionOptionsFromEnv } from './provision';
 import { childPlans, LayoutUsageError, parseLayout, type Layout } from './topology/layout';
-import { startTemporalServer } from './topology/temporal-server';
+import { SHARED_POSTGRES_MAX_CONNECTIONS, startTemporalServer } from './topology/temporal-server';
 
 const log = (line: string) => console.log(`[start] ${line}`);
 const SIMULATOR_KEY = 'local-simulator';
-/** Room beside the app's pools for the Temporal server's (some 30 connections) in the production topology. */
-const PRODUCTION_MAX_CONNECTIONS = 200;
 
 type Stopper = () => Promise<void>;
 
@@ -71,7 +69,7 @@ async function startInfrastructure(config: AppConfig, layout: Layout, stoppers: 
     return databaseUrl;
   }
   // The production server keeps its state in the same PostgreSQL, so the database comes first.
-  const databaseUrl = await startDatabase(config, stoppers, PRODUCTION_MAX_CONNECTIONS);
+  const databaseUrl = await startDatabase(config, stoppers, SHARED_POSTGRES_MAX_CONNECTIONS);
   await startProductionServer(config, databaseUrl, stoppers);
   return databaseUrl;
 }

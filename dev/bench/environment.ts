@@ -18,7 +18,7 @@ import { applyMigrations } from '../migrations';
 import { freePort, waitForPort } from '../processes';
 import { ensureTemporalCli, type ProvisionOptions } from '../provision';
 import type { Topology } from '../topology/layout';
-import { startTemporalServer, TEMPORAL_ROLE } from '../topology/temporal-server';
+import { SHARED_POSTGRES_MAX_CONNECTIONS, startTemporalServer, TEMPORAL_ROLE } from '../topology/temporal-server';
 import { cpuSeconds, isBackendOf, treeCpuSeconds, type CpuByComponent } from './cpu';
 import { workflowBundleOptions } from '../../workers/bundle';
 import { spawnChild } from './children';
@@ -82,7 +82,7 @@ async function startServers({ provision, topology, temporalStore, baseEnv, log }
     return { pg, temporal };
   }
   // The production topology: Temporal's store is the app's PostgreSQL, so it comes first.
-  const pg = await startEmbeddedPostgres({ dataDir, port: await freePort(), maxConnections: PRODUCTION_MAX_CONNECTIONS });
+  const pg = await startEmbeddedPostgres({ dataDir, port: await freePort(), maxConnections: SHARED_POSTGRES_MAX_CONNECTIONS });
   const server = await startTemporalServer({
     adminDatabaseUrl: pg.connectionString,
     frontendPort: await freePort(),
@@ -119,8 +119,6 @@ function serversCpu(topology: Topology, temporalPid: number, postmaster: number)
   };
 }
 
-/** Room beside the app's pools for the production topology's Temporal server (some 30 connections). */
-const PRODUCTION_MAX_CONNECTIONS = 200;
 
 export async function startEnvironment(options: EnvironmentOptions): Promise<BenchEnvironment> {
   const { log } = options;

@@ -17,7 +17,8 @@ import { startSimulator, type Simulator, type SimulatorLogEvent } from '../simul
 import { workflowBundleOptions } from '../../workers/bundle';
 import { killAndAwaitRestart, readPids, type ChildName, type Killed } from './pids';
 import { freePort } from '../processes';
-import type { Topology } from '../topology/layout';
+import { PROCESSES, type Topology } from '../topology/layout';
+import { SHARED_POSTGRES_MAX_CONNECTIONS } from '../topology/temporal-server';
 
 const ROOT = path.resolve(__dirname, '..', '..');
 const API_KEY = 'chaos-key';
@@ -112,11 +113,6 @@ interface Ports {
   postgres: number;
 }
 
-/** Processes of the production topology that share a kind (dev/topology/layout.ts). */
-const PRODUCTION_APIS = 2;
-/** The production topology's Temporal server keeps some 30 connections beside the app's pools. */
-const PRODUCTION_MAX_CONNECTIONS = 200;
-
 async function freePorts(apis: number): Promise<Ports> {
   const [temporal, ui, simulator, mllp, postgres, ...apiPorts] = await Promise.all(Array.from({ length: 5 + apis }, freePort));
   return { apis: apiPorts, temporal, ui, simulator, mllp, postgres } as Ports;
@@ -127,10 +123,9 @@ function supervisorArgs(topology: Topology, ports: Ports): string[] {
   return topology === 'dev' ? [] : ['--topology', topology, '--api-ports', ports.apis.join(',')];
 }
 
-const TOPOLOGY_SUMMARY: Record<Topology, string> = {
-  dev: 'dev: Temporal dev server (SQLite), 1 API, 1 worker, 1 MLLP listener',
-  production: `production: Temporal server on PostgreSQL, ${PRODUCTION_APIS} API, 2 worker, 1 MLLP listener processes`,
-};
+const TEMPORAL_OF: Record<Topology, string> = { dev: 'Temporal dev server (SQLite)', production: 'Temporal server on PostgreSQL' };
+const summary = (topology: Topology): string =>
+  `${topology}: ${TEMPORAL_OF[topology]}, ${PROCESSES[topology].apis} API, ${PROCESSES[topology].workers} worker, 1 MLLP listener processes`;
 
 function supervisorEnv(options: OwnedStackOptions, dataDir: string, ports: Ports, databaseUrl: string, bundle: string): NodeJS.ProcessEnv {
   return {
@@ -200,9 +195,9 @@ export async function startOwnedStack(options: OwnedStackOptions): Promise<Chaos
   const dir = mkdtempSync(path.join(tmpdir(), 'durable-inference-chaos-'));
   const dataDir = path.join(dir, 'data');
   const logFile = createWriteStream(path.join(dir, 'supervisor.log'));
-  const production = options.topology === 'production';
-  const ports = await freePorts(production ? PRODUCTION_APIS : 1);
-  const pgOptions = { dataDir: path.join(dir, 'postgres'), port: ports.postgres, maxConnections: production ? PRODUCTION_MAX_CONNECTIONS : undefined };
+  const ports = await freePorts(PROCESSES[options.topology].apis);
+  const maxConnections = options.topology === 'production' ? SHARED_POSTGRES_MAX_CONNECTIONS : undefined;
+  const pgOptions = { dataDir: path.join(dir, 'postgres'), port: ports.postgres, maxConnections };
   options.log(`stack in ${dir}`);
   let pg: EmbeddedPostgresHandle = await startEmbeddedPostgres(pgOptions);
   const traffic: ProviderTraffic = { requests: 0, faultsServed: 0 };
@@ -224,7 +219,7 @@ export async function startOwnedStack(options: OwnedStackOptions): Promise<Chaos
 
   const kills: Record<ChildName, number> = { worker: 0, api: 0, mllp: 0 };
   return {
-    topology: TOPOLOGY_SUMMARY[options.topology],
+    topology: summary(options.topology),
     apiUrls: ports.apis.map((port) => `http://127.0.0.1:${port}`),
     apiKey: API_KEY,
     mllpPort: ports.mllp,

@@ -28,7 +28,8 @@ export interface ChildPlan {
 }
 
 const USAGE = 'usage: npm start -- [--topology dev|production] [--workers N] [--api-ports P1,P2,...]';
-const PROCESSES = { dev: { workers: 1, apis: 1 }, production: { workers: 2, apis: 2 } } as const;
+/** How many processes of each shared kind a topology runs by default. */
+export const PROCESSES = { dev: { workers: 1, apis: 1 }, production: { workers: 2, apis: 2 } } as const;
 
 const port = z.coerce.number<string>().int().min(1).max(65_535);
 const argsSchema = z.strictObject({

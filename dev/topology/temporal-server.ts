@@ -34,6 +34,8 @@ const RPC_PORTS = ['FRONTEND_HTTP_PORT', 'HISTORY_GRPC_PORT', 'MATCHING_GRPC_POR
 const MEMBERSHIP_PORTS = ['FRONTEND_MEMBERSHIP_PORT', 'HISTORY_MEMBERSHIP_PORT', 'MATCHING_MEMBERSHIP_PORT', 'WORKER_MEMBERSHIP_PORT'] as const;
 const MEMBERSHIP_PORT_RANGE = { from: 20_000, to: 32_767 };
 const SERVING_TIMEOUT_MS = 120_000;
+/** For a PostgreSQL shared with the server: its pools (up to 30 connections) beside the app processes' (10 each). */
+export const SHARED_POSTGRES_MAX_CONNECTIONS = 200;
 const RETENTION_SECONDS = 72 * 3600;
 
 export interface TemporalServerOptions {
