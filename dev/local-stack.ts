@@ -5,6 +5,7 @@
  * listener; it restarts a worker, API or listener that dies and stops everything cleanly on Ctrl-C.
  * It runs in development unless NODE_ENV says otherwise, on loopback unless HOST says otherwise, and
  * without PAYLOAD_KEYS on a development key it makes once in DATA_DIR.
+ * `npm start -- --topology production` runs the production topology instead (dev/topology/layout.ts).
  */
 import { mkdirSync } from 'node:fs';
 import { resolve } from 'node:path';
@@ -17,6 +18,8 @@ import { startCodecRelay } from './codec-relay';
 import { ensureDevPayloadKey } from './payload-keys';
 import { SERVICE_ENV_DEFAULTS, supervise, waitForPort, type Supervised } from './processes';
 import { ensureTemporalCli, provisionOptionsFromEnv } from './provision';
+import { childPlans, LayoutUsageError, parseLayout, type Layout } from './topology/layout';
+import { SHARED_POSTGRES_MAX_CONNECTIONS, startTemporalServer } from './topology/temporal-server';
 
 const log = (line: string) => console.log(`[start] ${line}`);
 const SIMULATOR_KEY = 'local-simulator';
@@ -30,7 +33,7 @@ type Stopper = () => Promise<void>;
 const dialHost = (host: string | undefined): string => (host === undefined || host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host);
 
 /** The dev server's Web UI decodes payloads through the API's codec endpoint, by way of the relay. */
-async function startTemporal(config: AppConfig, stoppers: Stopper[]): Promise<void> {
+async function startDevServer(config: AppConfig, stoppers: Stopper[]): Promise<void> {
   if (!config.temporal.managed) return log(`using Temporal at ${config.temporal.address}`);
   const cli = await ensureTemporalCli(log, provisionOptionsFromEnv(process.env));
   const [, port = '7233'] = config.temporal.address.split(':');
@@ -59,11 +62,30 @@ async function startTemporal(config: AppConfig, stoppers: Stopper[]): Promise<vo
   await waitForPort(Number(port), dialHost(config.host), 60_000);
 }
 
-async function startDatabase(config: AppConfig, stoppers: Stopper[]): Promise<string> {
+async function startProductionServer(config: AppConfig, databaseUrl: string, stoppers: Stopper[]): Promise<void> {
+  if (!config.temporal.managed) return log(`using Temporal at ${config.temporal.address}`);
+  const frontendPort = Number(config.temporal.address.split(':')[1]);
+  const server = await startTemporalServer({ adminDatabaseUrl: databaseUrl, frontendPort, namespace: config.temporal.namespace, provision: provisionOptionsFromEnv(process.env), log });
+  stoppers.unshift(() => server.stop());
+}
+
+async function startDatabase(config: AppConfig, stoppers: Stopper[], maxConnections?: number): Promise<string> {
   if (config.databaseUrl) return config.databaseUrl;
-  const pg = await startEmbeddedPostgres({ dataDir: resolve(config.dataDir, 'postgres'), port: config.embeddedPgPort, log });
+  const pg = await startEmbeddedPostgres({ dataDir: resolve(config.dataDir, 'postgres'), port: config.embeddedPgPort, log, maxConnections });
   stoppers.unshift(() => pg.stop());
   return pg.connectionString;
+}
+
+/** PostgreSQL and Temporal; resolves with the app's database URL. */
+async function startInfrastructure(config: AppConfig, layout: Layout, stoppers: Stopper[]): Promise<string> {
+  if (layout.topology === 'dev') {
+    const [databaseUrl] = await Promise.all([startDatabase(config, stoppers), startDevServer(config, stoppers)]);
+    return databaseUrl;
+  }
+  // The production server keeps its state in the same PostgreSQL, so the database comes first.
+  const databaseUrl = await startDatabase(config, stoppers, SHARED_POSTGRES_MAX_CONNECTIONS);
+  await startProductionServer(config, databaseUrl, stoppers);
+  return databaseUrl;
 }
 
 function childEnv(config: AppConfig, source: NodeJS.ProcessEnv, databaseUrl: string): NodeJS.ProcessEnv {
@@ -84,24 +106,37 @@ function startNodeChild(config: AppConfig, name: string, entry: string, env: Nod
 }
 
 /** Keys from API_KEYS are the operator's secrets and are never printed; the development key may be. */
-function printUrls(config: AppConfig, source: NodeJS.ProcessEnv, payloadKey: string): void {
+function printUrls(config: AppConfig, layout: Layout, source: NodeJS.ProcessEnv, payloadKey: string): void {
+  const [port] = layout.apiPorts;
+  const production = layout.topology === 'production';
   const lines = [
-    `API          http://localhost:${config.port}  (Authorization: Bearer ${source.API_KEYS === undefined ? config.apiKeys[0] : '<a key of API_KEYS>'})`,
-    `Upload page  http://localhost:${config.port}/`,
+    `API          ${layout.apiPorts.map((p) => `http://localhost:${p}`).join(', ')}  (Authorization: Bearer ${source.API_KEYS === undefined ? config.apiKeys[0] : '<a key of API_KEYS>'})`,
+    `Upload page  http://localhost:${port}/`,
     `HL7 MLLP     localhost:${config.mllp.port}  (TCP, MLLP framing)`,
-    `Temporal     ${config.temporal.address}  (namespace ${config.temporal.namespace})`,
-    `Web UI       ${config.temporal.uiUrl}/namespaces/${config.temporal.namespace}/workflows`,
+    `Temporal     ${config.temporal.address}  (namespace ${config.temporal.namespace}${production ? ', Temporal server on PostgreSQL' : ''})`,
+    production ? 'Web UI       none: the Temporal server serves none (docker-compose.yml runs temporalio/ui beside it)' : `Web UI       ${config.temporal.uiUrl}/namespaces/${config.temporal.namespace}/workflows`,
     `Simulator    http://127.0.0.1:${config.simulatorPort}/v1`,
-    `Metrics      http://localhost:${config.port}/metrics (API), ${config.workerMetricsAddress ? `http://${config.workerMetricsAddress}/metrics (worker)` : 'worker metrics off'}`,
+    `Metrics      http://localhost:${port}/metrics (API), ${config.workerMetricsAddress ? `http://${config.workerMetricsAddress}/metrics (worker${layout.workers > 1 ? ' 1; the next ports for the others' : ''})` : 'worker metrics off'}`,
     `Payload key  ${payloadKey}`,
   ];
   log(`ready:\n  ${lines.join('\n  ')}`);
 }
 
+function layoutOrExit(argv: string[], config: AppConfig): Layout {
+  try {
+    return parseLayout(argv, config);
+  } catch (err) {
+    if (!(err instanceof LayoutUsageError)) throw err;
+    console.error(err.message);
+    process.exit(2);
+  }
+}
+
 /** Runs until Ctrl-C (SIGINT) or SIGTERM, then stops every part in reverse order. */
-export async function runLocalStack(): Promise<void> {
+export async function runLocalStack(argv: string[]): Promise<void> {
   const source: NodeJS.ProcessEnv = { ...LOCAL_DEFAULTS, ...process.env };
   const config = loadConfig(source);
+  const layout = layoutOrExit(argv, config);
   mkdirSync(config.dataDir, { recursive: true });
   // Production without PAYLOAD_KEYS has been refused by now; elsewhere the children read the made key from DATA_DIR.
   const payloadKey = source.PAYLOAD_KEYS === undefined ? devPayloadKey(config.dataDir) : `"${config.temporal.payloadKeys[0]?.id}" from PAYLOAD_KEYS`;
@@ -117,21 +152,16 @@ export async function runLocalStack(): Promise<void> {
   process.on('SIGINT', () => void stopAll());
   process.on('SIGTERM', () => void stopAll());
 
-  const [databaseUrl] = await Promise.all([startDatabase(config, stoppers), startTemporal(config, stoppers)]);
+  const databaseUrl = await startInfrastructure(config, layout, stoppers);
   await applyMigrations(databaseUrl, log);
   if (config.simulatedProviders) {
     const simulator = await startSimulator({ port: config.simulatorPort, host: config.host });
     stoppers.unshift(() => simulator.close());
   }
-  const env = childEnv(config, source, databaseUrl);
-  const children = [
-    startNodeChild(config, 'worker', 'bin/worker.ts', env),
-    startNodeChild(config, 'api', 'bin/api.ts', env),
-    startNodeChild(config, 'mllp', 'bin/mllp.ts', env),
-  ];
+  const children = childPlans(layout, config, childEnv(config, source, databaseUrl)).map((child) => startNodeChild(config, child.name, child.entry, child.env));
   stoppers.unshift(...children.map((c) => () => c.stop()));
-  await Promise.all([waitForPort(config.port, dialHost(config.host), 60_000), waitForPort(config.mllp.port, dialHost(config.host), 60_000)]);
-  printUrls(config, source, payloadKey);
+  await Promise.all([...layout.apiPorts, config.mllp.port].map((port) => waitForPort(port, dialHost(config.host), 60_000)));
+  printUrls(config, layout, source, payloadKey);
 }
 
 function devPayloadKey(dataDir: string): string {

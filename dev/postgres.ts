@@ -21,6 +21,8 @@ export interface EmbeddedPostgresOptions {
   dataDir: string;
   port?: number;
   log?: (line: string) => void;
+  /** PostgreSQL's own default is 100; a Temporal server on the same cluster holds some 30 more. */
+  maxConnections?: number;
 }
 
 export interface EmbeddedPostgresHandle {
@@ -51,7 +53,7 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): P
   return withStartLock(`${dataDir}.lock`, async () => {
     const running = await waitForRunningPostmaster(dataDir);
     if (running) log(`embedded PostgreSQL already running (pid ${running.pid}, port ${running.port}); joining it`);
-    const server = running ? { port: running.port, stop: async () => undefined } : await startOwn(dataDir, port, log);
+    const server = running ? { port: running.port, stop: async () => undefined } : await startOwn(dataDir, port, log, options.maxConnections);
     await ensureDatabase(server.port, APP_DATABASE);
     return { connectionString: connectionStringFor(server.port, APP_DATABASE), stop: server.stop };
   });
@@ -61,6 +63,7 @@ async function startOwn(
   dataDir: string,
   port: number,
   log: (line: string) => void,
+  maxConnections: number | undefined,
 ): Promise<{ port: number; stop: () => Promise<void> }> {
   const EmbeddedPostgresClass = await loadEmbeddedPostgres();
   const recent: string[] = [];
@@ -75,7 +78,10 @@ async function startOwn(
     // Without an explicit encoding initdb follows the environment's locale, often SQL_ASCII.
     initdbFlags: ['--encoding=UTF8', '--locale=C'],
     // TCP on loopback only: no Unix socket in a directory a system PostgreSQL may own.
-    postgresFlags: ['-c', `listen_addresses=${HOST}`, '-c', 'unix_socket_directories='],
+    postgresFlags: [
+      ...['-c', `listen_addresses=${HOST}`, '-c', 'unix_socket_directories='],
+      ...(maxConnections === undefined ? [] : ['-c', `max_connections=${maxConnections}`]),
+    ],
     onLog: (message) => {
       recent.push(message);
       if (recent.length > 20) recent.shift();

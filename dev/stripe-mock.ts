@@ -4,7 +4,7 @@
  * spec, but keeps no state: dev/stripe-proxy.ts adds what tests need of the real Stripe.
  */
 import { freePort, supervise, waitForPort } from './processes';
-import { ensureStripeMock, provisionOptionsFromEnv, type Log } from './provision';
+import { ensureGoTool, provisionOptionsFromEnv, type Log } from './provision';
 
 export interface StripeMock {
   /** For STRIPE_API_BASE. */
@@ -13,7 +13,7 @@ export interface StripeMock {
 }
 
 export async function startStripeMock(log: Log = (line) => process.stderr.write(`[stripe-mock] ${line}\n`)): Promise<StripeMock> {
-  const executable = await ensureStripeMock(log, provisionOptionsFromEnv(process.env));
+  const executable = await ensureGoTool('stripe-mock', log, provisionOptionsFromEnv(process.env));
   const port = await freePort();
   // `-http-addr` alone would still open its HTTPS listener on every interface at a fixed port,
   // where a second instance clashes; port 0 on loopback keeps instances apart.

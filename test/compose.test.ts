@@ -12,6 +12,7 @@ import { promisify } from 'node:util';
 import { loadConfig } from '../config';
 import { RECORD_SEARCH_ATTRIBUTES } from '../contract';
 import { createProviderClients } from '../providers/registry';
+import { DYNAMIC_CONFIG_FILE, SERVER_CONFIG_FILE } from '../dev/topology/temporal-server';
 import { ensureDockerCompose } from './support/compose';
 import { requiredEnv } from './support/stack';
 
@@ -22,6 +23,7 @@ const APP_SERVICES = ['api', 'mllp', 'worker'] as const;
 
 interface Service {
   environment?: Record<string, string>;
+  configs?: Array<{ source: string; target: string }>;
   healthcheck?: { test: string[] };
   depends_on?: Record<string, { condition: string; required: boolean }>;
   ports?: Array<{ target: number; published: string; host_ip?: string }>;
@@ -34,6 +36,7 @@ interface Service {
 }
 interface Model {
   services: Record<string, Service>;
+  configs?: Record<string, { file?: string }>;
 }
 type Outcome = { ok: true; model: Model } | { ok: false; error: string };
 
@@ -118,6 +121,23 @@ describe('docker-compose.yml', () => {
       `temporalio/admin-tools:${server}`,
       `temporalio/ui:${ui}`,
     ]);
+  });
+
+  it('runs the Temporal server with the committed configuration that the production topology runs it with', async () => {
+    const model = await resolved();
+    const temporal = model.services.temporal;
+    expect(temporal?.command).toEqual(['temporal-server', '--config-file', '/etc/temporal/config/server.yaml', '--allow-no-auth', 'start']);
+    // Resolved against the folder compose ran in: the same path below it as below this repository.
+    const mounted = Object.fromEntries((temporal?.configs ?? []).map((c) => [c.target, model.configs?.[c.source]?.file]));
+    expect(mounted).toEqual({
+      '/etc/temporal/config/server.yaml': expect.stringMatching(new RegExp(`/${path.relative(ROOT, SERVER_CONFIG_FILE)}$`)),
+      '/etc/temporal/config/dynamicconfig.yaml': expect.stringMatching(new RegExp(`/${path.relative(ROOT, DYNAMIC_CONFIG_FILE)}$`)),
+    });
+    expect(temporal?.environment?.DYNAMIC_CONFIG_FILE_PATH).toBe('/etc/temporal/config/dynamicconfig.yaml');
+    // Every variable compose sets is one the file reads (a misspelt one would be silently ignored).
+    const serverConfig = readFileSync(SERVER_CONFIG_FILE, 'utf8');
+    for (const name of Object.keys(temporal?.environment ?? {})) expect({ name, read: serverConfig.includes(`env "${name}"`) }).toEqual({ name, read: true });
+    expect(model.services['temporal-schema']?.command?.join(' ')).toMatch(/update-schema --schema-name/);
   });
 
   it('runs migrations and the Temporal setup to completion before the app starts', async () => {

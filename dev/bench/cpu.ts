@@ -34,10 +34,22 @@ function stat(pid: number): Stat | null {
   }
 }
 
-/** A process and its direct children (PostgreSQL's backends are the postmaster's children). */
-export function treeCpuSeconds(rootPid: number): number {
+/** A process and its direct children (PostgreSQL's backends are the postmaster's children), or only the children `pick` takes. */
+export function treeCpuSeconds(rootPid: number, pick?: (pid: number) => boolean): number {
   const all = readdirSync('/proc').filter((d) => /^\d+$/.test(d)).map((d) => stat(Number(d)));
-  return all.reduce((sum, s) => (s && (s.pid === rootPid || s.ppid === rootPid) ? sum + s.seconds : sum), 0);
+  const counts = (s: Stat) => (pick ? s.ppid === rootPid && pick(s.pid) : s.pid === rootPid || s.ppid === rootPid);
+  return all.reduce((sum, s) => (s && counts(s) ? sum + s.seconds : sum), 0);
+}
+
+/** A PostgreSQL backend's title starts with its role: `postgres: <role> <database> <client> <state>`. */
+export function isBackendOf(role: string): (pid: number) => boolean {
+  return (pid) => {
+    try {
+      return readFileSync(`/proc/${pid}/cmdline`, 'utf8').startsWith(`postgres: ${role} `);
+    } catch {
+      return false;
+    }
+  };
 }
 
 export const cpuSeconds = (pid: number): number => stat(pid)?.seconds ?? 0;

@@ -1,8 +1,10 @@
 /**
  * What every scenario shares, started like `npm start` starts it but on free ports and in a
- * temporary folder: embedded PostgreSQL with the migrations, one Temporal dev server, and the two
- * workflow bundles (the pipeline's with the options every other build uses), built once so a worker
- * starts in about a second instead of running webpack every time.
+ * temporary folder: embedded PostgreSQL with the migrations, one Temporal server (the dev server,
+ * or with `--topology production` the production topology's real server on that same PostgreSQL,
+ * dev/topology/temporal-server.ts), and the two workflow bundles (the pipeline's with the options
+ * every other build uses), built once so a worker starts in about a second instead of running
+ * webpack every time.
  */
 import { Client, Connection } from '@temporalio/client';
 import { bundleWorkflowCode, DefaultLogger, type BundleOptions } from '@temporalio/worker';
@@ -14,10 +16,13 @@ import { createDb, type Db } from '../../db/client';
 import { payloadDataConverter } from '../../temporal/client';
 import type { PayloadKey } from '../../temporal/codec';
 import { newPayloadKey } from '../payload-keys';
-import { startEmbeddedPostgres } from '../postgres';
+import { startEmbeddedPostgres, type EmbeddedPostgresHandle } from '../postgres';
 import { applyMigrations } from '../migrations';
 import { freePort, waitForPort } from '../processes';
 import { ensureTemporalCli, type ProvisionOptions } from '../provision';
+import type { Topology } from '../topology/layout';
+import { SHARED_POSTGRES_MAX_CONNECTIONS, startTemporalServer, TEMPORAL_ROLE } from '../topology/temporal-server';
+import { cpuSeconds, isBackendOf, treeCpuSeconds, type CpuByComponent } from './cpu';
 import { workflowBundleOptions } from '../../workers/bundle';
 import { spawnChild } from './children';
 
@@ -39,12 +44,13 @@ export interface BenchEnvironment {
   client: Client;
   db: Db;
   bundles: { pipeline: string; baseline: string };
-  pids: { temporal: number; postgres: number };
+  /** CPU seconds so far of the Temporal server and PostgreSQL (Temporal's own connections apart, where it stores there). */
+  cpu(): CpuByComponent;
   /** Removes the temporary folder unless told to keep it (a failed run keeps its logs). */
   stop(keepFiles: boolean): Promise<void>;
 }
 
-async function startTemporal(cli: string, store: TemporalStore, dir: string, logDir: string, env: NodeJS.ProcessEnv) {
+async function startDevServer(cli: string, store: TemporalStore, dir: string, logDir: string, env: NodeJS.ProcessEnv) {
   const port = await freePort();
   const server = spawnChild({
     name: 'temporal',
@@ -62,7 +68,35 @@ async function startTemporal(cli: string, store: TemporalStore, dir: string, log
     logFile: path.join(logDir, 'temporal.log'),
   });
   await waitForPort(port, '127.0.0.1', 60_000);
-  return { address: `127.0.0.1:${port}`, server };
+  return { address: `127.0.0.1:${port}`, pid: server.pid, stop: () => server.stop() };
+}
+
+interface Started {
+  pg: EmbeddedPostgresHandle;
+  temporal: { address: string; pid: number; stop: () => Promise<unknown> };
+}
+
+async function startServers({ provision, topology, temporalStore, baseEnv, log }: EnvironmentOptions, dir: string, logDir: string): Promise<Started> {
+  const dataDir = path.join(dir, 'postgres');
+  if (topology === 'dev') {
+    const cli = await ensureTemporalCli(log, provision);
+    const [pg, temporal] = await Promise.all([
+      freePort().then((port) => startEmbeddedPostgres({ dataDir, port })),
+      startDevServer(cli, temporalStore, dir, logDir, baseEnv),
+    ]);
+    return { pg, temporal };
+  }
+  // The production topology: Temporal's store is the app's PostgreSQL, so it comes first.
+  const pg = await startEmbeddedPostgres({ dataDir, port: await freePort(), maxConnections: SHARED_POSTGRES_MAX_CONNECTIONS });
+  const server = await startTemporalServer({
+    adminDatabaseUrl: pg.connectionString,
+    frontendPort: await freePort(),
+    namespace: 'default',
+    logFile: path.join(logDir, 'temporal.log'),
+    provision,
+    log,
+  });
+  return { pg, temporal: { address: server.address, pid: server.pid() ?? 0, stop: () => server.stop() } };
 }
 
 async function bundle(options: BundleOptions, out: string): Promise<string> {
@@ -73,22 +107,32 @@ async function bundle(options: BundleOptions, out: string): Promise<string> {
 
 export interface EnvironmentOptions {
   provision: ProvisionOptions;
+  topology: Topology;
+  /** The dev server's store; the production topology's server stores in PostgreSQL. */
   temporalStore: TemporalStore;
   baseEnv: NodeJS.ProcessEnv;
   log: Log;
 }
 
 const postmasterPid = (dataDir: string): number => Number(readFileSync(path.join(dataDir, 'postmaster.pid'), 'utf8').split('\n')[0]);
+function serversCpu(topology: Topology, temporalPid: number, postmaster: number): () => CpuByComponent {
+  if (topology === 'dev') return () => ({ temporal: cpuSeconds(temporalPid), postgres: treeCpuSeconds(postmaster) });
+  const temporalsBackend = isBackendOf(TEMPORAL_ROLE);
+  return () => {
+    const ofTemporal = treeCpuSeconds(postmaster, temporalsBackend);
+    return { temporal: cpuSeconds(temporalPid), postgres: treeCpuSeconds(postmaster) - ofTemporal, 'postgres-temporal': ofTemporal };
+  };
+}
 
-export async function startEnvironment({ provision, temporalStore, baseEnv, log }: EnvironmentOptions): Promise<BenchEnvironment> {
+
+export async function startEnvironment(options: EnvironmentOptions): Promise<BenchEnvironment> {
+  const { log } = options;
   const dir = mkdtempSync(path.join(tmpdir(), 'durable-inference-bench-'));
   const logDir = path.join(dir, 'logs');
   mkdirSync(logDir);
   log(`scratch folder ${dir}`);
-  const cli = await ensureTemporalCli(log, provision);
-  const [pg, temporal, pipeline, baseline] = await Promise.all([
-    freePort().then((port) => startEmbeddedPostgres({ dataDir: path.join(dir, 'postgres'), port })),
-    startTemporal(cli, temporalStore, dir, logDir, baseEnv),
+  const [{ pg, temporal }, pipeline, baseline] = await Promise.all([
+    startServers(options, dir, logDir),
     bundle(workflowBundleOptions, path.join(dir, 'pipeline-bundle.js')),
     bundle({ workflowsPath: require.resolve('./baseline-workflow') }, path.join(dir, 'baseline-bundle.js')),
   ]);
@@ -106,11 +150,11 @@ export async function startEnvironment({ provision, temporalStore, baseEnv, log 
     client: new Client({ connection, dataConverter: payloadDataConverter(payloadKeys) }),
     db,
     bundles: { pipeline, baseline },
-    pids: { temporal: temporal.server.pid, postgres: postmasterPid(path.join(dir, 'postgres')) },
+    cpu: serversCpu(options.topology, temporal.pid, postmasterPid(path.join(dir, 'postgres'))),
     async stop(keepFiles) {
       await connection.close();
       await db.$disconnect();
-      await temporal.server.stop();
+      await temporal.stop();
       await pg.stop();
       if (!keepFiles) rmSync(dir, { recursive: true, force: true });
     },

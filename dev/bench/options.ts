@@ -2,6 +2,7 @@
 import { parseArgs } from 'node:util';
 import { z } from 'zod';
 import type { TemporalStore } from './environment';
+import { TOPOLOGIES, type Topology } from '../topology/layout';
 
 export const SCENARIOS = ['throughput', 'latency', 'isolation', 'faults', 'scaling'] as const;
 export type Scenario = (typeof SCENARIOS)[number];
@@ -18,11 +19,13 @@ export interface BenchOptions {
   /** One more pipeline run with the worker under --cpu-prof, summarised in the results. */
   profile: boolean;
   chart: boolean;
+  /** `production`: the Temporal server of the production topology, on the app's PostgreSQL (dev/topology). */
+  topology: Topology;
   temporalStore: TemporalStore;
   out: string | undefined;
 }
 
-export const USAGE = `npm run bench -- [--help] [--quick] [--reps n] [--records n] [--only ${SCENARIOS.join(',')}] [--latency-seconds s] [--temporal-store memory|file] [--profile] [--chart] [--out file.json]`;
+export const USAGE = `npm run bench -- [--help] [--quick] [--reps n] [--records n] [--only ${SCENARIOS.join(',')}] [--latency-seconds s] [--topology dev|production] [--temporal-store memory|file] [--profile] [--chart] [--out file.json]`;
 
 const FULL = { reps: 3, records: 2_000, latencySeconds: 10 };
 const QUICK = { reps: 1, records: 200, latencySeconds: 2 };
@@ -40,8 +43,12 @@ const argsSchema = z.strictObject({
   'submit-concurrency': z.coerce.number().int().min(1).max(1_000).default(32),
   profile: z.boolean().default(false),
   chart: z.boolean().default(false),
-  'temporal-store': z.enum(['memory', 'file']).default('memory'),
+  topology: z.enum(TOPOLOGIES).default('dev'),
+  'temporal-store': z.enum(['memory', 'file']).optional(),
   out: z.string().min(1).optional(),
+}).refine((args) => args.topology === 'dev' || args['temporal-store'] === undefined, {
+  path: ['temporal-store'],
+  message: 'the dev server\'s store: the production topology keeps Temporal\'s state in PostgreSQL',
 });
 
 /** Bad flags exit 2 with the usage; --help prints it and exits 0. */
@@ -70,6 +77,7 @@ function rawArgs(argv: string[]): Record<string, unknown> {
         'submit-concurrency': { type: 'string' },
         profile: { type: 'boolean' },
         chart: { type: 'boolean' },
+        topology: { type: 'string' },
         'temporal-store': { type: 'string' },
         out: { type: 'string' },
       },
@@ -98,7 +106,8 @@ export function parseOptions(argv: string[]): BenchOptions {
     submitConcurrency: args['submit-concurrency'],
     profile: args.profile,
     chart: args.chart,
-    temporalStore: args['temporal-store'],
+    topology: args.topology,
+    temporalStore: args['temporal-store'] ?? 'memory',
     out: args.out,
   };
 }

@@ -80,7 +80,7 @@ async function profiledRuns(ctx: RunContext, dir: string): Promise<ProfileSummar
 export async function runBench(options: BenchOptions, provision: ProvisionOptions, baseEnv: NodeJS.ProcessEnv, profileDir: string, log: Log): Promise<BenchResults> {
   const startedAt = new Date().toISOString();
   const loadBefore = loadAverage();
-  const bench = await startEnvironment({ provision, temporalStore: options.temporalStore, baseEnv, log });
+  const bench = await startEnvironment({ provision, topology: options.topology, temporalStore: options.temporalStore, baseEnv, log });
   let failed = true;
   try {
     const ctx: RunContext = { bench, baseEnv, options, log };

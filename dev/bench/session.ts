@@ -10,7 +10,7 @@ import { startSimulator } from '../simulator';
 import { freePort, waitForPort } from '../processes';
 import { payloadKeysSetting } from '../payload-keys';
 import { nodeChild, type Child } from './children';
-import { cpuSeconds, ownCpuSeconds, treeCpuSeconds, type CpuByComponent } from './cpu';
+import { cpuSeconds, ownCpuSeconds, type CpuByComponent } from './cpu';
 import type { BenchEnvironment } from './environment';
 import { waitUntilPolling } from './readiness';
 import { processEnv, simulatedProviders, type ProcessSettings } from './settings';
@@ -99,8 +99,7 @@ export async function startSession(bench: BenchEnvironment, baseEnv: NodeJS.Proc
     cpu: () => ({
       workers: workers.reduce((sum, w) => sum + cpuSeconds(w.pid), 0),
       ...(api ? { api: cpuSeconds(api.child.pid) } : {}),
-      temporal: cpuSeconds(bench.pids.temporal),
-      postgres: treeCpuSeconds(bench.pids.postgres),
+      ...bench.cpu(),
       bench: ownCpuSeconds(),
     }),
     async stop() {

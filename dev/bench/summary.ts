@@ -185,8 +185,9 @@ function faultClassRows(reps: RepResult[]): FaultClassRow[] {
 
 const COMPONENTS: Record<string, string> = {
   workers: 'worker process',
-  temporal: 'Temporal dev server',
+  temporal: 'Temporal server',
   postgres: 'PostgreSQL',
+  'postgres-temporal': "PostgreSQL, the Temporal server's connections",
   bench: 'bench process (ingest, provider simulator, polling)',
 };
 

@@ -71,11 +71,17 @@ function costTable(rows: CostRow[]): string {
   return markdownTable(['per record (median of repetitions)', 'baseline', 'pipeline'], rows.map((r) => [r.label, median(r.baseline), median(r.pipeline)]));
 }
 
+function temporalSetting(options: BenchResults['options']): string {
+  // Results written before the topology option have none: they ran on the dev server.
+  if (options.topology === 'production') return 'Production topology: Temporal server on the app\'s PostgreSQL (deploy/temporal/server.yaml)';
+  return `Temporal dev server on ${options.temporalStore === 'memory' ? 'in-memory' : 'file'} SQLite`;
+}
+
 export function renderMarkdown(results: BenchResults, summary: Summary): string {
   const { machine, options } = results;
   const sections = [
     `Machine: ${machine.cpus} CPUs (${machine.cpuModel}), ${Math.round(machine.memoryMiB / 1024)} GiB, Node ${machine.node}, ${machine.os}; load average before the run ${results.loadBefore.join(' ')}.`,
-    `Temporal dev server on ${options.temporalStore === 'memory' ? 'in-memory' : 'file'} SQLite; ${options.records} records per throughput run; ${options.reps} repetition(s); latency series of ${options.latency.seconds} s.`,
+    `${temporalSetting(options)}; ${options.records} records per throughput run; ${options.reps} repetition(s); latency series of ${options.latency.seconds} s.`,
     figuresTable(summary.figures),
     'Other load: cores kept busy by processes outside the benchmark while a figure was measured (min–max over the repetitions); the machine has ' + `${machine.cpus}.`,
     summary.latency.length ? `Ingest latency, open loop (medians of the repetitions):\n\n${latencyTable(summary.latency)}` : '',

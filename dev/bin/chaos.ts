@@ -17,7 +17,7 @@ import { startOwnedStack, type ChaosStack } from '../chaos/stack';
 
 const log = (line: string) => process.stderr.write(`[chaos] ${line}\n`);
 
-async function stackFor(env: NodeJS.ProcessEnv): Promise<ChaosStack> {
+async function stackFor(env: NodeJS.ProcessEnv, options: ChaosOptions): Promise<ChaosStack> {
   if (env.CHAOS_USE_RUNNING === '1') {
     const config = loadConfig(env);
     return attachToStack({
@@ -28,6 +28,7 @@ async function stackFor(env: NodeJS.ProcessEnv): Promise<ChaosStack> {
     });
   }
   return startOwnedStack({
+    topology: options.topology,
     workflowBundlePath: env.WORKFLOW_BUNDLE_PATH,
     temporalCliPath: env.TEMPORAL_CLI_PATH,
     baseEnv: { PATH: env.PATH, HOME: env.HOME },
@@ -41,8 +42,8 @@ async function writeResult(file: string, result: ChaosResult): Promise<void> {
 }
 
 async function main(options: ChaosOptions): Promise<void> {
-  log(`${options.records} records, fault rate ${options.faultRate}, seed ${options.seed}`);
-  const stack = await stackFor(process.env);
+  log(`${options.records} records, fault rate ${options.faultRate}, seed ${options.seed}, topology ${options.topology}`);
+  const stack = await stackFor(process.env, options);
   let result: ChaosResult | undefined;
   let stopped: Promise<void> | undefined;
   // Once, whether the run ends or a signal ends it first.

@@ -1,5 +1,5 @@
-/** `npm start`: the whole system on embedded defaults under one supervisor (dev/local-stack.ts). */
+/** `npm start [-- --topology production]`: the whole system under one supervisor (dev/local-stack.ts). */
 import { runMain } from '../../config/runtime';
 import { runLocalStack } from '../local-stack';
 
-runMain(runLocalStack);
+runMain(() => runLocalStack(process.argv.slice(2)));

@@ -9,7 +9,8 @@ import { networkFailure, untilDone, type Attempt, type RetryPolicy } from './ret
 const REQUEST_TIMEOUT_MS = 30_000;
 
 export interface ApiClientOptions {
-  url: string;
+  /** Several API processes: each request goes to the next, and so does its retry, as a load balancer sends it. */
+  urls: readonly string[];
   key: string;
   deadline: number;
   onRetry(kind: 'records' | 'uploads' | 'resolve' | 'list', reason: string): void;
@@ -47,9 +48,11 @@ export function createApiClient(options: ApiClientOptions) {
     onRetry: (reason) => options.onRetry(kind, reason),
   });
 
+  let next = 0;
   async function call(path: string, init: RequestInit): Promise<{ status: number; body: unknown } | { retry: string }> {
+    const url = options.urls[next++ % options.urls.length];
     try {
-      const res = await fetch(`${options.url}${path}`, { ...init, headers: { ...headers, ...init.headers }, signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS) });
+      const res = await fetch(`${url}${path}`, { ...init, headers: { ...headers, ...init.headers }, signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS) });
       const body: unknown = await res.json().catch(() => null);
       return retryable(res.status) ? { retry: `HTTP ${res.status}` } : { status: res.status, body };
     } catch (err) {

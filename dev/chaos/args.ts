@@ -2,8 +2,9 @@
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { z } from 'zod';
+import { TOPOLOGIES, type Topology } from '../topology/layout';
 
-const USAGE = `usage: npm run chaos -- --records N --fault-rate R --seed S
+const USAGE = `usage: npm run chaos -- --records N --fault-rate R --seed S [--topology dev|production]
   [--worker-kills 3] [--db-restarts 1] [--api-restarts 1] [--db-pause-ms 3000]
   [--max-in-flight 200] [--redeliver 0.02] [--deadline-minutes M] [--out FILE.json] [--keep]`;
 
@@ -11,6 +12,7 @@ const optionsSchema = z.strictObject({
   records: z.coerce.number().int().min(1).max(1_000_000).default(300),
   'fault-rate': z.coerce.number().min(0).max(1).default(0.3),
   seed: z.coerce.number().int().min(0).max(2 ** 32 - 1).default(1),
+  topology: z.enum(TOPOLOGIES).default('dev'),
   'worker-kills': z.coerce.number().int().min(0).max(100).default(3),
   'db-restarts': z.coerce.number().int().min(0).max(20).default(1),
   'api-restarts': z.coerce.number().int().min(0).max(20).default(1),
@@ -26,6 +28,8 @@ export interface ChaosOptions {
   records: number;
   faultRate: number;
   seed: number;
+  /** The system the harness starts (dev/topology/layout.ts); a running stack is taken as it is. */
+  topology: Topology;
   workerKills: number;
   dbRestarts: number;
   apiRestarts: number;
@@ -59,6 +63,7 @@ export function parseChaosArgs(argv: string[], cwd: string): ChaosOptions {
         records: { type: 'string' },
         'fault-rate': { type: 'string' },
         seed: { type: 'string' },
+        topology: { type: 'string' },
         'worker-kills': { type: 'string' },
         'db-restarts': { type: 'string' },
         'api-restarts': { type: 'string' },
@@ -82,6 +87,7 @@ export function parseChaosArgs(argv: string[], cwd: string): ChaosOptions {
     records: o.records,
     faultRate: o['fault-rate'],
     seed: o.seed,
+    topology: o.topology,
     workerKills: o['worker-kills'],
     dbRestarts: o['db-restarts'],
     apiRestarts: o['api-restarts'],
@@ -89,7 +95,7 @@ export function parseChaosArgs(argv: string[], cwd: string): ChaosOptions {
     maxInFlight: o['max-in-flight'],
     redeliver: o.redeliver,
     deadlineMs: (o['deadline-minutes'] ?? defaultDeadlineMinutes(o.records)) * 60_000,
-    out: path.resolve(cwd, o.out ?? path.join('.data', 'chaos', `result-seed${o.seed}-${o.records}.json`)),
+    out: path.resolve(cwd, o.out ?? path.join('.data', 'chaos', `result-${o.topology === 'dev' ? '' : `${o.topology}-`}seed${o.seed}-${o.records}.json`)),
     keep: o.keep,
   };
 }

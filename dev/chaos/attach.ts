@@ -5,7 +5,7 @@
  */
 import type { AppConfig } from '../../config';
 import { connectClient } from '../../temporal/client';
-import { killAndAwaitRestart, readPid } from './pids';
+import { killAndAwaitRestart, readPids, type ChildName } from './pids';
 import type { ChaosStack } from './stack';
 
 export interface AttachOptions {
@@ -19,8 +19,10 @@ export function attachToStack({ config, apiUrl, apiKey, databaseUrl }: AttachOpt
   const [first, second] = config.providers.map((p) => p.name);
   if (!first) throw new Error('the configuration names no provider');
   const providerAttempts = Math.max(...config.pipeline.providers.map((p) => p.retry.maximumAttempts));
+  const kills: Record<ChildName, number> = { worker: 0, api: 0, mllp: 0 };
   return {
-    apiUrl,
+    topology: `running stack (Temporal at ${config.temporal.address})`,
+    apiUrls: [apiUrl],
     apiKey,
     mllpPort: config.mllp.port,
     databaseUrl,
@@ -29,8 +31,8 @@ export function attachToStack({ config, apiUrl, apiKey, databaseUrl }: AttachOpt
     stepAttempts: config.pipeline.steps.charge.maximumAttempts,
     providerAttempts,
     traffic: () => undefined,
-    pidOf: (name) => readPid(config.dataDir, name),
-    kill: (name) => killAndAwaitRestart(config.dataDir, name),
+    pidsOf: (name) => readPids(config.dataDir, name),
+    kill: (name) => killAndAwaitRestart(config.dataDir, name, kills[name]++),
     stop: async () => undefined,
   };
 }

@@ -38,25 +38,27 @@ async function reached(event: ChaosEvent, options: DisruptOptions): Promise<bool
 
 class Skip extends Error {}
 
-async function untilHealthy(apiUrl: string, deadline: number): Promise<void> {
-  for (;;) {
-    const ok = await fetch(`${apiUrl}/healthz`, { signal: AbortSignal.timeout(2_000) }).then((r) => r.ok, () => false);
-    if (ok) return;
-    if (Date.now() > deadline) throw new Error(`the API at ${apiUrl} did not come back`);
-    await sleep(100);
+async function untilHealthy(apiUrls: readonly string[], deadline: number): Promise<void> {
+  for (const apiUrl of apiUrls) {
+    for (;;) {
+      const ok = await fetch(`${apiUrl}/healthz`, { signal: AbortSignal.timeout(2_000) }).then((r) => r.ok, () => false);
+      if (ok) break;
+      if (Date.now() > deadline) throw new Error(`the API at ${apiUrl} did not come back`);
+      await sleep(100);
+    }
   }
 }
 
 async function execute(event: ChaosEvent, { stack, dbPauseMs, deadline }: DisruptOptions): Promise<string> {
   switch (event.kind) {
     case 'kill-worker': {
-      const { killed, replacement } = await stack.kill('worker');
-      return `worker pid ${killed} SIGKILLed; supervisor started pid ${replacement}`;
+      const { instance, killed, replacement } = await stack.kill('worker');
+      return `${instance} pid ${killed} SIGKILLed; supervisor started pid ${replacement}`;
     }
     case 'restart-api': {
-      const { killed, replacement } = await stack.kill('api');
-      await untilHealthy(stack.apiUrl, deadline);
-      return `API pid ${killed} SIGKILLed; supervisor started pid ${replacement}, listening again`;
+      const { instance, killed, replacement } = await stack.kill('api');
+      await untilHealthy(stack.apiUrls, deadline);
+      return `${instance} pid ${killed} SIGKILLed; supervisor started pid ${replacement}, listening again`;
     }
     case 'restart-db':
       if (!stack.restartDatabase) throw new Skip('the harness does not own the database (CHAOS_USE_RUNNING)');

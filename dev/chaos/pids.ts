@@ -1,5 +1,8 @@
-/** The supervisor's pid files (`<DATA_DIR>/pids/<name>.pid`), and killing a child through them. */
-import { readFile } from 'node:fs/promises';
+/**
+ * The supervisor's pid files (`<DATA_DIR>/pids/<name>.pid`, or `<name>-<n>.pid` for each process
+ * of a kind it runs several of), and killing a child through them.
+ */
+import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 
@@ -10,22 +13,50 @@ export class NoPidFile extends Error {
   override name = 'NoPidFile';
 }
 
-export async function readPid(dataDir: string, name: ChildName): Promise<number | undefined> {
-  const text = await readFile(path.join(dataDir, 'pids', `${name}.pid`), 'utf8').catch(() => '');
+export interface Killed {
+  /** The process's own name: `worker`, or `worker-2` of several. */
+  instance: string;
+  killed: number;
+  replacement: number;
+}
+
+async function readPid(file: string): Promise<number | undefined> {
+  const text = await readFile(file, 'utf8').catch(() => '');
   const pid = Number(text.trim());
   return Number.isInteger(pid) && pid > 0 ? pid : undefined;
 }
 
-/** SIGKILL, as the OOM killer or a lost node would: no shutdown hook runs. Resolves with the pid the supervisor started next. */
-export async function killAndAwaitRestart(dataDir: string, name: ChildName, timeoutMs = 60_000): Promise<{ killed: number; replacement: number }> {
-  const killed = await readPid(dataDir, name);
-  if (killed === undefined) throw new NoPidFile(`no pid file for ${name} in ${path.join(dataDir, 'pids')}`);
+/** Every process of a kind, by its own name, in the supervisor's order. */
+export async function readPids(dataDir: string, name: ChildName): Promise<Map<string, number>> {
+  const dir = path.join(dataDir, 'pids');
+  const pattern = new RegExp(`^${name}(-(\\d+))?\\.pid$`);
+  const files = (await readdir(dir).catch(() => [])).flatMap((file) => {
+    const match = pattern.exec(file);
+    return match ? [{ file, instance: file.slice(0, -'.pid'.length), n: Number(match[2] ?? 0) }] : [];
+  });
+  const pids = new Map<string, number>();
+  for (const { file, instance } of files.sort((a, b) => a.n - b.n)) {
+    const pid = await readPid(path.join(dir, file));
+    if (pid !== undefined) pids.set(instance, pid);
+  }
+  return pids;
+}
+
+/**
+ * SIGKILL, as the OOM killer or a lost node would: no shutdown hook runs. Of several processes of
+ * the kind, the `nth` (modulo their number), so that successive kills take each in turn. Resolves
+ * with the pid the supervisor started next in its place.
+ */
+export async function killAndAwaitRestart(dataDir: string, name: ChildName, nth = 0, timeoutMs = 60_000): Promise<Killed> {
+  const instances = [...(await readPids(dataDir, name))];
+  const [instance, killed] = instances[nth % Math.max(1, instances.length)] ?? [];
+  if (instance === undefined || killed === undefined) throw new NoPidFile(`no pid file for ${name} in ${path.join(dataDir, 'pids')}`);
   process.kill(killed, 'SIGKILL');
   const deadline = Date.now() + timeoutMs;
   for (;;) {
-    const current = await readPid(dataDir, name);
-    if (current !== undefined && current !== killed) return { killed, replacement: current };
-    if (Date.now() > deadline) throw new Error(`the supervisor did not restart ${name} within ${timeoutMs} ms`);
+    const current = await readPid(path.join(dataDir, 'pids', `${instance}.pid`));
+    if (current !== undefined && current !== killed) return { instance, killed, replacement: current };
+    if (Date.now() > deadline) throw new Error(`the supervisor did not restart ${instance} within ${timeoutMs} ms`);
     await sleep(100);
   }
 }

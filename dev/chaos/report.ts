@@ -12,6 +12,7 @@ const MAX_LISTED_VIOLATIONS = 1_000;
 
 export interface ChaosResult {
   ok: boolean;
+  topology: string;
   seed: number;
   records: number;
   faultRate: number;
@@ -33,6 +34,7 @@ export interface ChaosResult {
 }
 
 export interface ResultInput {
+  topology: string;
   seed: number;
   faultRate: number;
   idPrefix: string;
@@ -74,6 +76,7 @@ export function buildResult(input: ResultInput): ChaosResult {
   const clientByPath = Object.fromEntries(PATHS.map((p) => [p, stats.ingestion[p].retries]));
   return {
     ok: violations.total === 0 && settled === input.records.length,
+    topology: input.topology,
     seed: input.seed,
     records: input.records.length,
     faultRate: input.faultRate,
@@ -129,6 +132,7 @@ const downtime = (events: EventLog[], kind: ChaosEventKind): string => {
 export function renderTable(r: ChaosResult): string {
   const { infrastructure: infra, retries, investigations: inv } = r;
   const rows: Array<[string, string]> = [
+    ['topology', r.topology],
     ['records', `${r.records} (${PATHS.map((p) => `${p} ${r.byPath[p]?.records ?? 0}`).join(', ')})`],
     ['settled', `${r.settled} (completed ${r.statuses.completed}, failed ${r.statuses.failed}); unsettled ${r.unsettled}`],
     ['faults injected', `${r.faults.faults} in ${r.faults.plans} plans (${list(r.faults.byKind)})${r.faults.providerFaultsServed === null ? '' : `; provider faults served ${r.faults.providerFaultsServed}`}`],

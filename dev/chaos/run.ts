@@ -51,7 +51,7 @@ const hl7Time = (ms: number): string => new Date(ms).toISOString().replace(/[-:T
 function deliveryOptions(run: Run): DeliveryOptions {
   const { stats } = run;
   const api = createApiClient({
-    url: run.stack.apiUrl,
+    urls: run.stack.apiUrls,
     key: run.stack.apiKey,
     deadline: run.deadline,
     onRetry: (kind) => {
@@ -164,6 +164,7 @@ async function conclude(run: Run, restartsSeen: { worker: number; api: number })
     storedMetrics(db, idPrefix),
   ]);
   return buildResult({
+    topology: run.stack.topology,
     seed: run.options.seed,
     faultRate: run.options.faultRate,
     idPrefix,

@@ -1,7 +1,9 @@
 /**
  * The system under test, started the way an operator starts it: the `npm start` supervisor
- * (scripts/start.ts) as a child process, on a PostgreSQL and a provider simulator that the harness
+ * (dev/bin/start.ts) as a child process, on a PostgreSQL and a provider simulator that the harness
  * owns, because a harness that must stop the database and serve provider faults has to hold them.
+ * In either topology of dev/topology/layout.ts: `production` puts the real Temporal server on that
+ * PostgreSQL and runs two API and two worker processes.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createWriteStream, mkdtempSync, rmSync, writeFileSync, type WriteStream } from 'node:fs';
@@ -15,9 +17,11 @@ import { startSimulator, type Simulator, type SimulatorLogEvent } from '../simul
 import { payloadDataConverter } from '../../temporal/client';
 import type { PayloadKey } from '../../temporal/codec';
 import { workflowBundleOptions } from '../../workers/bundle';
-import { killAndAwaitRestart, readPid, type ChildName } from './pids';
+import { killAndAwaitRestart, readPids, type ChildName, type Killed } from './pids';
 import { newPayloadKey, payloadKeysSetting } from '../payload-keys';
 import { freePort } from '../processes';
+import { PROCESSES, type Topology } from '../topology/layout';
+import { SHARED_POSTGRES_MAX_CONNECTIONS } from '../topology/temporal-server';
 
 const ROOT = path.resolve(__dirname, '..', '..');
 const API_KEY = 'chaos-key';
@@ -50,7 +54,10 @@ export interface ProviderTraffic {
 }
 
 export interface ChaosStack {
-  apiUrl: string;
+  /** What runs, for the report. */
+  topology: string;
+  /** One per API process; clients spread their requests over them, as behind a load balancer. */
+  apiUrls: string[];
   apiKey: string;
   mllpPort: number;
   databaseUrl: string;
@@ -59,14 +66,16 @@ export interface ChaosStack {
   stepAttempts: number;
   providerAttempts: number;
   traffic(): ProviderTraffic | undefined;
-  pidOf(name: ChildName): Promise<number | undefined>;
-  kill(name: ChildName): Promise<{ killed: number; replacement: number }>;
+  pidsOf(name: ChildName): Promise<Map<string, number>>;
+  /** Of several processes of the kind, each in turn. */
+  kill(name: ChildName): Promise<Killed>;
   /** Absent when the harness does not own the database. */
   restartDatabase?: (pauseMs: number) => Promise<void>;
   stop(options: { keepFiles: boolean }): Promise<void>;
 }
 
 export interface OwnedStackOptions {
+  topology: Topology;
   /** A prebuilt workflow bundle; without one the harness bundles once, so worker restarts stay fast. */
   workflowBundlePath?: string;
   temporalCliPath?: string;
@@ -99,7 +108,7 @@ function providersSetting(simulatorPort: number): string {
 }
 
 interface Ports {
-  api: number;
+  apis: number[];
   temporal: number;
   ui: number;
   simulator: number;
@@ -107,10 +116,19 @@ interface Ports {
   postgres: number;
 }
 
-async function freePorts(): Promise<Ports> {
-  const [api, temporal, ui, simulator, mllp, postgres] = await Promise.all(Array.from({ length: 6 }, freePort));
-  return { api, temporal, ui, simulator, mllp, postgres } as Ports;
+async function freePorts(apis: number): Promise<Ports> {
+  const [temporal, ui, simulator, mllp, postgres, ...apiPorts] = await Promise.all(Array.from({ length: 5 + apis }, freePort));
+  return { apis: apiPorts, temporal, ui, simulator, mllp, postgres } as Ports;
 }
+
+/** The supervisor's arguments: the topology, and the API ports when there are several. */
+function supervisorArgs(topology: Topology, ports: Ports): string[] {
+  return topology === 'dev' ? [] : ['--topology', topology, '--api-ports', ports.apis.join(',')];
+}
+
+const TEMPORAL_OF: Record<Topology, string> = { dev: 'Temporal dev server (SQLite)', production: 'Temporal server on PostgreSQL' };
+const summary = (topology: Topology): string =>
+  `${topology}: ${TEMPORAL_OF[topology]}, ${PROCESSES[topology].apis} API, ${PROCESSES[topology].workers} worker, 1 MLLP listener processes`;
 
 function supervisorEnv(options: OwnedStackOptions, dataDir: string, ports: Ports, databaseUrl: string, bundle: string, payloadKeys: PayloadKey[]): NodeJS.ProcessEnv {
   return {
@@ -120,7 +138,7 @@ function supervisorEnv(options: OwnedStackOptions, dataDir: string, ports: Ports
     NODE_ENV: 'development',
     DATA_DIR: dataDir,
     DATABASE_URL: databaseUrl,
-    PORT: String(ports.api),
+    PORT: String(ports.apis[0]),
     TEMPORAL_DEV_PORT: String(ports.temporal),
     TEMPORAL_UI_PORT: String(ports.ui),
     SIMULATOR_PORT: String(ports.simulator),
@@ -140,8 +158,8 @@ function supervisorEnv(options: OwnedStackOptions, dataDir: string, ports: Ports
   };
 }
 
-function spawnSupervisor(env: NodeJS.ProcessEnv, logFile: WriteStream): { child: ChildProcess; ready: Promise<void> } {
-  const child = spawn(process.execPath, ['--import', 'tsx', path.join(ROOT, 'dev', 'bin', 'start.ts')], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
+function spawnSupervisor(args: string[], env: NodeJS.ProcessEnv, logFile: WriteStream): { child: ChildProcess; ready: Promise<void> } {
+  const child = spawn(process.execPath, ['--import', 'tsx', path.join(ROOT, 'dev', 'bin', 'start.ts'), ...args], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
   child.stdout?.pipe(logFile, { end: false });
   child.stderr?.pipe(logFile, { end: false });
   const ready = new Promise<void>((resolve, reject) => {
@@ -183,8 +201,9 @@ export async function startOwnedStack(options: OwnedStackOptions): Promise<Chaos
   const dir = mkdtempSync(path.join(tmpdir(), 'durable-inference-chaos-'));
   const dataDir = path.join(dir, 'data');
   const logFile = createWriteStream(path.join(dir, 'supervisor.log'));
-  const ports = await freePorts();
-  const pgOptions = { dataDir: path.join(dir, 'postgres'), port: ports.postgres };
+  const ports = await freePorts(PROCESSES[options.topology].apis);
+  const maxConnections = options.topology === 'production' ? SHARED_POSTGRES_MAX_CONNECTIONS : undefined;
+  const pgOptions = { dataDir: path.join(dir, 'postgres'), port: ports.postgres, maxConnections };
   options.log(`stack in ${dir}`);
   let pg: EmbeddedPostgresHandle = await startEmbeddedPostgres(pgOptions);
   const traffic: ProviderTraffic = { requests: 0, faultsServed: 0 };
@@ -192,7 +211,7 @@ export async function startOwnedStack(options: OwnedStackOptions): Promise<Chaos
   const bundle = await ensureBundle(dir, options.workflowBundlePath, options.log);
   // The run's own key, so the harness reads what the stack wrote.
   const payloadKeys = [newPayloadKey('chaos')];
-  const supervisor = spawnSupervisor(supervisorEnv(options, dataDir, ports, pg.connectionString, bundle, payloadKeys), logFile);
+  const supervisor = spawnSupervisor(supervisorArgs(options.topology, ports), supervisorEnv(options, dataDir, ports, pg.connectionString, bundle, payloadKeys), logFile);
   const stop = async (keepFiles: boolean) => {
     await stopSupervisor(supervisor.child);
     await simulator.close();
@@ -206,8 +225,10 @@ export async function startOwnedStack(options: OwnedStackOptions): Promise<Chaos
     throw err;
   });
 
+  const kills: Record<ChildName, number> = { worker: 0, api: 0, mllp: 0 };
   return {
-    apiUrl: `http://127.0.0.1:${ports.api}`,
+    topology: summary(options.topology),
+    apiUrls: ports.apis.map((port) => `http://127.0.0.1:${port}`),
     apiKey: API_KEY,
     mllpPort: ports.mllp,
     databaseUrl: pg.connectionString,
@@ -217,8 +238,8 @@ export async function startOwnedStack(options: OwnedStackOptions): Promise<Chaos
     stepAttempts: CHAOS_SETTINGS.stepAttempts,
     providerAttempts: CHAOS_SETTINGS.providerAttempts,
     traffic: () => ({ ...traffic }),
-    pidOf: (name) => readPid(dataDir, name),
-    kill: (name) => killAndAwaitRestart(dataDir, name),
+    pidsOf: (name) => readPids(dataDir, name),
+    kill: (name) => killAndAwaitRestart(dataDir, name, kills[name]++),
     async restartDatabase(pauseMs) {
       await pg.stop();
       await sleep(pauseMs);

@@ -1,7 +1,7 @@
 /**
- * Counts a supervised child's restarts from its pid file: the harness's own kills and the `crash`
- * faults of fault plans alike. A restart takes the supervisor at least half a second, so polling
- * faster than that misses none.
+ * Counts the restarts of a kind of supervised child from its pid files: the harness's own kills and
+ * the `crash` faults of fault plans alike, of every process of the kind. A restart takes the
+ * supervisor at least half a second, so polling faster than that misses none.
  */
 import type { ChildName } from './pids';
 import type { ChaosStack } from './stack';
@@ -14,12 +14,15 @@ export interface RestartWatch {
 }
 
 export function watchRestarts(stack: ChaosStack, name: ChildName): RestartWatch {
-  let last: number | undefined;
+  const last = new Map<string, number>();
   let restarts = 0;
   const timer = setInterval(() => {
-    void stack.pidOf(name).then((pid) => {
-      if (pid !== undefined && last !== undefined && pid !== last) restarts += 1;
-      if (pid !== undefined) last = pid;
+    void stack.pidsOf(name).then((pids) => {
+      for (const [instance, pid] of pids) {
+        const before = last.get(instance);
+        if (before !== undefined && pid !== before) restarts += 1;
+        last.set(instance, pid);
+      }
     });
   }, POLL_MS);
   return {
