@@ -12,12 +12,15 @@ import {
   bindMigrationAwareSqlAdapterFactory,
   ColumnTypeEnum,
   DriverAdapterError,
+  isDriverAdapterError,
+  type SqlDriverAdapter,
   type SqlMigrationAwareDriverAdapterFactory,
   type SqlQuery,
+  type SqlResultSet,
 } from '@prisma/driver-adapter-utils';
 import type * as EngineGlue from '@prisma/schema-engine-wasm/schema_engine_bg';
 import type { MigrationList, SchemaContainer, SchemaEngine, SchemaFilter } from '@prisma/schema-engine-wasm/schema_engine_bg';
-import { Client, type DatabaseError, type QueryResult } from 'pg';
+import { Client, type DatabaseError, type Pool } from 'pg';
 import { createDb } from '../db/client';
 import { recountMetrics } from '../db/metrics';
 
@@ -28,7 +31,6 @@ declare const WebAssembly: {
   instantiate(bytes: Uint8Array, imports: Record<string, ModuleImports>): Promise<{ instance: { exports: ModuleImports } }>;
 };
 type EngineModule = typeof EngineGlue;
-type PgAdapter = Awaited<ReturnType<PrismaPg['connect']>>;
 
 const PRISMA_DIR = path.resolve(__dirname, '..', 'prisma');
 export const MIGRATIONS_DIR = path.join(PRISMA_DIR, 'migrations');
@@ -48,7 +50,6 @@ const NO_FILTERS: SchemaFilter = { externalTables: [], externalEnums: [] };
 const APPLY_LOCK_KEY = 7_270_736_900;
 const APPLY_LOCK_TIMEOUT = '10min';
 const PG_CHAR_OID = 18;
-const PG_TEXT_OID = 25;
 
 /** Applies the migrations not yet recorded in `_prisma_migrations`; returns their names. */
 export async function applyMigrations(connectionString: string, log: Log = () => undefined): Promise<string[]> {
@@ -259,15 +260,15 @@ function withUnrefTimers(glue: EngineModule): ModuleImports {
 class EngineAdapters implements SqlMigrationAwareDriverAdapterFactory {
   readonly provider = 'postgres';
   readonly adapterName = '@prisma/adapter-pg';
-  private readonly opened: PgAdapter[] = [];
+  private readonly opened: SqlDriverAdapter[] = [];
 
   constructor(private readonly connectionString: string) {}
 
-  connect(): Promise<PgAdapter> {
+  connect(): Promise<SqlDriverAdapter> {
     return this.open(this.connectionString, async () => undefined);
   }
 
-  async connectToShadowDb(): Promise<PgAdapter> {
+  async connectToShadowDb(): Promise<SqlDriverAdapter> {
     const name = `prisma_migrate_shadow_db_${randomUUID().replaceAll('-', '')}`;
     await runStatement(this.connectionString, `CREATE DATABASE "${name}"`);
     const url = new URL(this.connectionString);
@@ -279,48 +280,55 @@ class EngineAdapters implements SqlMigrationAwareDriverAdapterFactory {
     await Promise.all(this.opened.map((adapter) => adapter.dispose()));
   }
 
-  private async open(connectionString: string, afterDispose: () => Promise<void>): Promise<PgAdapter> {
-    const adapter = await new PrismaPg({ connectionString }).connect();
-    const pool = adapter.underlyingDriver();
-    const dispose = adapter.dispose.bind(adapter);
+  /** The engine gets a wrapper of adapter-pg's public methods; nothing of adapter-pg is replaced. */
+  private async open(connectionString: string, afterDispose: () => Promise<void>): Promise<SqlDriverAdapter> {
+    const inner = await new PrismaPg({ connectionString }).connect();
+    const pool = inner.underlyingDriver();
     let disposed: Promise<void> | undefined;
-    // Both we (on close) and the engine (for a shadow database) dispose; the second call must be a no-op.
-    adapter.dispose = () => (disposed ??= dispose().then(afterDispose));
-    // adapter-pg runs a script one statement at a time, split at every ';'. The native engine sends a
-    // migration whole: PostgreSQL runs it as one implicit transaction, so a failing migration leaves
-    // nothing half-applied, and a ';' inside a string literal or a function body stays intact.
-    adapter.executeScript = async (script) => {
-      await pool.query(script).catch(toDriverAdapterError);
+    const adapter: SqlDriverAdapter = {
+      provider: inner.provider,
+      adapterName: inner.adapterName,
+      queryRaw: (query) => queryRawWithCharColumns(inner, pool, query),
+      executeRaw: (query) => inner.executeRaw(query),
+      // adapter-pg runs a script one statement at a time, split at every ';'. The native engine sends a
+      // migration whole: PostgreSQL runs it as one implicit transaction, so a failing migration leaves
+      // nothing half-applied, and a ';' inside a string literal or a function body stays intact.
+      executeScript: async (script) => {
+        await pool.query(script).catch(toDriverAdapterError);
+      },
+      startTransaction: (isolationLevel) => inner.startTransaction(isolationLevel),
+      getConnectionInfo: () => inner.getConnectionInfo(),
+      // Both we (on close) and the engine (for a shadow database) dispose; the second call must be a no-op.
+      dispose: () => (disposed ??= inner.dispose().then(afterDispose)),
     };
-    supportCharColumns(adapter);
     this.opened.push(adapter);
     return adapter;
   }
 }
 
 /**
- * adapter-pg 7.10 has no column type for PostgreSQL's one-byte "char" (OID 18): it throws on the
- * engine's catalogue queries (`pg_constraint.contype`), failing every schema description. On the wire
- * such a column is text; the engine reads it as a Character. adapter-pg's private `performIO` is the one
- * place that sees raw field types, so the column is passed through it as text and typed afterwards.
+ * adapter-pg (7.10, and every later version published so far) has no column type for PostgreSQL's
+ * one-byte "char" (OID 18) and refuses the engine's catalogue queries on pg_constraint with
+ * UnsupportedNativeDataType, which fails every schema description (db:check, --create; applying
+ * migrations never sends one). Those are read-only SELECTs: learn the result's column types with
+ * LIMIT 0, run the query again with the "char" columns cast to text, and report those columns as
+ * Character, the type the engine reads them as.
  */
-function supportCharColumns(adapter: PgAdapter): void {
-  const queryable = adapter as unknown as { performIO(query: SqlQuery): Promise<QueryResult> };
-  const performIO = queryable.performIO.bind(adapter);
-  const queryRaw = adapter.queryRaw.bind(adapter);
-  const charColumns = new WeakMap<SqlQuery, number[]>();
-  queryable.performIO = async (query) => {
-    const result = await performIO(query);
-    const columns = result.fields.flatMap((field, index) => (field.dataTypeID === PG_CHAR_OID ? [index] : []));
-    for (const index of columns) result.fields[index]!.dataTypeID = PG_TEXT_OID;
-    charColumns.set(query, columns);
-    return result;
-  };
-  adapter.queryRaw = async (query) => {
-    const result = await queryRaw(query);
-    for (const index of charColumns.get(query) ?? []) result.columnTypes[index] = ColumnTypeEnum.Character;
-    return result;
-  };
+async function queryRawWithCharColumns(inner: SqlDriverAdapter, pool: Pool, query: SqlQuery): Promise<SqlResultSet> {
+  try {
+    return await inner.queryRaw(query);
+  } catch (error) {
+    if (!isDriverAdapterError(error) || error.cause.kind !== 'UnsupportedNativeDataType') throw error;
+  }
+  const sql = query.sql.replace(/[\s;]+$/, '');
+  const probe = await pool.query({ text: `SELECT * FROM (${sql}) AS q LIMIT 0`, values: query.args, rowMode: 'array' });
+  const charColumns = new Set(probe.fields.flatMap((field, index) => (field.dataTypeID === PG_CHAR_OID ? [index] : [])));
+  const select = probe.fields.map((field, index) => `q.c${index}${charColumns.has(index) ? '::text' : ''} AS "${field.name.replaceAll('"', '""')}"`);
+  const aliases = probe.fields.map((_, index) => `c${index}`).join(', ');
+  // A subquery with ORDER BY is not flattened, and a plain projection over it keeps its order.
+  const result = await inner.queryRaw({ ...query, sql: `SELECT ${select.join(', ')} FROM (${sql}) AS q(${aliases})` });
+  for (const index of charColumns) result.columnTypes[index] = ColumnTypeEnum.Character;
+  return result;
 }
 
 /** The shape adapter-pg gives its own errors, which the engine reports with the failing migration's name. */
