@@ -63,8 +63,16 @@ export function createResolver({ api, seed, idPrefix, stats }: ResolverOptions):
 
   return {
     async sweep() {
-      const parked = (await api.listInvestigations()).filter((r) => ours(r.id) && !stats.orphaned.has(r.id));
-      await forEachConcurrently(parked, CONCURRENCY, resolveOne);
+      const parked = (await api.listInvestigations()).filter((r) => ours(r.id));
+      // A resolve that found no running workflow may have met one that a moment later was running again
+      // (the reconciler) or had just closed: only a record still parked stays an orphan.
+      const stillParked = new Set(parked.map((r) => r.id));
+      for (const id of [...stats.orphaned.keys()]) if (!stillParked.has(id)) stats.orphaned.delete(id);
+      await forEachConcurrently(
+        parked.filter((r) => !stats.orphaned.has(r.id)),
+        CONCURRENCY,
+        resolveOne,
+      );
     },
   };
 }

@@ -93,10 +93,11 @@ async function settle(run: Run, resolver: Resolver, busy: () => boolean): Promis
   while (Date.now() < run.deadline) {
     const counts = await freshCounts(run);
     if (counts) {
+      // The sweep also forgets orphans that are parked no longer, so they cannot hide a record that is.
+      if (counts.needs_investigation > 0) await resolver.sweep().catch(unlessDeadline(run));
       const known = Object.values(counts).reduce((a, b) => a + b, 0);
       const open = counts.received + counts.processing + counts.needs_investigation - run.stats.orphaned.size;
       if (!busy() && open <= 0 && known >= run.acknowledged.size) return;
-      if (counts.needs_investigation > run.stats.orphaned.size) await resolver.sweep().catch(unlessDeadline(run));
     }
     await sleep(SETTLE_POLL_MS);
   }
