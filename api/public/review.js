@@ -212,6 +212,7 @@ async function openCase(ref) {
   state.open = { id: ref.id, account: ref.account };
   closeForms();
   $('review-message').textContent = '';
+  delete $('review-message').dataset.outcome;
   if (!(await loadCase(ref))) return;
   $('case').hidden = false;
   for (const row of $('queue').tBodies[0].rows) row.toggleAttribute('aria-selected', row.dataset.id === ref.id);
@@ -238,6 +239,7 @@ async function resolve(body) {
   state.busy = true;
   setButtons();
   const record = state.record;
+  $('review-message').dataset.outcome = 'pending';
   $('review-message').textContent = `Sending ${body.action} for record ${record.id}…`;
   try {
     const answer = await api(`/v1/records/${pathOf(record)}/resolve`, { method: 'POST', body: JSON.stringify(body) });
@@ -309,8 +311,8 @@ function openAbandon() {
 function sendAbandon(event) {
   event.preventDefault();
   const reason = $('abandon-reason').value.trim();
+  $('abandon-reason').setAttribute('aria-invalid', reason ? 'false' : 'true');
   if (!reason) {
-    $('abandon-reason').setAttribute('aria-invalid', 'true');
     $('review-message').textContent = 'Say why the record is abandoned.';
     return;
   }
