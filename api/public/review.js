@@ -133,7 +133,7 @@ function renderCalls(calls) {
     cell(row, String(c.attempt));
     cell(row, c.repaired ? `${c.outcome} (repaired)` : c.outcome);
     cell(row, `${c.latencyMs} ms`);
-    cell(row, `${c.costMicros} µ`);
+    cell(row, `${c.costMicros} micros`);
   }
   $('case-calls').tBodies[0].replaceWith(body);
 }
