@@ -23,6 +23,7 @@ import { Problem, requestIds, sendProblem } from './problem';
 import { keyRateLimit } from './rate-limit';
 import { recordRoutes } from './records';
 import { resolveRoutes } from './resolve';
+import { reviewRoutes } from './review';
 import { uploadRoutes } from './uploads';
 import { usageRoutes } from './usage';
 
@@ -138,6 +139,7 @@ export function createApp(deps: AppDeps): Express {
     express.json({ limit: deps.bodyLimit, verify: rejectInvalidUtf8 }),
     recordRoutes(deps),
     resolveRoutes(deps),
+    reviewRoutes(deps),
     uploadRoutes({ ingest: deps.ingest, limitBytes: deps.uploadLimitBytes, log: deps.log }),
     usageRoutes(deps),
     accountRoutes({ db: deps.db, keys, defaultCurrency: deps.defaultCurrency }),

@@ -4,7 +4,16 @@
  * uses). test/openapi.test.ts holds this table and the Express app to each other.
  */
 import { z } from 'zod';
-import { accountIdSchema, createAccountBodySchema, createKeyBodySchema, createRecordBodySchema, makeResolveSchema, patchAccountBodySchema, type ApiRole } from '../contract';
+import {
+  accountIdSchema,
+  createAccountBodySchema,
+  createKeyBodySchema,
+  createRecordBodySchema,
+  makeResolveSchema,
+  modelOutputSchema,
+  patchAccountBodySchema,
+  type ApiRole,
+} from '../contract';
 import { MEDIA_TYPE, PROBLEMS, type ProblemCode } from './problem';
 import {
   accountListSchema,
@@ -17,6 +26,8 @@ import {
   recordDetailSchema,
   recordListSchema,
   resolvedSchema,
+  reviewSummaryQuerySchema,
+  reviewSummarySchema,
   uploadReportSchema,
   usageQuerySchema,
   usageSchema,
@@ -74,7 +85,12 @@ export const OPERATIONS: Operation[] = [
   },
   { method: 'get', path: '/metrics', summary: 'Prometheus metrics.', ok: { 200: { description: 'The Prometheus text format.', mediaType: 'text/plain' } } },
   { method: 'get', path: '/openapi.json', summary: 'This document.', ok: { 200: { description: 'OpenAPI 3.1.' } } },
-  { method: 'get', path: '/', summary: 'The web console (upload, records); its script and styles are beside it.', ok: { 200: { description: 'The page.', mediaType: 'text/html' } } },
+  {
+    method: 'get',
+    path: '/',
+    summary: "The web console (upload, records, the review queue); its scripts and styles are beside it, zod's ES modules under /vendor/zod/.",
+    ok: { 200: { description: 'The page.', mediaType: 'text/html' } },
+  },
   { method: 'get', path: '/ui-config', summary: "The web console's settings.", ok: { 200: { description: 'Links and limits the page needs.' } } },
   {
     method: 'post',
@@ -112,6 +128,15 @@ export const OPERATIONS: Operation[] = [
     body: makeResolveSchema(),
     ok: { 200: json("Accepted: the record's new state.", resolvedSchema) },
     problems: ['invalid_request', 'not_found', 'conflict', 'unavailable'],
+  },
+  {
+    method: 'get',
+    path: '/v1/review/summary',
+    summary: 'The review queue in numbers: records waiting for an operator, by reason and step.',
+    role: 'operate',
+    query: reviewSummaryQuerySchema,
+    ok: { 200: json('The counts.', reviewSummarySchema) },
+    problems: ['invalid_request', 'not_found'],
   },
   {
     method: 'post',
@@ -248,7 +273,8 @@ export function openApiDocument(): Record<string, unknown> {
     paths,
     components: {
       securitySchemes: { apiKey: { type: 'http', scheme: 'bearer', description: 'An API key: `di_<key id>_<secret>`, or one of API_KEYS.' } },
-      schemas: { Problem: jsonSchema(problemSchema, 'output') },
+      // ModelOutput by name: the console validates an operator's correction against it before sending.
+      schemas: { Problem: jsonSchema(problemSchema, 'output'), ModelOutput: jsonSchema(modelOutputSchema, 'input') },
     },
   };
 }

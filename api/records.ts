@@ -87,7 +87,7 @@ export function recordRoutes({ db, ingest, ui }: RecordRoutesDeps): Router {
   router.get('/records', allow('submit'), async (req: Request, res: Response) => {
     const query = listQuerySchema.safeParse(req.query);
     if (!query.success) throw invalid(query.error);
-    const { status, reason, limit, cursor, account } = query.data;
+    const { status, reason, step, limit, cursor, account } = query.data;
     const accounts = accountsIn(authOf(res), account);
     const after = cursor === undefined ? undefined : decodeCursor(cursor);
     const rows = await db.record.findMany({
@@ -95,6 +95,7 @@ export function recordRoutes({ db, ingest, ui }: RecordRoutesDeps): Router {
         ...(accounts ? { accountId: { in: accounts } } : {}),
         ...(status ? { status } : {}),
         ...(reason ? { reason } : {}),
+        ...(step ? { step } : {}),
         ...(after ? { OR: [{ createdAt: { lt: after.createdAt } }, { createdAt: after.createdAt, id: { lt: after.id } }] } : {}),
       },
       orderBy: [{ createdAt: 'desc' }, { id: 'desc' }],

@@ -3,7 +3,7 @@
  * /openapi.json describes every route from them (the bodies' schemas are the contract's).
  */
 import { z } from 'zod';
-import { accountIdSchema, API_ROLES, modelOutputSchema, RECORD_STATUSES, recordInputSchema, RESULT_SOURCES, TIERS } from '../contract';
+import { accountIdSchema, API_ROLES, modelOutputSchema, RECORD_STATUSES, recordInputSchema, RESULT_SOURCES, STEPS, TIERS } from '../contract';
 import { PROBLEM_TYPE_BASE } from './problem';
 
 const timestamp = z.iso.datetime();
@@ -13,6 +13,8 @@ export const listQuerySchema = z.strictObject({
   status: z.enum(RECORD_STATUSES).optional(),
   /** Why a record is parked or failed: exhausted, non_retryable, low_confidence, workflow_closed, or an abandon reason. */
   reason: z.string().min(1).max(1000).optional(),
+  /** The step a record is at (or was parked at). */
+  step: z.enum(STEPS).optional(),
   limit: z.coerce.number().int().min(1).max(1000).default(100),
   /** `nextCursor` of the previous page. */
   cursor: z.string().min(1).max(200).optional(),
@@ -39,6 +41,16 @@ export const problemSchema = z.object({
   budgetCents: z.number().int().optional(),
   remainingCents: z.number().int().optional(),
   priceCents: z.number().int().optional(),
+});
+
+/** The review queue's filters (DESIGN §12): one account's parked records for an admin key, the key's own otherwise. */
+export const reviewSummaryQuerySchema = z.strictObject({ account: accountIdSchema.optional() });
+
+export const reviewSummarySchema = z.object({
+  /** Records in scope waiting for an operator (status needs_investigation). */
+  parked: z.number().int(),
+  /** How many of them are parked for each reason at each step, largest group first. */
+  groups: z.array(z.object({ reason: nullableText, step: nullableText, count: z.number().int() })),
 });
 
 export const ingestAnswerSchema = z.object({
