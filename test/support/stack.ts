@@ -5,7 +5,7 @@
  */
 import { Client } from '@temporalio/client';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
-import type { Worker } from '@temporalio/worker';
+import type { Worker, WorkflowBundleOption } from '@temporalio/worker';
 import type { Server } from 'node:http';
 import pino from 'pino';
 import { createActivities, type ActivityDeps } from '../../activities';
@@ -35,12 +35,17 @@ export interface Stack {
   db: Db;
   ingest: Ingest;
   simulator: Simulator;
-  /** The records worker first, then one per provider queue. */
+  /** The records worker first, then one per provider queue: the set running now. */
   workers: Worker[];
   /** The workers' circuit breakers, to wait for a state rather than sleep. */
   breakers: CircuitBreakers;
   baseUrl: string;
   apiKey: string;
+  /**
+   * A deployment: every worker shut down, then a new set started on `workflowBundle` (the test
+   * bundle by default) with the same activities.
+   */
+  replaceWorkers(workflowBundle?: WorkflowBundleOption): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -49,8 +54,11 @@ export interface StackOptions {
   tracing?: Tracing;
   /** A database of the test's own (test/support/database.ts); the shared one otherwise. */
   databaseUrl?: string;
-  settings?: Record<string, string>;
+  /** Environment settings, or a function of the simulator's port for those that name it (PROVIDERS). */
+  settings?: Record<string, string> | ((simulatorPort: number) => Record<string, string>);
   billing?: BillingProvider;
+  /** The workflow code the first workers run: the test bundle unless a test runs an older version. */
+  workflowBundle?: WorkflowBundleOption;
 }
 
 export const TEST_API_KEY = 'test-key';
@@ -125,7 +133,8 @@ async function listen(server: Server): Promise<number> {
 export async function startStack(options: StackOptions = {}): Promise<Stack> {
   const simulator = await startSimulator({ port: 0 });
   const databaseUrl = options.databaseUrl ?? requiredEnv('DATABASE_URL');
-  const config = testConfig(simulator.port, { DATABASE_URL: databaseUrl, ...options.settings });
+  const settings = typeof options.settings === 'function' ? options.settings(simulator.port) : options.settings;
+  const config = testConfig(simulator.port, { DATABASE_URL: databaseUrl, ...settings });
   const env = await startTemporal(config.temporal.payloadKeys);
   const db = createDb(databaseUrl);
   await ensureDefaultAccount(db, config.billing.currency);
@@ -133,40 +142,53 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
   const activities = createActivities(deps);
   const plugins = options.tracing ? [options.tracing.plugin] : [];
   const temporal = plugins.length > 0 ? new Client({ connection: env.connection, plugins, dataConverter: payloadDataConverter(config.temporal.payloadKeys) }) : env.client;
-  const workers: Worker[] = await createWorkers({
-    config,
-    connection: env.nativeConnection,
-    activities,
-    reconcile: createReconcileActivities({ db, temporal, start: createRecordStarter(starterSettings(config, temporal)) }),
-    workflowBundle: { codePath: requiredEnv('TEST_WORKFLOW_BUNDLE') },
-    plugins,
-    activityInterceptors: testFaults(db).activityInterceptors,
-  });
-  const running = workers.map((w) => w.run());
+  const reconcile = createReconcileActivities({ db, temporal, start: createRecordStarter(starterSettings(config, temporal)) });
+  const startWorkers = async (workflowBundle: WorkflowBundleOption = { codePath: requiredEnv('TEST_WORKFLOW_BUNDLE') }) => {
+    const workers = await createWorkers({
+      config,
+      connection: env.nativeConnection,
+      activities,
+      reconcile,
+      workflowBundle,
+      plugins,
+      activityInterceptors: testFaults(db).activityInterceptors,
+    });
+    return { workers, running: Promise.all(workers.map((w) => w.run())) };
+  };
+  let current = await startWorkers(options.workflowBundle);
+  const stopWorkers = async () => {
+    for (const w of current.workers) w.shutdown();
+    await current.running;
+  };
   const ingest = createIngest(ingestSettings(config, db, temporal));
   // The API's own clients, as bin/api.ts makes them: no fault layer (a probe runs outside any activity).
   const providers = createProviderClients(config.providers, TEST_SECRETS);
   const app = createConfiguredApp(config, { db, temporal, ingest, log: pino({ level: 'silent' }), tracer: options.tracing?.tracer, providers });
   const server = createHttpServer(app, config.http);
   const port = await listen(server);
-  return {
+  const stack: Stack = {
     env,
     config,
     db,
     ingest,
     simulator,
-    workers,
+    workers: current.workers,
     breakers: deps.breakers,
     baseUrl: `http://127.0.0.1:${port}`,
     apiKey: TEST_API_KEY,
+    async replaceWorkers(workflowBundle) {
+      await stopWorkers();
+      current = await startWorkers(workflowBundle);
+      stack.workers = current.workers;
+    },
     async stop() {
       server.closeAllConnections();
       await new Promise((resolve) => server.close(resolve));
-      for (const w of workers) w.shutdown();
-      await Promise.all(running);
+      await stopWorkers();
       await env.teardown();
       await simulator.close();
       await db.$disconnect();
     },
   };
+  return stack;
 }
