@@ -29,6 +29,7 @@ export function attachToStack({ config, apiUrl, apiKey, databaseUrl }: AttachOpt
     stepAttempts: config.pipeline.steps.charge.maximumAttempts,
     providerAttempts,
     traffic: () => undefined,
+    stripeRequests: () => undefined,
     pidOf: (name) => readPid(config.dataDir, name),
     kill: (name) => killAndAwaitRestart(config.dataDir, name),
     stop: async () => undefined,

@@ -18,6 +18,8 @@ import { workflowBundleOptions } from '../../workers/bundle';
 import { killAndAwaitRestart, readPid, type ChildName } from './pids';
 import { newPayloadKey, payloadKeysSetting } from '../payload-keys';
 import { freePort } from '../processes';
+import type { StripeRequestRecord } from '../stripe-proxy';
+import { CHAOS_STRIPE_CUSTOMER, startChaosStripe, type ChaosStripe } from './stripe';
 
 const ROOT = path.resolve(__dirname, '..', '..');
 const API_KEY = 'chaos-key';
@@ -59,6 +61,8 @@ export interface ChaosStack {
   stepAttempts: number;
   providerAttempts: number;
   traffic(): ProviderTraffic | undefined;
+  /** What reached Stripe; undefined where the stack bills to the ledger alone, or is not the harness's own. */
+  stripeRequests(): StripeRequestRecord[] | undefined;
   pidOf(name: ChildName): Promise<number | undefined>;
   kill(name: ChildName): Promise<{ killed: number; replacement: number }>;
   /** Absent when the harness does not own the database. */
@@ -72,6 +76,7 @@ export interface OwnedStackOptions {
   temporalCliPath?: string;
   /** PATH and HOME: the supervisor gets these and its settings, nothing else of the caller's environment. */
   baseEnv: NodeJS.ProcessEnv;
+  billing: 'ledger' | 'stripe';
   log: (line: string) => void;
 }
 
@@ -112,7 +117,7 @@ async function freePorts(): Promise<Ports> {
   return { api, temporal, ui, simulator, mllp, postgres } as Ports;
 }
 
-function supervisorEnv(options: OwnedStackOptions, dataDir: string, ports: Ports, databaseUrl: string, bundle: string, payloadKeys: PayloadKey[]): NodeJS.ProcessEnv {
+function supervisorEnv(options: OwnedStackOptions, dataDir: string, ports: Ports, databaseUrl: string, bundle: string, payloadKeys: PayloadKey[], stripe: ChaosStripe | undefined): NodeJS.ProcessEnv {
   return {
     PATH: options.baseEnv.PATH,
     HOME: options.baseEnv.HOME,
@@ -137,7 +142,18 @@ function supervisorEnv(options: OwnedStackOptions, dataDir: string, ports: Ports
     LOG_LEVEL: 'warn',
     LOG_FORMAT: 'json',
     ...CHAOS_SETTINGS.env,
+    ...stripe?.env,
   };
+}
+
+/** The account the run's records belong to is the Stripe customer its meter events bill. */
+async function billDefaultAccountToStripe(apiUrl: string): Promise<void> {
+  const res = await fetch(`${apiUrl}/v1/accounts/default`, {
+    method: 'PATCH',
+    headers: { authorization: `Bearer ${API_KEY}`, 'content-type': 'application/json' },
+    body: JSON.stringify({ stripeCustomerId: CHAOS_STRIPE_CUSTOMER }),
+  });
+  if (!res.ok) throw new Error(`setting the default account's Stripe customer: HTTP ${res.status} ${await res.text()}`);
 }
 
 function spawnSupervisor(env: NodeJS.ProcessEnv, logFile: WriteStream): { child: ChildProcess; ready: Promise<void> } {
@@ -189,25 +205,28 @@ export async function startOwnedStack(options: OwnedStackOptions): Promise<Chaos
   let pg: EmbeddedPostgresHandle = await startEmbeddedPostgres(pgOptions);
   const traffic: ProviderTraffic = { requests: 0, faultsServed: 0 };
   const simulator: Simulator = await startSimulator({ port: ports.simulator, log: countTraffic(traffic) });
+  const stripe = options.billing === 'stripe' ? await startChaosStripe(options.log) : undefined;
   const bundle = await ensureBundle(dir, options.workflowBundlePath, options.log);
   // The run's own key, so the harness reads what the stack wrote.
   const payloadKeys = [newPayloadKey('chaos')];
-  const supervisor = spawnSupervisor(supervisorEnv(options, dataDir, ports, pg.connectionString, bundle, payloadKeys), logFile);
+  const supervisor = spawnSupervisor(supervisorEnv(options, dataDir, ports, pg.connectionString, bundle, payloadKeys, stripe), logFile);
   const stop = async (keepFiles: boolean) => {
     await stopSupervisor(supervisor.child);
     await simulator.close();
+    await stripe?.stop();
     await pg.stop();
     logFile.end();
     if (keepFiles) options.log(`kept the run's files in ${dir}`);
     else rmSync(dir, { recursive: true, force: true });
   };
-  await supervisor.ready.catch(async (err: unknown) => {
+  const apiUrl = `http://127.0.0.1:${ports.api}`;
+  await supervisor.ready.then(() => stripe && billDefaultAccountToStripe(apiUrl)).catch(async (err: unknown) => {
     await stop(true);
     throw err;
   });
 
   return {
-    apiUrl: `http://127.0.0.1:${ports.api}`,
+    apiUrl,
     apiKey: API_KEY,
     mllpPort: ports.mllp,
     databaseUrl: pg.connectionString,
@@ -217,6 +236,7 @@ export async function startOwnedStack(options: OwnedStackOptions): Promise<Chaos
     stepAttempts: CHAOS_SETTINGS.stepAttempts,
     providerAttempts: CHAOS_SETTINGS.providerAttempts,
     traffic: () => ({ ...traffic }),
+    stripeRequests: () => stripe?.requests(),
     pidOf: (name) => readPid(dataDir, name),
     kill: (name) => killAndAwaitRestart(dataDir, name),
     async restartDatabase(pauseMs) {
