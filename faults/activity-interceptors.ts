@@ -16,6 +16,9 @@ import { faultsFromHeaders } from './transport';
 /** The provider fault due on the current attempt, for the decorator of the client that attempt calls. */
 export const dueProviderFault = new AsyncLocalStorage<ProviderFault | undefined>();
 
+/** Carries out the current attempt's due `after` fault, for a decorator whose side effect comes before the activity's end. */
+export const dueAfterFault = new AsyncLocalStorage<() => Promise<void>>();
+
 /** Which of `faults` is due now: by Temporal's attempt number, or, for a crash, by the crashes the site has had. */
 async function due(ctx: Context, input: ActivityExecuteInput, faults: StepFault[], when: StepFault['when'], hooks: FaultHooks) {
   for (const fault of faults.filter((f) => f.when === when)) {
@@ -48,8 +51,10 @@ export function faultInjectingInterceptors(hooks: FaultHooks): ActivityIntercept
         const faults = faultsFromHeaders(input.headers);
         if (!faults) return next(input);
         await inject(ctx, input, faults.step, 'before', hooks);
-        const result = await dueProviderFault.run(firstDue(faults.provider, ctx.info.attempt), () => next(input));
-        await inject(ctx, input, faults.step, 'after', hooks);
+        const after = () => inject(ctx, input, faults.step, 'after', hooks);
+        const result = await dueProviderFault.run(firstDue(faults.provider, ctx.info.attempt), () => dueAfterFault.run(after, () => next(input)));
+        // Reached only where no decorator carried it out: one that did has failed this attempt or ended the process.
+        await after();
         return result;
       },
     };

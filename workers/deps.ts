@@ -30,13 +30,15 @@ export interface ActivityDepsOptions {
   decorateProvider?: (client: ProviderClient) => ProviderClient;
   /** A billing provider other than the configured one (tests record what reached it). */
   billing?: BillingProvider;
+  /** Wraps the billing provider: the layers the process installs (workers/process.ts). */
+  decorateBilling?: (billing: BillingProvider) => BillingProvider;
   log?: Logger;
 }
 
-export function createActivityDeps(config: AppConfig, db: Db, { secrets, decorateProvider, billing, log }: ActivityDepsOptions): ActivityDeps {
+export function createActivityDeps(config: AppConfig, db: Db, { secrets, decorateProvider, billing, decorateBilling = (b) => b, log }: ActivityDepsOptions): ActivityDeps {
   return {
     db,
-    billing: billing ?? createBilling(config.billing),
+    billing: decorateBilling(billing ?? createBilling(config.billing)),
     providers: createProviderClients(config.providers, secrets, decorateProvider),
     breakers: observedBreakers(config, log),
     pricing: config.billing,

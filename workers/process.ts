@@ -33,7 +33,7 @@ export async function runWorkerProcess(config: AppConfig): Promise<void> {
   const connection = await NativeConnection.connect(temporalConnectionOptions(config.temporal));
   const temporal = await connectClient(config.temporal, plugins);
   const faults = workerFaultLayer(config.faultInjection, processFaultHooks(db));
-  const activities = createActivities(createActivityDeps(config, db, { secrets: process.env, decorateProvider: faults.decorateProvider, log }));
+  const activities = createActivities(createActivityDeps(config, db, { secrets: process.env, decorateProvider: faults.decorateProvider, decorateBilling: faults.decorateBilling, log }));
   const reconcile = createReconcileActivities({ db, temporal, start: createRecordStarter(starterSettings(config, temporal)) });
   const workflowBundle = config.workflowBundlePath ? { codePath: config.workflowBundlePath } : undefined;
   const workers = await createWorkers({ config, connection, activities, reconcile, workflowBundle, plugins, activityInterceptors: faults.activityInterceptors });

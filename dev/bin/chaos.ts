@@ -19,6 +19,8 @@ const log = (line: string) => process.stderr.write(`[chaos] ${line}\n`);
 
 async function stackFor(env: NodeJS.ProcessEnv, options: ChaosOptions): Promise<ChaosStack> {
   if (env.CHAOS_USE_RUNNING === '1') {
+    // The harness counts what reaches Stripe only through the proxy of a stack it starts itself.
+    if (options.billing === 'stripe') throw new UsageError('--billing stripe starts its own stack: it cannot be combined with CHAOS_USE_RUNNING=1');
     const config = loadConfig(env);
     return attachToStack({
       config,
@@ -32,6 +34,7 @@ async function stackFor(env: NodeJS.ProcessEnv, options: ChaosOptions): Promise<
     workflowBundlePath: env.WORKFLOW_BUNDLE_PATH,
     temporalCliPath: env.TEMPORAL_CLI_PATH,
     baseEnv: { PATH: env.PATH, HOME: env.HOME },
+    billing: options.billing,
     log,
   });
 }
@@ -42,7 +45,7 @@ async function writeResult(file: string, result: ChaosResult): Promise<void> {
 }
 
 async function main(options: ChaosOptions): Promise<void> {
-  log(`${options.records} records, fault rate ${options.faultRate}, seed ${options.seed}, topology ${options.topology}`);
+  log(`${options.records} records, fault rate ${options.faultRate}, seed ${options.seed}, topology ${options.topology}, billing ${options.billing}`);
   const stack = await stackFor(process.env, options);
   let result: ChaosResult | undefined;
   let stopped: Promise<void> | undefined;

@@ -6,7 +6,7 @@ import { TOPOLOGIES, type Topology } from '../topology/layout';
 
 const USAGE = `usage: npm run chaos -- --records N --fault-rate R --seed S [--topology dev|production]
   [--worker-kills 3] [--db-restarts 1] [--api-restarts 1] [--db-pause-ms 3000]
-  [--max-in-flight 200] [--redeliver 0.02] [--deadline-minutes M] [--out FILE.json] [--keep]`;
+  [--max-in-flight 200] [--redeliver 0.02] [--deadline-minutes M] [--billing ledger|stripe] [--out FILE.json] [--keep]`;
 
 const optionsSchema = z.strictObject({
   records: z.coerce.number().int().min(1).max(1_000_000).default(300),
@@ -20,6 +20,7 @@ const optionsSchema = z.strictObject({
   'max-in-flight': z.coerce.number().int().min(1).default(200),
   redeliver: z.coerce.number().min(0).max(1).default(0.02),
   'deadline-minutes': z.coerce.number().positive().optional(),
+  billing: z.enum(['ledger', 'stripe']).default('ledger'),
   out: z.string().min(1).optional(),
   keep: z.boolean().default(false),
 });
@@ -42,6 +43,8 @@ export interface ChaosOptions {
   /** Share of the records sent a second time after they settled, as a sender that lost its ACK would. */
   redeliver: number;
   deadlineMs: number;
+  /** stripe: the workers bill through the Stripe SDK to stripe-mock behind the recording proxy, and the report counts what reached it. */
+  billing: 'ledger' | 'stripe';
   out: string;
   /** Keep the run's data dir and supervisor log. */
   keep: boolean;
@@ -71,6 +74,7 @@ export function parseChaosArgs(argv: string[], cwd: string): ChaosOptions {
         'max-in-flight': { type: 'string' },
         redeliver: { type: 'string' },
         'deadline-minutes': { type: 'string' },
+        billing: { type: 'string' },
         out: { type: 'string' },
         keep: { type: 'boolean' },
       },
@@ -95,6 +99,7 @@ export function parseChaosArgs(argv: string[], cwd: string): ChaosOptions {
     maxInFlight: o['max-in-flight'],
     redeliver: o.redeliver,
     deadlineMs: (o['deadline-minutes'] ?? defaultDeadlineMinutes(o.records)) * 60_000,
+    billing: o.billing,
     out: path.resolve(cwd, o.out ?? path.join('.data', 'chaos', `result-${o.topology === 'dev' ? '' : `${o.topology}-`}seed${o.seed}-${o.records}.json`)),
     keep: o.keep,
   };

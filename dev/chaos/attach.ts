@@ -31,6 +31,7 @@ export function attachToStack({ config, apiUrl, apiKey, databaseUrl }: AttachOpt
     stepAttempts: config.pipeline.steps.charge.maximumAttempts,
     providerAttempts,
     traffic: () => undefined,
+    stripeRequests: () => undefined,
     pidsOf: (name) => readPids(config.dataDir, name),
     kill: (name) => killAndAwaitRestart(config.dataDir, name, kills[name]++),
     stop: async () => undefined,

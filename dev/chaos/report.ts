@@ -6,6 +6,7 @@ import type { StatusCounts } from './observe';
 import { FAULT_KINDS, PATHS, type ChaosEventKind, type PlannedRecord } from './plan';
 import type { ProviderTraffic } from './stack';
 import type { EventLog, PathStats, RunStats } from './stats';
+import type { StripeCounts } from './stripe';
 
 /** Enough to act on; the counts by invariant always cover all of them. */
 const MAX_LISTED_VIOLATIONS = 1_000;
@@ -29,6 +30,8 @@ export interface ChaosResult {
   modelCalls: StoredMetrics['modelCalls'];
   charges: StoredMetrics['charges'];
   redelivered: RunStats['redelivered'];
+  /** What reached Stripe (--billing stripe); null where the ledger is the whole bill. */
+  stripe: StripeCounts | null;
   audit: { records: number; checks: AuditReport['checks']; violations: number };
   violations: { total: number; auditor: number; harness: number; byInvariant: Record<string, number>; listed: Violation[] };
 }
@@ -46,6 +49,7 @@ export interface ResultInput {
   metrics: StoredMetrics;
   audit: AuditReport;
   harnessViolations: Violation[];
+  stripe: StripeCounts | null;
 }
 
 const happened = (events: EventLog[], kind: ChaosEventKind): number => events.filter((e) => e.kind === kind && !e.skipped).length;
@@ -114,6 +118,7 @@ export function buildResult(input: ResultInput): ChaosResult {
     modelCalls: metrics.modelCalls,
     charges: metrics.charges,
     redelivered: stats.redelivered,
+    stripe: input.stripe,
     audit: { records: audit.records, checks: audit.checks, violations: audit.violations.length },
     violations,
   };
@@ -129,6 +134,12 @@ const downtime = (events: EventLog[], kind: ChaosEventKind): string => {
   return downs.length > 0 ? ` (down ${downs.join(', ')})` : '';
 };
 
+const wire = (c: StripeCounts['meterEvents']): string => `${c.requests} requests, ${c.taken} taken, resent or refused ${c.replayed + c.refused} (replayed ${c.replayed}, refused ${c.refused})`;
+
+function stripeRow(s: StripeCounts): [string, string] {
+  return ['Stripe', `meter events: ${wire(s.meterEvents)} for ${s.charges} charges; cancellations: ${wire(s.cancellations)} for ${s.refunds} refunds`];
+}
+
 export function renderTable(r: ChaosResult): string {
   const { infrastructure: infra, retries, investigations: inv } = r;
   const rows: Array<[string, string]> = [
@@ -141,6 +152,7 @@ export function renderTable(r: ChaosResult): string {
     ['API restarts', `${infra.apiRestarts}${downtime(infra.events, 'restart-api')}`],
     ['retries', `client resends ${retries.client} (${list(retries.byPath)}); model calls beyond one per record ${retries.modelCallsBeyondOnePerRecord}; records on attempt > 1 ${retries.recordsRetried}; charge retries that skipped billing ${retries.chargeRetriesThatSkippedBilling}`],
     ['investigations', `${inv.records} records, ${inv.parkings} parkings (${list(inv.byReason)}); resolved: retry ${inv.resolvedRetry}, approve ${inv.resolvedApprove}, abandon ${inv.resolvedAbandon}, resent ${inv.resent}; orphaned ${inv.orphaned.length}`],
+    ...(r.stripe ? [stripeRow(r.stripe)] : []),
     ['re-deliveries', `${r.redelivered.sent} sent again, ${r.redelivered.duplicates} answered duplicate`],
     ['duration', `${r.durationSeconds.toFixed(1)} s`],
     ['violations', `${r.violations.total} (auditor ${r.violations.auditor}, harness ${r.violations.harness})${r.violations.total ? `: ${list(r.violations.byInvariant)}` : ''}`],

@@ -24,6 +24,7 @@ import { createResolver, type Resolver } from './resolver';
 import { DeadlineExceeded } from './retry';
 import type { ChaosStack } from './stack';
 import { createStats, type RunStats } from './stats';
+import { checkStripe } from './stripe';
 import { watchRestarts } from './watch';
 
 const SETTLE_POLL_MS = 1_000;
@@ -158,11 +159,13 @@ async function drive(run: Run): Promise<{ worker: number; api: number }> {
 
 async function conclude(run: Run, restartsSeen: { worker: number; api: number }): Promise<ChaosResult> {
   const { db, temporal, idPrefix, stats } = run;
-  const [statuses, audit, harnessViolations, metrics] = await Promise.all([
+  const stripeRequests = run.stack.stripeRequests();
+  const [statuses, audit, harnessViolations, metrics, stripe] = await Promise.all([
     countStatuses(db, idPrefix),
     runAudit(db, temporal),
     runChecks({ db, temporal, idPrefix, records: run.plan.records, acknowledged: run.acknowledged, stats }),
     storedMetrics(db, idPrefix),
+    stripeRequests && checkStripe(db, idPrefix, stripeRequests),
   ]);
   return buildResult({
     topology: run.stack.topology,
@@ -176,7 +179,8 @@ async function conclude(run: Run, restartsSeen: { worker: number; api: number })
     restartsSeen,
     metrics,
     audit,
-    harnessViolations,
+    harnessViolations: [...harnessViolations, ...(stripe?.violations ?? [])],
+    stripe: stripe?.counts ?? null,
   });
 }
 

@@ -22,6 +22,8 @@ import { newPayloadKey, payloadKeysSetting } from '../payload-keys';
 import { freePort } from '../processes';
 import { PROCESSES, type Topology } from '../topology/layout';
 import { SHARED_POSTGRES_MAX_CONNECTIONS } from '../topology/temporal-server';
+import type { StripeRequestRecord } from '../stripe-proxy';
+import { CHAOS_STRIPE_CUSTOMER, startChaosStripe, type ChaosStripe } from './stripe';
 
 const ROOT = path.resolve(__dirname, '..', '..');
 const API_KEY = 'chaos-key';
@@ -66,6 +68,8 @@ export interface ChaosStack {
   stepAttempts: number;
   providerAttempts: number;
   traffic(): ProviderTraffic | undefined;
+  /** What reached Stripe; undefined where the stack bills to the ledger alone, or is not the harness's own. */
+  stripeRequests(): StripeRequestRecord[] | undefined;
   pidsOf(name: ChildName): Promise<Map<string, number>>;
   /** Of several processes of the kind, each in turn. */
   kill(name: ChildName): Promise<Killed>;
@@ -81,6 +85,7 @@ export interface OwnedStackOptions {
   temporalCliPath?: string;
   /** PATH and HOME: the supervisor gets these and its settings, nothing else of the caller's environment. */
   baseEnv: NodeJS.ProcessEnv;
+  billing: 'ledger' | 'stripe';
   log: (line: string) => void;
 }
 
@@ -130,7 +135,7 @@ const TEMPORAL_OF: Record<Topology, string> = { dev: 'Temporal dev server (SQLit
 const summary = (topology: Topology): string =>
   `${topology}: ${TEMPORAL_OF[topology]}, ${PROCESSES[topology].apis} API, ${PROCESSES[topology].workers} worker, 1 MLLP listener processes`;
 
-function supervisorEnv(options: OwnedStackOptions, dataDir: string, ports: Ports, databaseUrl: string, bundle: string, payloadKeys: PayloadKey[]): NodeJS.ProcessEnv {
+function supervisorEnv(options: OwnedStackOptions, dataDir: string, ports: Ports, databaseUrl: string, bundle: string, payloadKeys: PayloadKey[], stripe: ChaosStripe | undefined): NodeJS.ProcessEnv {
   return {
     PATH: options.baseEnv.PATH,
     HOME: options.baseEnv.HOME,
@@ -155,7 +160,18 @@ function supervisorEnv(options: OwnedStackOptions, dataDir: string, ports: Ports
     LOG_LEVEL: 'warn',
     LOG_FORMAT: 'json',
     ...CHAOS_SETTINGS.env,
+    ...stripe?.env,
   };
+}
+
+/** The account the run's records belong to is the Stripe customer its meter events bill. */
+async function billDefaultAccountToStripe(apiUrl: string): Promise<void> {
+  const res = await fetch(`${apiUrl}/v1/accounts/default`, {
+    method: 'PATCH',
+    headers: { authorization: `Bearer ${API_KEY}`, 'content-type': 'application/json' },
+    body: JSON.stringify({ stripeCustomerId: CHAOS_STRIPE_CUSTOMER }),
+  });
+  if (!res.ok) throw new Error(`setting the default account's Stripe customer: HTTP ${res.status} ${await res.text()}`);
 }
 
 function spawnSupervisor(args: string[], env: NodeJS.ProcessEnv, logFile: WriteStream): { child: ChildProcess; ready: Promise<void> } {
@@ -208,19 +224,21 @@ export async function startOwnedStack(options: OwnedStackOptions): Promise<Chaos
   let pg: EmbeddedPostgresHandle = await startEmbeddedPostgres(pgOptions);
   const traffic: ProviderTraffic = { requests: 0, faultsServed: 0 };
   const simulator: Simulator = await startSimulator({ port: ports.simulator, log: countTraffic(traffic) });
+  const stripe = options.billing === 'stripe' ? await startChaosStripe(options.log) : undefined;
   const bundle = await ensureBundle(dir, options.workflowBundlePath, options.log);
   // The run's own key, so the harness reads what the stack wrote.
   const payloadKeys = [newPayloadKey('chaos')];
-  const supervisor = spawnSupervisor(supervisorArgs(options.topology, ports), supervisorEnv(options, dataDir, ports, pg.connectionString, bundle, payloadKeys), logFile);
+  const supervisor = spawnSupervisor(supervisorArgs(options.topology, ports), supervisorEnv(options, dataDir, ports, pg.connectionString, bundle, payloadKeys, stripe), logFile);
   const stop = async (keepFiles: boolean) => {
     await stopSupervisor(supervisor.child);
     await simulator.close();
+    await stripe?.stop();
     await pg.stop();
     logFile.end();
     if (keepFiles) options.log(`kept the run's files in ${dir}`);
     else rmSync(dir, { recursive: true, force: true });
   };
-  await supervisor.ready.catch(async (err: unknown) => {
+  await supervisor.ready.then(() => stripe && billDefaultAccountToStripe(`http://127.0.0.1:${ports.apis[0]}`)).catch(async (err: unknown) => {
     await stop(true);
     throw err;
   });
@@ -238,6 +256,7 @@ export async function startOwnedStack(options: OwnedStackOptions): Promise<Chaos
     stepAttempts: CHAOS_SETTINGS.stepAttempts,
     providerAttempts: CHAOS_SETTINGS.providerAttempts,
     traffic: () => ({ ...traffic }),
+    stripeRequests: () => stripe?.requests(),
     pidsOf: (name) => readPids(dataDir, name),
     kill: (name) => killAndAwaitRestart(dataDir, name, kills[name]++),
     async restartDatabase(pauseMs) {
