@@ -14,6 +14,8 @@ export interface ChildSpec {
   quiet?: boolean;
   /** Rewritten with the pid of every (re)start, so an outside tool (the chaos harness) can signal the child. */
   pidFile?: string;
+  /** Where the child's stdout and stderr go instead of ours, prefixed: a test that reads every line a process wrote. */
+  output?: (chunk: Buffer) => void;
 }
 
 export interface Supervised {
@@ -55,7 +57,12 @@ export function supervise(spec: ChildSpec, log: (line: string) => void): Supervi
   const launch = () => {
     const started = Date.now();
     child = spawn(spec.command, spec.args, { env: spec.env ?? process.env, stdio: ['ignore', spec.quiet ? 'ignore' : 'pipe', 'pipe'] });
-    prefixOutput(child, spec.name);
+    if (spec.output) {
+      child.stdout?.on('data', spec.output);
+      child.stderr?.on('data', spec.output);
+    } else {
+      prefixOutput(child, spec.name);
+    }
     if (spec.pidFile && child.pid !== undefined) writePidFile(spec.pidFile, child.pid);
     child.once('exit', (code, signal) => {
       if (stopping || !spec.restart) return;
