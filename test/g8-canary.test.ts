@@ -16,6 +16,7 @@ import { promisify } from 'node:util';
 import { workflowIdFor } from '../contract';
 import { createDb, type Db } from '../db/client';
 import { malformedVariantOf, MALFORMED_VARIANTS, startSimulator, type MalformedVariant, type Simulator } from '../dev/simulator';
+import { RECORD_ID_PREFIX } from '../mllp/hl7';
 import { sendOnce, withControlId } from './support/mllp';
 import { startProductProcesses, type ProductProcesses } from './support/product-processes';
 import { uniqueId } from './support/records';
@@ -138,7 +139,11 @@ async function until<T>(what: string, probe: () => Promise<T | undefined>, timeo
 }
 
 const statusOf = async (id: string) => (await db.record.findUnique({ where: { id }, select: { status: true } }))?.status;
-const reaches = (id: string, status: string) => until(`${id} ${status}`, async () => ((await statusOf(id)) === status ? true : undefined));
+async function reaches(id: string, status: string): Promise<void> {
+  await until(`${id} ${status}`, async () => ((await statusOf(id)) === status ? true : undefined)).catch(async (err: Error) => {
+    throw new Error(`${err.message} (it is ${await statusOf(id)})`, { cause: err });
+  });
+}
 
 const run = promisify(execFile);
 
@@ -167,8 +172,9 @@ function leaks(places: Record<string, string>): Record<string, string[]> {
   const found: Record<string, string[]> = {};
   for (const [place, text] of Object.entries(places)) {
     if (canaryIn(text).length > 0) {
-      const at = text.toLowerCase().indexOf(CANARY);
-      found[place] = [...canaryIn(text), at === -1 ? '' : text.slice(Math.max(0, at - 200), at + 60)];
+      const lower = text.toLowerCase();
+      const excerpts = [...lower.matchAll(new RegExp(CANARY, 'g'))].map((m) => text.slice(Math.max(0, m.index - 160), m.index + 40));
+      found[place] = [...canaryIn(text), ...new Set(excerpts)];
     }
   }
   return found;
@@ -184,11 +190,12 @@ it('keeps the canary out of logs, error columns, the audit trail, error bodies, 
   );
   expect(submitted.map((s) => s.status)).toEqual(records.map(() => 202));
 
-  const hl7Id = uniqueId('g8-hl7');
+  const controlId = uniqueId('g8-hl7');
+  const hl7Id = `${RECORD_ID_PREFIX}${controlId}`;
   const note = `${CANARY} ${CANARY} ${CANARY} ${CANARY} ${CANARY} noted on review`;
-  const acks = [await sendOnce(processes.mllpPort, hl7(hl7Id, note))];
+  const acks = [await sendOnce(processes.mllpPort, hl7(controlId, note))];
   // The same control id with another text is a conflict; a message that is not HL7 is refused.
-  acks.push(await sendOnce(processes.mllpPort, hl7(hl7Id, `${note} and amended`)));
+  acks.push(await sendOnce(processes.mllpPort, hl7(controlId, `${note} and amended`)));
   acks.push(await sendOnce(processes.mllpPort, `${CANARY}|not an HL7 message\r`));
   expect(acks.map((a) => a.code)).toEqual(['AA', 'AE', 'AE']);
 
