@@ -22,8 +22,13 @@ import { startProductProcesses, type ProductProcesses } from './support/product-
 import { uniqueId } from './support/records';
 import { requiredEnv, startTemporal, TEST_API_KEY, TEST_PAYLOAD_KEYS } from './support/stack';
 
-/** Letters only: the simulator's labels are the text's most frequent words of four letters or more. */
-const CANARY = `zzcanary${Array.from({ length: 12 }, () => String.fromCharCode(97 + randomInt(26))).join('')}`;
+/**
+ * Letters only: the simulator's labels are the text's most frequent words of four letters or more.
+ * The searches look for the stem, not the whole canary: a quote cut short (V8's JSON errors keep ten
+ * characters) leaks the start of a record all the same.
+ */
+const STEM = 'zzcanary';
+const CANARY = `${STEM}${Array.from({ length: 12 }, () => String.fromCharCode(97 + randomInt(26))).join('')}`;
 const METRICS_TOKEN = 'g8-metrics-token-0123456789';
 const PROVIDER_TIMEOUT_MS = 1_000;
 
@@ -155,27 +160,27 @@ async function cliHistory(id: string, codec: boolean): Promise<string> {
   return stdout;
 }
 
-/** The canary as base64 at each of the three alignments it can have inside a longer payload. */
-const CANARY_BASE64 = [0, 1, 2].map((skip) => {
-  const whole = Buffer.from(CANARY).subarray(skip);
-  return whole.subarray(0, whole.length - (whole.length % 3)).toString('base64');
-});
+/** `value` as base64 at each of the three alignments it can have inside a longer payload. */
+const base64Forms = (value: string) =>
+  [0, 1, 2].map((skip) => {
+    const whole = Buffer.from(value).subarray(skip);
+    return whole.subarray(0, whole.length - (whole.length % 3)).toString('base64');
+  });
 
-/** Where `text` shows the canary, plainly (any case) or as base64: empty when it does not. */
-function canaryIn(text: string): string[] {
-  const found = text.toLowerCase().includes(CANARY) ? ['plain'] : [];
-  return [...found, ...CANARY_BASE64.filter((b) => text.includes(b)).map((b) => `base64 ${b}`)];
+/** Where `text` shows `value`, plainly (any case) or as base64: empty when it does not. */
+function tracesOf(value: string, text: string): string[] {
+  const plain = text.toLowerCase().includes(value) ? ['plain'] : [];
+  return [...plain, ...base64Forms(value).filter((b) => text.includes(b)).map((b) => `base64 ${b}`)];
 }
 
-/** Each place's excerpts around the canary, so a failure says where it leaked. */
+/** Each place that shows the stem, with excerpts around it, so a failure says where it leaked. */
 function leaks(places: Record<string, string>): Record<string, string[]> {
   const found: Record<string, string[]> = {};
   for (const [place, text] of Object.entries(places)) {
-    if (canaryIn(text).length > 0) {
-      const lower = text.toLowerCase();
-      const excerpts = [...lower.matchAll(new RegExp(CANARY, 'g'))].map((m) => text.slice(Math.max(0, m.index - 160), m.index + 40));
-      found[place] = [...canaryIn(text), ...new Set(excerpts)];
-    }
+    const traces = tracesOf(STEM, text);
+    if (traces.length === 0) continue;
+    const excerpts = [...text.toLowerCase().matchAll(new RegExp(STEM, 'g'))].map((m) => text.slice(Math.max(0, m.index - 160), m.index + 40));
+    found[place] = [...traces, ...new Set(excerpts)];
   }
   return found;
 }
@@ -262,5 +267,5 @@ it('keeps the canary out of logs, error columns, the audit trail, error bodies, 
     }),
   ).toEqual({});
   // Through the codec the model's answer (or the operator's correction) is there: the search works.
-  expect(ids.filter((_, i) => canaryIn(decoded[i]!).length === 0)).toEqual([]);
+  expect(ids.filter((_, i) => tracesOf(CANARY, decoded[i]!).length === 0)).toEqual([]);
 }, 300_000);
