@@ -41,5 +41,5 @@ export async function startProductProcesses(env: NodeJS.ProcessEnv): Promise<Pro
     await stop();
     throw new Error(`${(err as Error).message}; the processes wrote:\n${output()}`, { cause: err });
   }
-  return { apiUrl: `http://127.0.0.1:${apiPort}`, mllpPort, worker: started[1] as Supervised, output, stop };
+  return { apiUrl: `http://127.0.0.1:${apiPort}`, mllpPort, worker: started.find((p) => p.name === 'worker') as Supervised, output, stop };
 }
