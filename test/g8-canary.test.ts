@@ -85,6 +85,13 @@ async function call(method: string, path: string, body?: unknown, token = TEST_A
   return { status: res.status, text };
 }
 
+/** A multipart body as the upload page sends it. */
+function file(name: string, content: string): FormData {
+  const form = new FormData();
+  form.append('file', new Blob([content]), name);
+  return form;
+}
+
 const textOf = (label: string, nonce = 0) => `${CANARY} reported ${CANARY} for ${label} ${nonce}; ${CANARY} confirmed on repeat.`;
 
 /** A text whose malformed answer is `variant` (the simulator picks it from the text). */
@@ -218,11 +225,9 @@ it('keeps the canary out of logs, error columns, the audit trail, error bodies, 
   // Requests refused for their content, each answered with an error body.
   const done = records[0]!;
   const uploads = [
-    new FormData(),
-    new FormData(),
+    file('records.jsonl', `{"id":"${uniqueId('g8-upload')}","input":{"text":"${CANARY}"}}\n${CANARY} is not JSON\n`),
+    file('records.csv', `${uniqueId('g8-upload')},${CANARY} without a header\n`),
   ];
-  uploads[0]!.append('file', new Blob([`{"id":"${uniqueId('g8-upload')}","input":{"text":"${CANARY}"}}\n${CANARY} is not JSON\n`]), 'records.jsonl');
-  uploads[1]!.append('file', new Blob([`${uniqueId('g8-upload')},${CANARY} without a header\n`]), 'records.csv');
   const refused = await Promise.all([
     call('POST', '/v1/records', { id: done.id, input: { text: `${done.text} amended` } }),
     call('POST', '/v1/records', { id: uniqueId('g8-long'), input: { text: `${CANARY} `.repeat(6_000) } }),
