@@ -16,6 +16,8 @@ export interface ChildSpec {
   pidFile?: string;
   /** Output appended to this file instead of prefixed onto the supervisor's own. */
   logFile?: string;
+  /** Where the child's stdout and stderr go instead of ours, prefixed: a test that reads every line a process wrote. */
+  output?: (chunk: Buffer) => void;
 }
 
 export interface Supervised {
@@ -49,7 +51,12 @@ function spawnChild(spec: ChildSpec): ChildProcess {
   const env = spec.env ?? process.env;
   if (!spec.logFile) {
     const child = spawn(spec.command, spec.args, { env, stdio: ['ignore', spec.quiet ? 'ignore' : 'pipe', 'pipe'] });
-    prefixOutput(child, spec.name);
+    if (spec.output) {
+      child.stdout?.on('data', spec.output);
+      child.stderr?.on('data', spec.output);
+    } else {
+      prefixOutput(child, spec.name);
+    }
     return child;
   }
   mkdirSync(dirname(spec.logFile), { recursive: true });

@@ -87,6 +87,12 @@ function almostJsonAnswerFor(text: string): string {
   return digest(text).readUInt8(5) % 2 === 0 ? `${json.slice(0, -1)},}` : json.slice(0, -1);
 }
 
+export const MALFORMED_VARIANTS = ['cut_off', 'prose_after', 'schema'] as const;
+export type MalformedVariant = (typeof MALFORMED_VARIANTS)[number];
+
+/** Which malformed answer a text gets: a pure function of it, so a test can choose texts that meet each one. */
+export const malformedVariantOf = (text: string): MalformedVariant => MALFORMED_VARIANTS[digest(text).readUInt8(4) % 3] as MalformedVariant;
+
 /**
  * A cut-off answer (which a JSON repair completes into one that breaks the schema), an answer with
  * prose after it (which no repair fixes), or valid JSON that breaks the schema: all must be caught.
@@ -94,9 +100,9 @@ function almostJsonAnswerFor(text: string): string {
 function malformedAnswerFor(text: string): string {
   const answer = answerFor(text);
   const json = JSON.stringify(answer);
-  const variant = digest(text).readUInt8(4) % 3;
-  if (variant === 0) return json.slice(0, Math.floor(json.length / 2));
-  if (variant === 1) return `${json} I hope this helps with "${answer.labels[0]}".`;
+  const variant = malformedVariantOf(text);
+  if (variant === 'cut_off') return json.slice(0, Math.floor(json.length / 2));
+  if (variant === 'prose_after') return `${json} I hope this helps with "${answer.labels[0]}".`;
   return JSON.stringify({ summary: answer.summary, labels: answer.labels.join(','), confidence: 1.5 });
 }
 

@@ -91,8 +91,9 @@ function jsonlEntry(line: Line): UploadEntry | undefined {
   if (line.text.trim() === '') return undefined;
   try {
     return { line: line.number, candidate: JSON.parse(line.text) as unknown };
-  } catch (err) {
-    return { line: line.number, invalid: `not valid JSON: ${(err as Error).message}` };
+  } catch {
+    // V8's message quotes the line, which is record text (G8): the outcome names the line only.
+    return { line: line.number, invalid: 'not valid JSON' };
   }
 }
 
@@ -123,7 +124,7 @@ function parseCsv(text: string): CsvResult {
     return { fields: parse(text, { record_delimiter: '\n' })[0] ?? [] };
   } catch (err) {
     if (!(err instanceof CsvError)) throw err;
-    return err.code === 'CSV_QUOTE_NOT_CLOSED' ? { open: true } : { error: CSV_ERRORS[err.code] ?? err.message, at: Number(err.lines) };
+    return err.code === 'CSV_QUOTE_NOT_CLOSED' ? { open: true } : { error: CSV_ERRORS[err.code] ?? `not valid CSV (${err.code})`, at: Number(err.lines) };
   }
 }
 
@@ -136,7 +137,9 @@ function csvHeader(line: Line): CsvRow {
   const idAt = names.indexOf('id');
   const textAt = names.indexOf('text');
   if (names.length !== 2 || idAt === -1 || textAt === -1) {
-    throw new UploadFormatError(`a CSV upload starts with the header id,text (line ${line.number} is ${'text' in line ? JSON.stringify(line.text.slice(0, 80)) : line.error})`);
+    // Described, not quoted: a file without its header starts with a record (G8).
+    const found = 'text' in line ? `has ${names.length} field(s) and not both names` : line.error;
+    throw new UploadFormatError(`a CSV upload starts with the header id,text (line ${line.number} ${found})`);
   }
   return (line, fields) => {
     const [id, text] = [fields[idAt], fields[textAt]];

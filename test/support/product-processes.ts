@@ -1,0 +1,45 @@
+/**
+ * The API, the worker and the MLLP listener as the production entry points run them (bin/), each in
+ * a process of its own under the `npm start` supervisor, with every line each one writes kept for
+ * the test to read. The worker is restarted after a `crash` fault as `npm start` would.
+ */
+import { resolve } from 'node:path';
+import { freePort, supervise, waitForPort, type Supervised } from '../../dev/processes';
+
+export interface ProductProcesses {
+  apiUrl: string;
+  mllpPort: number;
+  worker: Supervised;
+  /** Everything the processes wrote to stdout and stderr so far, every restart included. */
+  output(): string;
+  stop(): Promise<void>;
+}
+
+const ENTRY_POINTS = { api: 'api.ts', worker: 'worker.ts', mllp: 'mllp.ts' } as const;
+
+export async function startProductProcesses(env: NodeJS.ProcessEnv): Promise<ProductProcesses> {
+  const [apiPort, mllpPort] = await Promise.all([freePort(), freePort()]);
+  const chunks: Buffer[] = [];
+  const started = Object.entries(ENTRY_POINTS).map(([name, file]) =>
+    supervise(
+      {
+        name,
+        command: process.execPath,
+        args: ['--import', 'tsx', resolve(__dirname, '../../bin', file)],
+        env: { ...env, HOST: '127.0.0.1', PORT: String(apiPort), MLLP_PORT: String(mllpPort) },
+        restart: name === 'worker',
+        output: (chunk) => chunks.push(chunk),
+      },
+      () => undefined,
+    ),
+  );
+  const stop = async () => void (await Promise.all(started.map((p) => p.stop())));
+  const output = () => Buffer.concat(chunks).toString();
+  try {
+    await Promise.all([waitForPort(apiPort, '127.0.0.1', 60_000), waitForPort(mllpPort, '127.0.0.1', 60_000)]);
+  } catch (err) {
+    await stop();
+    throw new Error(`${(err as Error).message}; the processes wrote:\n${output()}`, { cause: err });
+  }
+  return { apiUrl: `http://127.0.0.1:${apiPort}`, mllpPort, worker: started.find((p) => p.name === 'worker') as Supervised, output, stop };
+}
