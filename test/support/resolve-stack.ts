@@ -10,6 +10,7 @@ import pino from 'pino';
 import { createConfiguredApp } from '../../api/app';
 import { workflowIdFor, type InvestigationReason, type Step } from '../../contract';
 import { createProviderClients } from '../../providers/registry';
+import { payloadDataConverter } from '../../temporal/client';
 import { ensureDefaultAccount } from '../../db/accounts';
 import { createDb, type Db } from '../../db/client';
 import { createIngest } from '../../ingest';
@@ -34,7 +35,13 @@ export async function startResolveStack(settings: Record<string, string> = {}): 
   const config = testConfig(0, { DATABASE_URL: requiredEnv('DATABASE_URL'), TEMPORAL_TASK_QUEUE: taskQueue, ...settings });
   const db = createDb(requiredEnv('DATABASE_URL'));
   await ensureDefaultAccount(db, config.billing.currency);
-  const worker = await Worker.create({ connection: env.nativeConnection, taskQueue, workflowsPath: require.resolve('./resolve-workflow') });
+  // Decrypts what the API's client encrypts, as every worker does.
+  const worker = await Worker.create({
+    connection: env.nativeConnection,
+    taskQueue,
+    workflowsPath: require.resolve('./resolve-workflow'),
+    dataConverter: payloadDataConverter(config.temporal.payloadKeys),
+  });
   const running = worker.run();
   const ingest = createIngest(ingestSettings(config, db, env.client));
   const server = createServer(createConfiguredApp(config, { db, temporal: env.client, ingest, log: pino({ level: 'silent' }), providers: createProviderClients(config.providers, TEST_SECRETS) }));
