@@ -10,7 +10,7 @@ import { startSimulator } from '../dev/simulator';
 import { probeProviders } from '../providers/health';
 import { createProviderClients, parseProvidersSetting, warnDeprecated } from '../providers/registry';
 import { INFERENCE_HEALTH_SCHEDULE_ID } from '../workers/inference-health';
-import { requiredEnv, startStack, type Stack } from './support/stack';
+import { requiredEnv, startStack, TEST_PAYLOAD_KEYS, type Stack } from './support/stack';
 
 const PRIMARY = 'sim-primary-2026-11-01';
 const FALLBACK = 'sim-fallback-2026-11-01';
@@ -125,6 +125,8 @@ describe('GET /health/inference and the worker Schedule', () => {
           TEMPORAL_TASK_QUEUE: 'health-worker',
           SIMULATOR_PORT: String(stack.simulator.port),
           SIMULATOR_API_KEY: 'test',
+          // The test's client reads the Schedule the worker makes: the same payload key.
+          PAYLOAD_KEYS: TEST_PAYLOAD_KEYS,
           WORKER_METRICS_ADDRESS: `127.0.0.1:${metricsPort}`,
           WORKFLOW_BUNDLE_PATH: requiredEnv('TEST_WORKFLOW_BUNDLE'),
         },
