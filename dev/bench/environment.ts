@@ -1,8 +1,8 @@
 /**
  * What every scenario shares, started like `npm start` starts it but on free ports and in a
- * temporary folder: embedded PostgreSQL with the migrations, one Temporal dev server, and the two
- * workflow bundles (the pipeline's with the options every other build uses), built once so a worker
- * starts in about a second instead of running webpack every time.
+ * temporary folder: embedded PostgreSQL with the migrations, one Temporal dev server, and the three
+ * workflow bundles (the pipeline's with the options every other build uses, and each baseline's),
+ * built once so a worker starts in about a second instead of running webpack every time.
  */
 import { Client, Connection } from '@temporalio/client';
 import { bundleWorkflowCode, DefaultLogger, type BundleOptions } from '@temporalio/worker';
@@ -16,7 +16,7 @@ import { applyMigrations } from '../migrations';
 import { freePort, waitForPort } from '../processes';
 import { ensureTemporalCli, type ProvisionOptions } from '../provision';
 import { workflowBundleOptions } from '../../workers/bundle';
-import { spawnChild } from './children';
+import { spawnChild, type WorkerKind } from './children';
 
 export type Log = (line: string) => void;
 /**
@@ -33,7 +33,7 @@ export interface BenchEnvironment {
   temporalAddress: string;
   client: Client;
   db: Db;
-  bundles: { pipeline: string; baseline: string };
+  bundles: Record<WorkerKind, string>;
   pids: { temporal: number; postgres: number };
   /** Removes the temporary folder unless told to keep it (a failed run keeps its logs). */
   stop(keepFiles: boolean): Promise<void>;
@@ -81,11 +81,12 @@ export async function startEnvironment({ provision, temporalStore, baseEnv, log 
   mkdirSync(logDir);
   log(`scratch folder ${dir}`);
   const cli = await ensureTemporalCli(log, provision);
-  const [pg, temporal, pipeline, baseline] = await Promise.all([
+  const [pg, temporal, pipeline, baseline, mixed] = await Promise.all([
     freePort().then((port) => startEmbeddedPostgres({ dataDir: path.join(dir, 'postgres'), port })),
     startTemporal(cli, temporalStore, dir, logDir, baseEnv),
     bundle(workflowBundleOptions, path.join(dir, 'pipeline-bundle.js')),
     bundle({ workflowsPath: require.resolve('./baseline-workflow') }, path.join(dir, 'baseline-bundle.js')),
+    bundle({ workflowsPath: require.resolve('./mixed-baseline-workflow') }, path.join(dir, 'mixed-baseline-bundle.js')),
   ]);
   await applyMigrations(pg.connectionString);
   const connection = await Connection.connect({ address: temporal.address });
@@ -98,7 +99,7 @@ export async function startEnvironment({ provision, temporalStore, baseEnv, log 
     temporalAddress: temporal.address,
     client: new Client({ connection }),
     db,
-    bundles: { pipeline, baseline },
+    bundles: { pipeline, baseline, mixed },
     pids: { temporal: temporal.server.pid, postgres: postmasterPid(path.join(dir, 'postgres')) },
     async stop(keepFiles) {
       await connection.close();

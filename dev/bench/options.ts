@@ -1,6 +1,7 @@
 /** `npm run bench -- [flags]`: what to measure and how much of it. */
 import { parseArgs } from 'node:util';
 import { z } from 'zod';
+import { defaultRuntime, missingEntries, RUNTIMES, type Runtime } from './children';
 import type { TemporalStore } from './environment';
 
 export const SCENARIOS = ['throughput', 'latency', 'isolation', 'faults', 'scaling'] as const;
@@ -19,10 +20,12 @@ export interface BenchOptions {
   profile: boolean;
   chart: boolean;
   temporalStore: TemporalStore;
+  /** How the worker, baseline worker and API run: compiled (dist/) or through tsx. */
+  runtime: Runtime;
   out: string | undefined;
 }
 
-export const USAGE = `npm run bench -- [--help] [--quick] [--reps n] [--records n] [--only ${SCENARIOS.join(',')}] [--latency-seconds s] [--temporal-store memory|file] [--profile] [--chart] [--out file.json]`;
+export const USAGE = `npm run bench -- [--help] [--quick] [--reps n] [--records n] [--only ${SCENARIOS.join(',')}] [--latency-seconds s] [--temporal-store memory|file] [--runtime compiled|tsx] [--profile] [--chart] [--out file.json]`;
 
 const FULL = { reps: 3, records: 2_000, latencySeconds: 10 };
 const QUICK = { reps: 1, records: 200, latencySeconds: 2 };
@@ -41,6 +44,7 @@ const argsSchema = z.strictObject({
   profile: z.boolean().default(false),
   chart: z.boolean().default(false),
   'temporal-store': z.enum(['memory', 'file']).default('memory'),
+  runtime: z.enum(RUNTIMES).optional(),
   out: z.string().min(1).optional(),
 });
 
@@ -71,6 +75,7 @@ function rawArgs(argv: string[]): Record<string, unknown> {
         profile: { type: 'boolean' },
         chart: { type: 'boolean' },
         'temporal-store': { type: 'string' },
+        runtime: { type: 'string' },
         out: { type: 'string' },
       },
     }).values;
@@ -89,6 +94,12 @@ export function parseOptions(argv: string[]): BenchOptions {
   }
   const args = parsed.data;
   const sizes = args.quick ? QUICK : FULL;
+  const runtime = args.runtime ?? defaultRuntime();
+  const missing = runtime === 'compiled' ? missingEntries(runtime) : [];
+  if (missing.length > 0) {
+    const why = args.runtime ? '--runtime compiled' : 'dist/ exists, so the bench runs compiled JavaScript, and';
+    throw new UsageError(`${why} needs ${missing.join(', ')}: build them (npm run build), or run through tsx with --runtime tsx`);
+  }
   return {
     quick: args.quick,
     reps: args.reps ?? sizes.reps,
@@ -99,6 +110,7 @@ export function parseOptions(argv: string[]): BenchOptions {
     profile: args.profile,
     chart: args.chart,
     temporalStore: args['temporal-store'],
+    runtime,
     out: args.out,
   };
 }
