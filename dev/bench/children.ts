@@ -3,12 +3,39 @@
  * memory is their own and a worker's CPU is not shared with the load generator's event loop.
  */
 import { spawn } from 'node:child_process';
-import { closeSync, openSync } from 'node:fs';
+import { closeSync, existsSync, openSync } from 'node:fs';
 import path from 'node:path';
 import { peakRssMiB } from './memory';
 
 export const REPO_ROOT = path.resolve(__dirname, '..', '..');
+const DIST = path.join(REPO_ROOT, 'dist');
 const KILL_AFTER_MS = 15_000;
+
+/**
+ * How the processes under test run: `node dist/<entry>.js`, compiled by `npm run build` as the
+ * image runs them, or `node --import tsx <entry>.ts` as `npm start` runs them.
+ */
+export type Runtime = 'compiled' | 'tsx';
+export const RUNTIMES = ['compiled', 'tsx'] as const satisfies readonly Runtime[];
+
+/** The pipeline's worker, or the baseline worker with one of the two baseline bundles. */
+export type WorkerKind = 'pipeline' | 'baseline' | 'mixed';
+
+/** Every entry point the bench starts, by what it is; without extension, as the runtime picks it. */
+const ENTRIES = { pipeline: 'bin/worker', baseline: 'dev/bin/bench-baseline-worker', mixed: 'dev/bin/bench-baseline-worker', api: 'bin/api' } as const;
+export type EntryName = keyof typeof ENTRIES;
+
+const entryFile = (runtime: Runtime, name: EntryName): string =>
+  runtime === 'compiled' ? path.join(DIST, `${ENTRIES[name]}.js`) : path.join(REPO_ROOT, `${ENTRIES[name]}.ts`);
+
+/** Compiled once a build has made dist/: what production runs. */
+export const defaultRuntime = (): Runtime => (existsSync(DIST) ? 'compiled' : 'tsx');
+
+/** The entry files a runtime needs and cannot find, relative to the repository. */
+export function missingEntries(runtime: Runtime): string[] {
+  const files = [...new Set((Object.keys(ENTRIES) as EntryName[]).map((name) => entryFile(runtime, name)))];
+  return files.filter((file) => !existsSync(file)).map((file) => path.relative(REPO_ROOT, file));
+}
 
 export interface ChildSpec {
   name: string;
@@ -66,7 +93,8 @@ export function spawnChild(spec: ChildSpec): Child {
   };
 }
 
-/** A TypeScript entry of this repository, run as the supervisor and the image run it. */
-export function nodeChild(name: string, entry: string, env: NodeJS.ProcessEnv, logFile: string, nodeFlags: string[] = []): Child {
-  return spawnChild({ name, command: process.execPath, args: ['--import', 'tsx', ...nodeFlags, path.join(REPO_ROOT, entry)], env, logFile });
+/** An entry point of this repository, compiled or through tsx. */
+export function nodeChild(name: string, runtime: Runtime, entry: EntryName, env: NodeJS.ProcessEnv, logFile: string, nodeFlags: string[] = []): Child {
+  const loader = runtime === 'tsx' ? ['--import', 'tsx'] : [];
+  return spawnChild({ name, command: process.execPath, args: [...loader, ...nodeFlags, entryFile(runtime, entry)], env, logFile });
 }

@@ -1,6 +1,7 @@
 /** `npm run bench -- [flags]`: what to measure and how much of it. */
 import { parseArgs } from 'node:util';
 import { z } from 'zod';
+import { defaultRuntime, missingEntries, RUNTIMES, type Runtime } from './children';
 import type { TemporalStore } from './environment';
 import { TOPOLOGIES, type Topology } from '../topology/layout';
 
@@ -22,10 +23,12 @@ export interface BenchOptions {
   /** `production`: the Temporal server of the production topology, on the app's PostgreSQL (dev/topology). */
   topology: Topology;
   temporalStore: TemporalStore;
+  /** How the worker, baseline worker and API run: compiled (dist/) or through tsx. */
+  runtime: Runtime;
   out: string | undefined;
 }
 
-export const USAGE = `npm run bench -- [--help] [--quick] [--reps n] [--records n] [--only ${SCENARIOS.join(',')}] [--latency-seconds s] [--topology dev|production] [--temporal-store memory|file] [--profile] [--chart] [--out file.json]`;
+export const USAGE = `npm run bench -- [--help] [--quick] [--reps n] [--records n] [--only ${SCENARIOS.join(',')}] [--latency-seconds s] [--topology dev|production] [--temporal-store memory|file] [--runtime compiled|tsx] [--profile] [--chart] [--out file.json]`;
 
 const FULL = { reps: 3, records: 2_000, latencySeconds: 10 };
 const QUICK = { reps: 1, records: 200, latencySeconds: 2 };
@@ -45,6 +48,7 @@ const argsSchema = z.strictObject({
   chart: z.boolean().default(false),
   topology: z.enum(TOPOLOGIES).default('dev'),
   'temporal-store': z.enum(['memory', 'file']).optional(),
+  runtime: z.enum(RUNTIMES).optional(),
   out: z.string().min(1).optional(),
 }).refine((args) => args.topology === 'dev' || args['temporal-store'] === undefined, {
   path: ['temporal-store'],
@@ -79,6 +83,7 @@ function rawArgs(argv: string[]): Record<string, unknown> {
         chart: { type: 'boolean' },
         topology: { type: 'string' },
         'temporal-store': { type: 'string' },
+        runtime: { type: 'string' },
         out: { type: 'string' },
       },
     }).values;
@@ -97,6 +102,12 @@ export function parseOptions(argv: string[]): BenchOptions {
   }
   const args = parsed.data;
   const sizes = args.quick ? QUICK : FULL;
+  const runtime = args.runtime ?? defaultRuntime();
+  const missing = runtime === 'compiled' ? missingEntries(runtime) : [];
+  if (missing.length > 0) {
+    const why = args.runtime ? '--runtime compiled' : 'dist/ exists, so the bench runs compiled JavaScript, and';
+    throw new UsageError(`${why} needs ${missing.join(', ')}: build them (npm run build), or run through tsx with --runtime tsx`);
+  }
   return {
     quick: args.quick,
     reps: args.reps ?? sizes.reps,
@@ -108,6 +119,7 @@ export function parseOptions(argv: string[]): BenchOptions {
     chart: args.chart,
     topology: args.topology,
     temporalStore: args['temporal-store'] ?? 'memory',
+    runtime,
     out: args.out,
   };
 }

@@ -44,7 +44,8 @@ function ownerOf({ functionName, url }: CpuProfileNode['callFrame']): string {
   const file = url.replace(/^file:\/\//, '');
   const pkg = /node_modules\/((?:@[^/]+\/)?[^/]+)/.exec(file)?.[1];
   if (pkg) return pkg;
-  if (file.startsWith(REPO_ROOT)) return `ours: ${path.relative(REPO_ROOT, file).split(path.sep)[0]}/`;
+  // Compiled code (dist/) is named by the folder it was compiled from, as the source is under tsx.
+  if (file.startsWith(REPO_ROOT)) return `ours: ${path.relative(REPO_ROOT, file).split(path.sep).find((part) => part !== 'dist')}/`;
   // The bench's bundles live in its temporary folder: workflow code, the contract, zod and the SDK's workflow side.
   return /-bundle\.js$/.test(file) ? 'workflow bundle' : file;
 }

@@ -2,6 +2,7 @@
 import path from 'node:path';
 import Table from 'cli-table3';
 import type { ProfileShare, ProfileSummary } from './profile';
+import type { Runtime } from './children';
 import type { BenchResults } from './run';
 import type { Spread } from './stats';
 import type { CostRow, FaultClassRow, Figure, LatencyRow, Summary } from './summary';
@@ -9,6 +10,7 @@ import type { CostRow, FaultClassRow, Figure, LatencyRow, Summary } from './summ
 const num = (n: number): string => (Number.isFinite(n) ? String(Math.abs(n) >= 100 ? Math.round(n) : Math.round(n * 100) / 100) : '–');
 const median = (s: Spread | undefined): string => (s ? num(s.median) : '–');
 const range = (s: Spread): string => (s.n > 1 ? `${num(s.min)}–${num(s.max)}` : '–');
+const RUNTIME_NAMES: Record<Runtime, string> = { compiled: 'compiled (node dist/…)', tsx: 'through tsx' };
 const cores = (values: number[]): string => (values.length ? `${num(Math.min(...values))}–${num(Math.max(...values))}` : '–');
 
 // GitHub Markdown: pipes around the cells and, in compact style, one rule of dashes under the header only.
@@ -68,7 +70,10 @@ function faultTable(rows: FaultClassRow[]): string {
 }
 
 function costTable(rows: CostRow[]): string {
-  return markdownTable(['per record (median of repetitions)', 'baseline', 'pipeline'], rows.map((r) => [r.label, median(r.baseline), median(r.pipeline)]));
+  return markdownTable(
+    ['per record (median of repetitions)', 'baseline, 3 regular', 'baseline, mixed', 'pipeline'],
+    rows.map((r) => [r.label, median(r.baseline), median(r.mixed), median(r.pipeline)]),
+  );
 }
 
 function temporalSetting(options: BenchResults['options']): string {
@@ -81,7 +86,7 @@ export function renderMarkdown(results: BenchResults, summary: Summary): string 
   const { machine, options } = results;
   const sections = [
     `Machine: ${machine.cpus} CPUs (${machine.cpuModel}), ${Math.round(machine.memoryMiB / 1024)} GiB, Node ${machine.node}, ${machine.os}; load average before the run ${results.loadBefore.join(' ')}.`,
-    `${temporalSetting(options)}; ${options.records} records per throughput run; ${options.reps} repetition(s); latency series of ${options.latency.seconds} s.`,
+    `${temporalSetting(options)}; worker, baseline worker and API ${RUNTIME_NAMES[options.runtime]}; ${options.records} records per throughput run; ${options.reps} repetition(s); latency series of ${options.latency.seconds} s.`,
     figuresTable(summary.figures),
     'Other load: cores kept busy by processes outside the benchmark while a figure was measured (min–max over the repetitions); the machine has ' + `${machine.cpus}.`,
     summary.latency.length ? `Ingest latency, open loop (medians of the repetitions):\n\n${latencyTable(summary.latency)}` : '',
