@@ -3,20 +3,21 @@
  * memory is their own and a worker's CPU is not shared with the load generator's event loop.
  */
 import { spawn } from 'node:child_process';
-import { closeSync, existsSync, openSync } from 'node:fs';
+import { closeSync, openSync } from 'node:fs';
 import path from 'node:path';
 import { peakRssMiB } from './memory';
 
 export const REPO_ROOT = path.resolve(__dirname, '..', '..');
-const DIST = path.join(REPO_ROOT, 'dist');
+/** Where dev/bench/build.ts compiles what the bench runs (tsconfig.bench.json's outDir). */
+export const COMPILED_ROOT = path.join(REPO_ROOT, '.data', 'bench', 'dist');
 const KILL_AFTER_MS = 15_000;
 
 /**
- * How the processes under test run: `node dist/<entry>.js`, compiled by `npm run build` as the
- * image runs them, or `node --import tsx <entry>.ts` as `npm start` runs them.
+ * How the processes under test run: compiled JavaScript on node alone, as the image runs them, or
+ * `node --import tsx <entry>.ts` as `npm start` runs them.
  */
-export type Runtime = 'compiled' | 'tsx';
-export const RUNTIMES = ['compiled', 'tsx'] as const satisfies readonly Runtime[];
+export const RUNTIMES = ['compiled', 'tsx'] as const;
+export type Runtime = (typeof RUNTIMES)[number];
 
 /** The pipeline's worker, or the baseline worker with one of the two baseline bundles. */
 export type WorkerKind = 'pipeline' | 'baseline' | 'mixed';
@@ -26,16 +27,7 @@ const ENTRIES = { pipeline: 'bin/worker', baseline: 'dev/bin/bench-baseline-work
 export type EntryName = keyof typeof ENTRIES;
 
 const entryFile = (runtime: Runtime, name: EntryName): string =>
-  runtime === 'compiled' ? path.join(DIST, `${ENTRIES[name]}.js`) : path.join(REPO_ROOT, `${ENTRIES[name]}.ts`);
-
-/** Compiled once a build has made dist/: what production runs. */
-export const defaultRuntime = (): Runtime => (existsSync(DIST) ? 'compiled' : 'tsx');
-
-/** The entry files a runtime needs and cannot find, relative to the repository. */
-export function missingEntries(runtime: Runtime): string[] {
-  const files = [...new Set((Object.keys(ENTRIES) as EntryName[]).map((name) => entryFile(runtime, name)))];
-  return files.filter((file) => !existsSync(file)).map((file) => path.relative(REPO_ROOT, file));
-}
+  runtime === 'compiled' ? path.join(COMPILED_ROOT, `${ENTRIES[name]}.js`) : path.join(REPO_ROOT, `${ENTRIES[name]}.ts`);
 
 export interface ChildSpec {
   name: string;

@@ -1,7 +1,7 @@
 /** `npm run bench -- [flags]`: what to measure and how much of it. */
 import { parseArgs } from 'node:util';
 import { z } from 'zod';
-import { defaultRuntime, missingEntries, RUNTIMES, type Runtime } from './children';
+import { RUNTIMES, type Runtime } from './children';
 import type { TemporalStore } from './environment';
 import { TOPOLOGIES, type Topology } from '../topology/layout';
 
@@ -23,7 +23,7 @@ export interface BenchOptions {
   /** `production`: the Temporal server of the production topology, on the app's PostgreSQL (dev/topology). */
   topology: Topology;
   temporalStore: TemporalStore;
-  /** How the worker, baseline worker and API run: compiled (dist/) or through tsx. */
+  /** How the worker, the baseline worker and the API run: compiled (dev/bench/build.ts) or through tsx. */
   runtime: Runtime;
   out: string | undefined;
 }
@@ -48,7 +48,7 @@ const argsSchema = z.strictObject({
   chart: z.boolean().default(false),
   topology: z.enum(TOPOLOGIES).default('dev'),
   'temporal-store': z.enum(['memory', 'file']).optional(),
-  runtime: z.enum(RUNTIMES).optional(),
+  runtime: z.enum(RUNTIMES).default('compiled'),
   out: z.string().min(1).optional(),
 }).refine((args) => args.topology === 'dev' || args['temporal-store'] === undefined, {
   path: ['temporal-store'],
@@ -102,12 +102,6 @@ export function parseOptions(argv: string[]): BenchOptions {
   }
   const args = parsed.data;
   const sizes = args.quick ? QUICK : FULL;
-  const runtime = args.runtime ?? defaultRuntime();
-  const missing = runtime === 'compiled' ? missingEntries(runtime) : [];
-  if (missing.length > 0) {
-    const why = args.runtime ? '--runtime compiled' : 'dist/ exists, so the bench runs compiled JavaScript, and';
-    throw new UsageError(`${why} needs ${missing.join(', ')}: build them (npm run build), or run through tsx with --runtime tsx`);
-  }
   return {
     quick: args.quick,
     reps: args.reps ?? sizes.reps,
@@ -119,7 +113,7 @@ export function parseOptions(argv: string[]): BenchOptions {
     chart: args.chart,
     topology: args.topology,
     temporalStore: args['temporal-store'] ?? 'memory',
-    runtime,
+    runtime: args.runtime,
     out: args.out,
   };
 }

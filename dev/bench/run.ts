@@ -6,6 +6,7 @@
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import type { ProvisionOptions } from '../provision';
+import { compileForBench } from './build';
 import { startEnvironment, type Log } from './environment';
 import { describeMachine, loadAverage, type LoadAverage, type Machine } from './machine';
 import type { BenchOptions } from './options';
@@ -91,6 +92,7 @@ async function profiledRuns(ctx: RunContext, dir: string): Promise<ProfileSummar
 
 export async function runBench(options: BenchOptions, provision: ProvisionOptions, baseEnv: NodeJS.ProcessEnv, profileDir: string, log: Log): Promise<BenchResults> {
   const startedAt = new Date().toISOString();
+  if (options.runtime === 'compiled') await compileForBench(log);
   const loadBefore = loadAverage();
   const bench = await startEnvironment({ provision, topology: options.topology, temporalStore: options.temporalStore, baseEnv, log });
   let failed = true;
