@@ -2,7 +2,6 @@
 import path from 'node:path';
 import Table from 'cli-table3';
 import type { ProfileShare, ProfileSummary } from './profile';
-import type { Runtime } from './children';
 import type { BenchResults } from './run';
 import type { Spread } from './stats';
 import type { CostRow, FaultClassRow, Figure, LatencyRow, Summary } from './summary';
@@ -10,7 +9,6 @@ import type { CostRow, FaultClassRow, Figure, LatencyRow, Summary } from './summ
 const num = (n: number): string => (Number.isFinite(n) ? String(Math.abs(n) >= 100 ? Math.round(n) : Math.round(n * 100) / 100) : '–');
 const median = (s: Spread | undefined): string => (s ? num(s.median) : '–');
 const range = (s: Spread): string => (s.n > 1 ? `${num(s.min)}–${num(s.max)}` : '–');
-const RUNTIME_NAMES: Record<Runtime, string> = { compiled: 'compiled (node dist/…)', tsx: 'through tsx' };
 const cores = (values: number[]): string => (values.length ? `${num(Math.min(...values))}–${num(Math.max(...values))}` : '–');
 
 // GitHub Markdown: pipes around the cells and, in compact style, one rule of dashes under the header only.
@@ -76,6 +74,9 @@ function costTable(rows: CostRow[]): string {
   );
 }
 
+// Results written before the runtime option have none: they ran through tsx.
+const runtimeSetting = (options: BenchResults['options']): string => (options.runtime === 'compiled' ? 'compiled (node on .data/bench/dist)' : 'through tsx');
+
 function temporalSetting(options: BenchResults['options']): string {
   // Results written before the topology option have none: they ran on the dev server.
   if (options.topology === 'production') return 'Production topology: Temporal server on the app\'s PostgreSQL (deploy/temporal/server.yaml)';
@@ -86,7 +87,7 @@ export function renderMarkdown(results: BenchResults, summary: Summary): string 
   const { machine, options } = results;
   const sections = [
     `Machine: ${machine.cpus} CPUs (${machine.cpuModel}), ${Math.round(machine.memoryMiB / 1024)} GiB, Node ${machine.node}, ${machine.os}; load average before the run ${results.loadBefore.join(' ')}.`,
-    `${temporalSetting(options)}; worker, baseline worker and API ${RUNTIME_NAMES[options.runtime]}; ${options.records} records per throughput run; ${options.reps} repetition(s); latency series of ${options.latency.seconds} s.`,
+    `${temporalSetting(options)}; worker, baseline worker and API ${runtimeSetting(options)}; ${options.records} records per throughput run; ${options.reps} repetition(s); latency series of ${options.latency.seconds} s.`,
     figuresTable(summary.figures),
     'Other load: cores kept busy by processes outside the benchmark while a figure was measured (min–max over the repetitions); the machine has ' + `${machine.cpus}.`,
     summary.latency.length ? `Ingest latency, open loop (medians of the repetitions):\n\n${latencyTable(summary.latency)}` : '',
