@@ -8,7 +8,8 @@ import { proxyActivities } from '@temporalio/workflow';
 import type { ProcessRecordInput } from '../../contract';
 import { activityOptionsFrom } from '../../contract/retry';
 
-interface NoopActivities {
+/** The no-op activities both baselines call, under the pipeline's names (dev/bin/bench-baseline-worker.ts). */
+export interface NoopActivities {
   charge(id: string): Promise<void>;
   infer(id: string): Promise<void>;
   persist(id: string): Promise<void>;

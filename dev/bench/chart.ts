@@ -26,7 +26,8 @@ function throughputBars(figures: Figure[]): Bar[] {
   const pick = (prefix: string, label: string, colour: string): Bar[] =>
     figures.filter((f) => f.label.startsWith(prefix) && f.unit === 'records/s').slice(0, 1).map((f) => ({ label, spread: f.spread, colour }));
   return [
-    ...pick('1. throughput: baseline', 'baseline', COLOURS.baseline),
+    ...pick('1. throughput: baseline, 3 regular', 'baseline, 3 regular', COLOURS.baseline),
+    ...pick('1. throughput: baseline, mixed', 'baseline, mixed', COLOURS.baseline),
     ...pick('1. throughput: pipeline', 'pipeline', COLOURS.pipeline),
     ...pick('6. scaling: 2 worker', 'pipeline, 2 workers', COLOURS.other),
     ...pick('4. faults: 30 %', '30 % faults', COLOURS.other),

@@ -8,7 +8,26 @@ import path from 'node:path';
 import { peakRssMiB } from './memory';
 
 export const REPO_ROOT = path.resolve(__dirname, '..', '..');
+/** Where dev/bench/build.ts compiles what the bench runs (tsconfig.bench.json's outDir). */
+export const COMPILED_ROOT = path.join(REPO_ROOT, '.data', 'bench', 'dist');
 const KILL_AFTER_MS = 15_000;
+
+/**
+ * How the processes under test run: compiled JavaScript on node alone, as the image runs them, or
+ * `node --import tsx <entry>.ts` as `npm start` runs them.
+ */
+export const RUNTIMES = ['compiled', 'tsx'] as const;
+export type Runtime = (typeof RUNTIMES)[number];
+
+/** The pipeline's worker, or the baseline worker with one of the two baseline bundles. */
+export type WorkerKind = 'pipeline' | 'baseline' | 'mixed';
+
+/** Every entry point the bench starts, by what it is; without extension, as the runtime picks it. */
+const ENTRIES = { pipeline: 'bin/worker', baseline: 'dev/bin/bench-baseline-worker', mixed: 'dev/bin/bench-baseline-worker', api: 'bin/api' } as const;
+export type EntryName = keyof typeof ENTRIES;
+
+const entryFile = (runtime: Runtime, name: EntryName): string =>
+  runtime === 'compiled' ? path.join(COMPILED_ROOT, `${ENTRIES[name]}.js`) : path.join(REPO_ROOT, `${ENTRIES[name]}.ts`);
 
 export interface ChildSpec {
   name: string;
@@ -66,7 +85,8 @@ export function spawnChild(spec: ChildSpec): Child {
   };
 }
 
-/** A TypeScript entry of this repository, run as the supervisor and the image run it. */
-export function nodeChild(name: string, entry: string, env: NodeJS.ProcessEnv, logFile: string, nodeFlags: string[] = []): Child {
-  return spawnChild({ name, command: process.execPath, args: ['--import', 'tsx', ...nodeFlags, path.join(REPO_ROOT, entry)], env, logFile });
+/** An entry point of this repository, compiled or through tsx. */
+export function nodeChild(name: string, runtime: Runtime, entry: EntryName, env: NodeJS.ProcessEnv, logFile: string, nodeFlags: string[] = []): Child {
+  const loader = runtime === 'tsx' ? ['--import', 'tsx'] : [];
+  return spawnChild({ name, command: process.execPath, args: [...loader, ...nodeFlags, entryFile(runtime, entry)], env, logFile });
 }

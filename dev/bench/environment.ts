@@ -2,9 +2,9 @@
  * What every scenario shares, started like `npm start` starts it but on free ports and in a
  * temporary folder: embedded PostgreSQL with the migrations, one Temporal server (the dev server,
  * or with `--topology production` the production topology's real server on that same PostgreSQL,
- * dev/topology/temporal-server.ts), and the two workflow bundles (the pipeline's with the options
- * every other build uses), built once so a worker starts in about a second instead of running
- * webpack every time.
+ * dev/topology/temporal-server.ts), and the three workflow bundles (the pipeline's with the options
+ * every other build uses, and each baseline's), built once so a worker starts in about a second
+ * instead of running webpack every time.
  */
 import { Client, Connection } from '@temporalio/client';
 import { bundleWorkflowCode, DefaultLogger, type BundleOptions } from '@temporalio/worker';
@@ -24,7 +24,7 @@ import type { Topology } from '../topology/layout';
 import { SHARED_POSTGRES_MAX_CONNECTIONS, startTemporalServer, TEMPORAL_ROLE } from '../topology/temporal-server';
 import { cpuSeconds, isBackendOf, treeCpuSeconds, type CpuByComponent } from './cpu';
 import { workflowBundleOptions } from '../../workers/bundle';
-import { spawnChild } from './children';
+import { spawnChild, type WorkerKind } from './children';
 
 export type Log = (line: string) => void;
 /**
@@ -43,7 +43,7 @@ export interface BenchEnvironment {
   payloadKeys: PayloadKey[];
   client: Client;
   db: Db;
-  bundles: { pipeline: string; baseline: string };
+  bundles: Record<WorkerKind, string>;
   /** CPU seconds so far of the Temporal server and PostgreSQL (Temporal's own connections apart, where it stores there). */
   cpu(): CpuByComponent;
   /** Removes the temporary folder unless told to keep it (a failed run keeps its logs). */
@@ -131,10 +131,11 @@ export async function startEnvironment(options: EnvironmentOptions): Promise<Ben
   const logDir = path.join(dir, 'logs');
   mkdirSync(logDir);
   log(`scratch folder ${dir}`);
-  const [{ pg, temporal }, pipeline, baseline] = await Promise.all([
+  const [{ pg, temporal }, pipeline, baseline, mixed] = await Promise.all([
     startServers(options, dir, logDir),
     bundle(workflowBundleOptions, path.join(dir, 'pipeline-bundle.js')),
     bundle({ workflowsPath: require.resolve('./baseline-workflow') }, path.join(dir, 'baseline-bundle.js')),
+    bundle({ workflowsPath: require.resolve('./mixed-baseline-workflow') }, path.join(dir, 'mixed-baseline-bundle.js')),
   ]);
   await applyMigrations(pg.connectionString);
   const connection = await Connection.connect({ address: temporal.address });
@@ -149,7 +150,7 @@ export async function startEnvironment(options: EnvironmentOptions): Promise<Ben
     payloadKeys,
     client: new Client({ connection, dataConverter: payloadDataConverter(payloadKeys) }),
     db,
-    bundles: { pipeline, baseline },
+    bundles: { pipeline, baseline, mixed },
     cpu: serversCpu(options.topology, temporal.pid, postmasterPid(path.join(dir, 'postgres'))),
     async stop(keepFiles) {
       await connection.close();

@@ -13,6 +13,8 @@ export interface HistoryProfile {
   eventsPerWorkflow: number;
   workflowTasksPerWorkflow: number;
   activityTasksPerWorkflow: number;
+  /** Local activities and patches: recorded in the workflow task, no task of their own. */
+  markersPerWorkflow: number;
   searchAttributeUpsertsPerWorkflow: number;
   /** Start, plus a poll and a completion per task: the gRPC calls one workflow takes, at least. */
   roundTripsPerWorkflow: number;
@@ -38,6 +40,7 @@ export async function historyProfile(client: Client, workflowIds: readonly strin
     eventsPerWorkflow: per(),
     workflowTasksPerWorkflow: workflowTasks,
     activityTasksPerWorkflow: activityTasks,
+    markersPerWorkflow: per(EventType.EVENT_TYPE_MARKER_RECORDED),
     searchAttributeUpsertsPerWorkflow: per(EventType.EVENT_TYPE_UPSERT_WORKFLOW_SEARCH_ATTRIBUTES),
     roundTripsPerWorkflow: round(1 + 2 * (workflowTasks + activityTasks), 1),
   };

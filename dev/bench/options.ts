@@ -1,6 +1,7 @@
 /** `npm run bench -- [flags]`: what to measure and how much of it. */
 import { parseArgs } from 'node:util';
 import { z } from 'zod';
+import { RUNTIMES, type Runtime } from './children';
 import type { TemporalStore } from './environment';
 import { TOPOLOGIES, type Topology } from '../topology/layout';
 
@@ -22,10 +23,12 @@ export interface BenchOptions {
   /** `production`: the Temporal server of the production topology, on the app's PostgreSQL (dev/topology). */
   topology: Topology;
   temporalStore: TemporalStore;
+  /** How the worker, the baseline worker and the API run: compiled (dev/bench/build.ts) or through tsx. */
+  runtime: Runtime;
   out: string | undefined;
 }
 
-export const USAGE = `npm run bench -- [--help] [--quick] [--reps n] [--records n] [--only ${SCENARIOS.join(',')}] [--latency-seconds s] [--topology dev|production] [--temporal-store memory|file] [--profile] [--chart] [--out file.json]`;
+export const USAGE = `npm run bench -- [--help] [--quick] [--reps n] [--records n] [--only ${SCENARIOS.join(',')}] [--latency-seconds s] [--topology dev|production] [--temporal-store memory|file] [--runtime compiled|tsx] [--profile] [--chart] [--out file.json]`;
 
 const FULL = { reps: 3, records: 2_000, latencySeconds: 10 };
 const QUICK = { reps: 1, records: 200, latencySeconds: 2 };
@@ -45,6 +48,7 @@ const argsSchema = z.strictObject({
   chart: z.boolean().default(false),
   topology: z.enum(TOPOLOGIES).default('dev'),
   'temporal-store': z.enum(['memory', 'file']).optional(),
+  runtime: z.enum(RUNTIMES).default('compiled'),
   out: z.string().min(1).optional(),
 }).refine((args) => args.topology === 'dev' || args['temporal-store'] === undefined, {
   path: ['temporal-store'],
@@ -79,6 +83,7 @@ function rawArgs(argv: string[]): Record<string, unknown> {
         chart: { type: 'boolean' },
         topology: { type: 'string' },
         'temporal-store': { type: 'string' },
+        runtime: { type: 'string' },
         out: { type: 'string' },
       },
     }).values;
@@ -108,6 +113,7 @@ export function parseOptions(argv: string[]): BenchOptions {
     chart: args.chart,
     topology: args.topology,
     temporalStore: args['temporal-store'] ?? 'memory',
+    runtime: args.runtime,
     out: args.out,
   };
 }

@@ -5,7 +5,7 @@
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import { REPO_ROOT } from './children';
+import { COMPILED_ROOT, REPO_ROOT } from './children';
 import { round } from './stats';
 
 interface CpuProfileNode {
@@ -44,7 +44,9 @@ function ownerOf({ functionName, url }: CpuProfileNode['callFrame']): string {
   const file = url.replace(/^file:\/\//, '');
   const pkg = /node_modules\/((?:@[^/]+\/)?[^/]+)/.exec(file)?.[1];
   if (pkg) return pkg;
-  if (file.startsWith(REPO_ROOT)) return `ours: ${path.relative(REPO_ROOT, file).split(path.sep)[0]}/`;
+  // Compiled code is named by the folder it was compiled from, as the source is under tsx.
+  const root = file.startsWith(COMPILED_ROOT) ? COMPILED_ROOT : REPO_ROOT;
+  if (file.startsWith(root)) return `ours: ${path.relative(root, file).split(path.sep)[0]}/`;
   // The bench's bundles live in its temporary folder: workflow code, the contract, zod and the SDK's workflow side.
   return /-bundle\.js$/.test(file) ? 'workflow bundle' : file;
 }

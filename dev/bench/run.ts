@@ -1,11 +1,12 @@
 /**
  * The whole benchmark: one environment, then each repetition runs every chosen scenario once, so
- * the pipeline and its baseline are always measured minutes apart on the same server, and drift
+ * the pipeline and its baselines are always measured minutes apart on the same server, and drift
  * (a growing Temporal store, other load on the machine) shows up as spread instead of as bias.
  */
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import type { ProvisionOptions } from '../provision';
+import { compileForBench } from './build';
 import { startEnvironment, type Log } from './environment';
 import { describeMachine, loadAverage, type LoadAverage, type Machine } from './machine';
 import type { BenchOptions } from './options';
@@ -17,7 +18,10 @@ import { latencyRep, latencyRun, type LatencyRep } from './scenarios/latency';
 
 export interface RepResult {
   rep: number;
+  /** The three-regular-activity baseline (bench/baseline-workflow.ts). */
   baseline?: MeasuredRun;
+  /** The mixed baseline: local charge and persist, a regular infer (bench/mixed-baseline-workflow.ts). */
+  mixed?: MeasuredRun;
   /** The clean one-worker pipeline run: figure 1, the clean side of figure 4, one side of figure 6. */
   pipeline?: MeasuredRun;
   twoWorkers?: MeasuredRun;
@@ -43,21 +47,30 @@ async function step<T>(ctx: RunContext, label: string, run: () => Promise<T>): P
   return result;
 }
 
-async function throughputPair(ctx: RunContext, rep: number): Promise<Pick<RepResult, 'baseline' | 'pipeline'>> {
-  const { scenarios } = ctx.options;
+type Throughput = Pick<RepResult, 'baseline' | 'mixed' | 'pipeline'>;
+
+async function throughputRuns(ctx: RunContext, rep: number): Promise<Throughput> {
   const pipeline = () => step(ctx, `rep ${rep}: pipeline, 1 worker`, () => pipelineRun(ctx, `p1-r${rep}`, 1));
-  if (!scenarios.includes('throughput')) return { pipeline: await pipeline() };
-  const baseline = () => step(ctx, `rep ${rep}: baseline`, () => baselineRun(ctx, `base-r${rep}`));
-  // Alternating which goes first cancels the drift of a store that grows through the run.
-  if (rep % 2 === 1) return { baseline: await baseline(), pipeline: await pipeline() };
-  const first = await pipeline();
-  return { pipeline: first, baseline: await baseline() };
+  if (!ctx.options.scenarios.includes('throughput')) return { pipeline: await pipeline() };
+  const runs: Array<[keyof Throughput, () => Promise<MeasuredRun>]> = [
+    ['baseline', () => step(ctx, `rep ${rep}: baseline, 3 regular activities`, () => baselineRun(ctx, 'baseline', `base-r${rep}`))],
+    ['mixed', () => step(ctx, `rep ${rep}: baseline, mixed`, () => baselineRun(ctx, 'mixed', `mixed-r${rep}`))],
+    ['pipeline', pipeline],
+  ];
+  // Each repetition starts one further along the three, so over three repetitions each runs first,
+  // second and third once, and the drift of a store that grows through the run hits all alike.
+  const result: Throughput = {};
+  for (let i = 0; i < runs.length; i++) {
+    const [key, run] = runs[(rep - 1 + i) % runs.length] as (typeof runs)[number];
+    result[key] = await run();
+  }
+  return result;
 }
 
 async function repetition(ctx: RunContext, rep: number): Promise<RepResult> {
   const { scenarios } = ctx.options;
   const result: RepResult = { rep };
-  if (scenarios.some((s) => s === 'throughput' || s === 'faults' || s === 'scaling')) Object.assign(result, await throughputPair(ctx, rep));
+  if (scenarios.some((s) => s === 'throughput' || s === 'faults' || s === 'scaling')) Object.assign(result, await throughputRuns(ctx, rep));
   if (scenarios.includes('scaling')) result.twoWorkers = await step(ctx, `rep ${rep}: pipeline, 2 workers`, () => pipelineRun(ctx, `p2-r${rep}`, 2));
   if (scenarios.includes('faults')) result.faults = await step(ctx, `rep ${rep}: 30 % faults`, () => faultRep(ctx, `faults-r${rep}`));
   if (scenarios.includes('isolation')) result.isolation = await step(ctx, `rep ${rep}: isolation`, () => isolationRep(ctx, `iso-r${rep}`));
@@ -79,6 +92,7 @@ async function profiledRuns(ctx: RunContext, dir: string): Promise<ProfileSummar
 
 export async function runBench(options: BenchOptions, provision: ProvisionOptions, baseEnv: NodeJS.ProcessEnv, profileDir: string, log: Log): Promise<BenchResults> {
   const startedAt = new Date().toISOString();
+  if (options.runtime === 'compiled') await compileForBench(log);
   const loadBefore = loadAverage();
   const bench = await startEnvironment({ provision, topology: options.topology, temporalStore: options.temporalStore, baseEnv, log });
   let failed = true;

@@ -1,4 +1,4 @@
-/** A throughput run of the pipeline or of the baseline: its own processes, started and stopped around it. */
+/** A throughput run of the pipeline or of a baseline: its own processes, started and stopped around it. */
 import { workflowIdFor, type PipelineOptions } from '../../contract';
 import { createIngest } from '../../ingest';
 import { faultPlanIngest } from '../../faults/ingest';
@@ -7,7 +7,7 @@ import type { BenchEnvironment, Log } from './environment';
 import { measureThroughput, type ThroughputRun } from './measure';
 import type { BenchOptions } from './options';
 import { startSession, type Session, type SessionOptions } from './session';
-import { baselinePrefix, baselineSubmitter, baselineWorkflowId, ingestSubmitter, recordId, type RecordSubmission, type Submit } from './submit';
+import { baselinePrefix, baselineSubmitter, baselineWorkflowId, ingestSubmitter, recordId, type BaselineKind, type RecordSubmission, type Submit } from './submit';
 
 export interface RunContext {
   bench: BenchEnvironment;
@@ -38,7 +38,7 @@ export interface SessionPeaks {
 
 /** Runs `run` on a fresh session and stops it however the run ends, keeping the processes' peak memory. */
 export async function withSession<T>(ctx: RunContext, options: SessionOptions, run: (session: Session) => Promise<T>): Promise<T & SessionPeaks> {
-  const session = await startSession(ctx.bench, ctx.baseEnv, options);
+  const session = await startSession(ctx.bench, ctx.baseEnv, ctx.options.runtime, options);
   try {
     const result = await run(session);
     return { ...result, tag: options.tag, ...(await session.stop()) };
@@ -56,11 +56,11 @@ export function pipelineRun(ctx: RunContext, tag: string, workers: number, submi
   });
 }
 
-export function baselineRun(ctx: RunContext, tag: string): Promise<MeasuredRun> {
+export function baselineRun(ctx: RunContext, kind: BaselineKind, tag: string): Promise<MeasuredRun> {
   const { records, submitConcurrency } = ctx.options;
-  return withSession(ctx, { tag, kind: 'baseline', workers: 1 }, (session) => {
+  return withSession(ctx, { tag, kind, workers: 1 }, (session) => {
     const { taskQueue } = session.config.temporal;
-    const submit = baselineSubmitter(ctx.bench.client, taskQueue, session.config.pipeline, tag);
+    const submit = baselineSubmitter(ctx.bench.client, kind, taskQueue, session.config.pipeline, tag);
     const measured = { prefix: baselinePrefix(tag), count: records, workflowId: (n: number) => baselineWorkflowId(tag, n) };
     return measureThroughput(ctx.bench, session, { submissions: records, concurrency: submitConcurrency, submit, measured });
   });

@@ -1,21 +1,19 @@
 /**
- * One run's processes: the provider simulator, N worker processes (the pipeline's, or the
- * baseline's with the same createWorkers) on a task queue of the run's own, and optionally the
- * API. A queue per run keeps one run's leftovers (the slow provider's unfinished records) away
- * from the next run's workers.
+ * One run's processes: the provider simulator, N worker processes (the pipeline's, or the baseline
+ * worker, the same createWorkers with either baseline's bundle) on a task queue of the run's own,
+ * and optionally the API. A queue per run keeps one run's leftovers (the slow provider's unfinished
+ * records) away from the next run's workers.
  */
 import path from 'node:path';
 import { loadConfig, type AppConfig } from '../../config';
 import { startSimulator } from '../simulator';
 import { freePort, waitForPort } from '../processes';
 import { payloadKeysSetting } from '../payload-keys';
-import { nodeChild, type Child } from './children';
+import { nodeChild, type Child, type Runtime, type WorkerKind } from './children';
 import { cpuSeconds, ownCpuSeconds, type CpuByComponent } from './cpu';
 import type { BenchEnvironment } from './environment';
 import { waitUntilPolling } from './readiness';
 import { processEnv, simulatedProviders, type ProcessSettings } from './settings';
-
-export type WorkerKind = 'pipeline' | 'baseline';
 
 export interface SessionOptions {
   tag: string;
@@ -43,7 +41,6 @@ export interface Session {
 }
 
 const DEFAULT_PROVIDERS = ['primary', 'fallback'];
-const ENTRY: Record<WorkerKind, string> = { pipeline: 'bin/worker.ts', baseline: 'dev/bin/bench-baseline-worker.ts' };
 
 function delaysByModel(providers: ReturnType<typeof simulatedProviders>, delays: Record<string, number> = {}): Record<string, number> {
   return Object.fromEntries(providers.flatMap((p) => {
@@ -52,27 +49,27 @@ function delaysByModel(providers: ReturnType<typeof simulatedProviders>, delays:
   }));
 }
 
-async function startWorkers(bench: BenchEnvironment, baseEnv: NodeJS.ProcessEnv, settings: ProcessSettings, options: SessionOptions, config: AppConfig): Promise<Child[]> {
+async function startWorkers(bench: BenchEnvironment, baseEnv: NodeJS.ProcessEnv, runtime: Runtime, settings: ProcessSettings, options: SessionOptions, config: AppConfig): Promise<Child[]> {
   const workers = await Promise.all(
     Array.from({ length: options.workers }, async (_, i) => {
       const env = processEnv(baseEnv, { ...settings, metricsPort: await freePort() });
       const logFile = path.join(bench.logDir, `${options.tag}-worker-${i + 1}.log`);
-      return nodeChild(`${options.kind} worker ${i + 1}`, ENTRY[options.kind], env, logFile, options.workerNodeFlags);
+      return nodeChild(`${options.kind} worker ${i + 1}`, runtime, options.kind, env, logFile, options.workerNodeFlags);
     }),
   );
   await Promise.all(workers.map((w) => waitUntilPolling(bench.client, w, { taskQueue: config.temporal.taskQueue, pipeline: config.pipeline })));
   return workers;
 }
 
-async function startApi(bench: BenchEnvironment, baseEnv: NodeJS.ProcessEnv, settings: ProcessSettings, options: SessionOptions): Promise<{ child: Child; url: string }> {
+async function startApi(bench: BenchEnvironment, baseEnv: NodeJS.ProcessEnv, runtime: Runtime, settings: ProcessSettings, options: SessionOptions): Promise<{ child: Child; url: string }> {
   const apiPort = await freePort();
   const env = processEnv(baseEnv, { ...settings, apiPort });
-  const child = nodeChild('api', 'bin/api.ts', env, path.join(bench.logDir, `${options.tag}-api.log`), options.apiNodeFlags);
+  const child = nodeChild('api', runtime, 'api', env, path.join(bench.logDir, `${options.tag}-api.log`), options.apiNodeFlags);
   await waitForPort(apiPort, '127.0.0.1', 120_000);
   return { child, url: `http://127.0.0.1:${apiPort}` };
 }
 
-export async function startSession(bench: BenchEnvironment, baseEnv: NodeJS.ProcessEnv, options: SessionOptions): Promise<Session> {
+export async function startSession(bench: BenchEnvironment, baseEnv: NodeJS.ProcessEnv, runtime: Runtime, options: SessionOptions): Promise<Session> {
   const port = await freePort();
   const providers = simulatedProviders(`http://127.0.0.1:${port}`, options.providers ?? DEFAULT_PROVIDERS);
   const simulator = await startSimulator({ port, modelDelayMs: delaysByModel(providers, options.providerDelayMs) });
@@ -81,13 +78,13 @@ export async function startSession(bench: BenchEnvironment, baseEnv: NodeJS.Proc
     temporalAddress: bench.temporalAddress,
     taskQueue: `bench-${options.tag}`,
     providers,
-    bundle: options.kind === 'pipeline' ? bench.bundles.pipeline : bench.bundles.baseline,
+    bundle: bench.bundles[options.kind],
     payloadKeys: payloadKeysSetting(bench.payloadKeys),
   };
   const config = loadConfig(processEnv(baseEnv, settings));
   const [workers, api] = await Promise.all([
-    startWorkers(bench, baseEnv, settings, options, config),
-    options.api ? startApi(bench, baseEnv, settings, options) : undefined,
+    startWorkers(bench, baseEnv, runtime, settings, options, config),
+    options.api ? startApi(bench, baseEnv, runtime, settings, options) : undefined,
   ]);
   const children = [...workers, ...(api ? [api.child] : [])];
   return {

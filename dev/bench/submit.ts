@@ -1,6 +1,6 @@
 /**
  * How work enters a run: through the product's own ingest (the records row, then the workflow
- * start), or, for the baseline, a bare workflow start; both from a pool of the same size.
+ * start), or, for a baseline, a bare workflow start; all from a pool of the same size.
  */
 import type { Client } from '@temporalio/client';
 import { type FaultPlan, type PipelineOptions } from '../../contract';
@@ -38,9 +38,13 @@ export function ingestSubmitter(ingest: Ingest, { prefix, faults }: RecordSubmis
   };
 }
 
-export function baselineSubmitter(client: Client, taskQueue: string, pipeline: PipelineOptions, prefix: string): Submit {
+/** The workflow each baseline's bundle holds (bench/baseline-workflow.ts, bench/mixed-baseline-workflow.ts). */
+export const BASELINE_WORKFLOWS = { baseline: 'baselineRecord', mixed: 'mixedBaselineRecord' } as const;
+export type BaselineKind = keyof typeof BASELINE_WORKFLOWS;
+
+export function baselineSubmitter(client: Client, kind: BaselineKind, taskQueue: string, pipeline: PipelineOptions, prefix: string): Submit {
   return async (index) => {
     const id = recordId(prefix, index);
-    await client.workflow.start('baselineRecord', { workflowId: baselineWorkflowId(prefix, index), taskQueue, args: [{ id, pipeline }] });
+    await client.workflow.start(BASELINE_WORKFLOWS[kind], { workflowId: baselineWorkflowId(prefix, index), taskQueue, args: [{ id, pipeline }] });
   };
 }

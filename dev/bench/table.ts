@@ -68,8 +68,14 @@ function faultTable(rows: FaultClassRow[]): string {
 }
 
 function costTable(rows: CostRow[]): string {
-  return markdownTable(['per record (median of repetitions)', 'baseline', 'pipeline'], rows.map((r) => [r.label, median(r.baseline), median(r.pipeline)]));
+  return markdownTable(
+    ['per record (median of repetitions)', 'baseline, 3 regular', 'baseline, mixed', 'pipeline'],
+    rows.map((r) => [r.label, median(r.baseline), median(r.mixed), median(r.pipeline)]),
+  );
 }
+
+// Results written before the runtime option have none: they ran through tsx.
+const runtimeSetting = (options: BenchResults['options']): string => (options.runtime === 'compiled' ? 'compiled (node on .data/bench/dist)' : 'through tsx');
 
 function temporalSetting(options: BenchResults['options']): string {
   // Results written before the topology option have none: they ran on the dev server.
@@ -81,7 +87,7 @@ export function renderMarkdown(results: BenchResults, summary: Summary): string 
   const { machine, options } = results;
   const sections = [
     `Machine: ${machine.cpus} CPUs (${machine.cpuModel}), ${Math.round(machine.memoryMiB / 1024)} GiB, Node ${machine.node}, ${machine.os}; load average before the run ${results.loadBefore.join(' ')}.`,
-    `${temporalSetting(options)}; ${options.records} records per throughput run; ${options.reps} repetition(s); latency series of ${options.latency.seconds} s.`,
+    `${temporalSetting(options)}; worker, baseline worker and API ${runtimeSetting(options)}; ${options.records} records per throughput run; ${options.reps} repetition(s); latency series of ${options.latency.seconds} s.`,
     figuresTable(summary.figures),
     'Other load: cores kept busy by processes outside the benchmark while a figure was measured (min–max over the repetitions); the machine has ' + `${machine.cpus}.`,
     summary.latency.length ? `Ingest latency, open loop (medians of the repetitions):\n\n${latencyTable(summary.latency)}` : '',

@@ -1,7 +1,9 @@
 /**
- * The baseline's worker process (an entry point, spawned by the bench): createWorkers itself, so
+ * The baselines' worker process (an entry point, spawned by the bench): createWorkers itself, so
  * the queues, slots and rate limits are exactly the pipeline worker's, with no-op activities and
- * the baseline bundle (WORKFLOW_BUNDLE_PATH) in place of the real ones.
+ * a baseline's bundle (WORKFLOW_BUNDLE_PATH: the three-regular-activity or the mixed one) in place
+ * of the real ones. The mixed baseline calls charge and persist as local activities of the records
+ * queue's worker, as the pipeline does.
  */
 import { NativeConnection } from '@temporalio/worker';
 import type { Activities } from '../../activities';

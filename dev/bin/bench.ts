@@ -1,8 +1,9 @@
 /**
- * `npm run bench -- [--quick] [flags]`: issue 8's benchmark of the pipeline against a bare-workflow
- * baseline on the same Temporal server and machine (see BENCHMARKS.md). It provisions its own
- * PostgreSQL and Temporal dev server on free ports in a temporary folder, prints a Markdown table
- * and writes the raw figures to bench/results/. A benchmark, not a test: nothing in CI runs it.
+ * `npm run bench -- [--quick] [flags]`: the benchmark of the pipeline against two bare-workflow
+ * baselines on the same Temporal server and machine (see BENCHMARKS.md). It compiles the processes
+ * it measures, provisions its own PostgreSQL and Temporal server on free ports in a temporary
+ * folder, prints a Markdown table and writes the raw figures to bench/results/. A benchmark, not a
+ * test: nothing in CI runs it.
  */
 import path from 'node:path';
 import { writeChart } from '../bench/chart';
