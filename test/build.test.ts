@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { freePort } from '../dev/processes';
-import { requiredEnv, startTemporal } from './support/stack';
+import { requiredEnv, startTemporal, TEST_PAYLOAD_KEYS } from './support/stack';
 
 const ROOT = path.resolve(__dirname, '..');
 const run = promisify(execFile);
@@ -36,6 +36,7 @@ function productionEnv(extra: Record<string, string>): NodeJS.ProcessEnv {
     DATABASE_URL: requiredEnv('DATABASE_URL'),
     TEMPORAL_ADDRESS: temporal.address,
     API_KEYS: 'build-test-key',
+    PAYLOAD_KEYS: TEST_PAYLOAD_KEYS,
     PROVIDERS: JSON.stringify([{ name: 'primary', kind: 'openai', baseURL: 'http://127.0.0.1:9/v1', model: 'none-2026-01-01', apiKeyEnv: 'BUILD_TEST_PROVIDER_KEY' }]),
     BUILD_TEST_PROVIDER_KEY: 'unused',
     LOG_LEVEL: 'info',
