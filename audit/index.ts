@@ -43,9 +43,12 @@ const SQL_CHECKS: Array<{ invariant: string; sql: string }> = [
     sql: `SELECT record_id AS id FROM record_events WHERE to_status = 'failed' AND (detail->>'refunded')::boolean GROUP BY record_id HAVING count(*) > 1`,
   },
   {
-    invariant: 'completed without a charge or an output',
+    // The result is the record_results row (an operator's correction has no model output); records
+    // completed before that table existed have only their output.
+    invariant: 'completed without a charge or a result',
     sql: `SELECT r.id FROM records r LEFT JOIN charges c ON c.record_id = r.id LEFT JOIN inference_outputs o ON o.record_id = r.id
-          WHERE r.status = 'completed' AND (c.id IS NULL OR o.id IS NULL)`,
+          LEFT JOIN record_results res ON res.record_id = r.id
+          WHERE r.status = 'completed' AND (c.id IS NULL OR (res.id IS NULL AND o.id IS NULL))`,
   },
   {
     invariant: 'charged more than once by the billing provider',
