@@ -6,7 +6,7 @@
 import { loadConfig } from '../config';
 import { childPlans, LayoutUsageError, parseLayout } from '../dev/topology/layout';
 
-const config = loadConfig({ PORT: '4000', WORKER_METRICS_ADDRESS: '127.0.0.1:9500' });
+const config = loadConfig({ NODE_ENV: 'development', PORT: '4000', WORKER_METRICS_ADDRESS: '127.0.0.1:9500' });
 const names = (argv: string[]) => childPlans(parseLayout(argv, config), config, {}).map((c) => c.name);
 
 it('runs one process of each kind by default, and the production topology with two APIs and two workers', () => {
@@ -26,7 +26,7 @@ it('gives each API its port and each worker a metrics port of its own', () => {
     ['api-2', 'bin/api.ts', '5007', undefined, 'x'],
     ['mllp', 'bin/mllp.ts', undefined, undefined, 'x'],
   ]);
-  const off = loadConfig({ WORKER_METRICS_ADDRESS: '' });
+  const off = loadConfig({ NODE_ENV: 'development', WORKER_METRICS_ADDRESS: '' });
   expect(childPlans(parseLayout(['--workers', '2'], off), off, {}).map((c) => c.env.WORKER_METRICS_ADDRESS)).toEqual(['', '', undefined, undefined]);
 });
 
