@@ -87,6 +87,14 @@ const RELEASE = (account: string, priceCents: number) => Prisma.sql`
   UPDATE accounts SET reserved_cents = reserved_cents - ${priceCents}::int
   WHERE id = ${account} AND budget_month = date_trunc('month', timezone('UTC', now()))::date`;
 
+/**
+ * What the account has left now. The refusing statement's own snapshot may predate the reservation
+ * that filled the budget (its UPDATE saw that row version, its SELECT did not), so this is read afresh.
+ */
+const LEFT = (account: string) => Prisma.sql`
+  SELECT budget_cents, CASE WHEN budget_month = date_trunc('month', timezone('UTC', now()))::date THEN reserved_cents ELSE 0 END AS reserved_cents
+  FROM accounts WHERE id = ${account}`;
+
 export async function storeRecord(db: Db, record: NewRecord): Promise<StoreResult> {
   const [row] = await db.$queryRaw<StoreRow[]>(STORE(record));
   if (!row?.account_found) return { kind: 'no_account' };
@@ -96,8 +104,9 @@ export async function storeRecord(db: Db, record: NewRecord): Promise<StoreResul
   // Nothing inserted and nothing found: over budget, or a concurrent ingest of the same id won the insert.
   const written = await db.record.findUnique({ where: { id: record.id }, select: { inputHash: true, status: true, memo: true, source: true } });
   if (written) return { kind: 'found', row: written };
-  const budgetCents = row.budget_cents ?? 0;
-  return { kind: 'over_budget', budgetCents, remainingCents: Math.max(0, budgetCents - (row.reserved_cents ?? 0)), priceCents: row.price ?? 0 };
+  const [left] = await db.$queryRaw<Array<Pick<StoreRow, 'budget_cents' | 'reserved_cents'>>>(LEFT(record.account));
+  const budgetCents = left?.budget_cents ?? row.budget_cents ?? 0;
+  return { kind: 'over_budget', budgetCents, remainingCents: Math.max(0, budgetCents - (left?.reserved_cents ?? row.reserved_cents ?? 0)), priceCents: row.price ?? 0 };
 }
 
 function rowOf(row: StoreRow): StoredRow {
