@@ -128,10 +128,11 @@ const SCENARIOS: Scenario[] = [
     faults: [primary({ status: 503 }, 10), { provider: 'fallback', status: 500, times: 10 }],
     resolve: { action: 'retry' },
   },
-  { label: 'low-approve', faults: [primary({ kind: 'low_confidence' })], resolve: { action: 'approve' } },
+  // Every attempt answers unsure: an attempt cut short by the crash scenario's kill is retried.
+  { label: 'low-approve', faults: [primary({ kind: 'low_confidence' }, 10)], resolve: { action: 'approve' } },
   {
     label: 'low-correct',
-    faults: [primary({ kind: 'low_confidence' })],
+    faults: [primary({ kind: 'low_confidence' }, 10)],
     resolve: { action: 'correct', output: { summary: `Corrected: ${CANARY} within range.`, labels: [CANARY], confidence: 0.97 } },
   },
   { label: 'abandon', faults: [{ step: 'persist', when: 'before', times: 50 }], resolve: { action: 'abandon', reason: 'sample lost in transit' }, ends: 'failed' },
