@@ -51,6 +51,12 @@ const SQL_CHECKS: Array<{ invariant: string; sql: string }> = [
           WHERE r.status = 'completed' AND (c.id IS NULL OR (res.id IS NULL AND o.id IS NULL))`,
   },
   {
+    // Usage (GET /v1/usage) counts charges by their record's account; the ledger bills the charge's.
+    invariant: 'charge disagrees with its record on account or price',
+    sql: `SELECT c.record_id AS id FROM charges c JOIN records r ON r.id = c.record_id
+          WHERE c.account_id <> r.account_id OR (r.price_cents IS NOT NULL AND c.amount_cents <> r.price_cents)`,
+  },
+  {
     invariant: 'charged more than once by the billing provider',
     sql: `SELECT record_id AS id FROM charges WHERE idempotency_key <> 'charge-' || record_id`,
   },
