@@ -128,7 +128,13 @@ const DRAWS: Record<Exclude<FaultKind, 'low-confidence'>, Draw> = {
  * completed record (persist) and has nothing left to fail. Only the charge must be parked, then
  * refunded or resumed, because a charge alone does not finish a record.
  */
-const healsOnRetry = (plan: FaultPlan): boolean => plan.faults.some((f) => 'step' in f && f.step !== 'charge' && f.when === 'after');
+/**
+ * A persist that fails after its commit has completed the record (the transition is in the same
+ * statement), so the retry finds it done. An inference output committed before an `after` fault
+ * does not end the step: every provider's activity counts its own attempts and fails after each,
+ * so the chain is exhausted as DESIGN §8 says.
+ */
+const healsOnRetry = (plan: FaultPlan): boolean => plan.faults.some((f) => 'step' in f && f.step === 'persist' && f.when === 'after');
 
 function textFor(random: Random, id: string, lowConfidence: boolean): string {
   const words = Array.from({ length: random.int(6, 30) }, () => random.pick(WORDS)).join(' ');
