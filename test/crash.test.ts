@@ -4,14 +4,14 @@
  * the committed side effect, and nothing is done twice (G7).
  */
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import { resolve } from 'node:path';
 import { createDb, type Db } from '../db/client';
 import { createIngest } from '../ingest';
 import { ingestSettings } from '../ingest/settings';
 import { startSimulator, type Simulator } from '../dev/simulator';
-import { supervise, type Supervised } from '../dev/processes';
+import type { Supervised } from '../dev/processes';
+import { startWorkerProcess } from './support/product-processes';
 import { ledgerOf, uniqueId } from './support/records';
-import { requiredEnv, startTemporal, testConfig, TEST_PAYLOAD_KEYS, type Stack } from './support/stack';
+import { requiredEnv, startTemporal, testConfig, type Stack } from './support/stack';
 import { workflowIdFor, type RecordStatusView } from '../contract';
 
 let env: TestWorkflowEnvironment;
@@ -25,26 +25,7 @@ beforeAll(async () => {
   env = await startTemporal();
   simulator = await startSimulator({ port: 0 });
   db = createDb(requiredEnv('DATABASE_URL'));
-  worker = supervise(
-    {
-      name: 'worker',
-      command: process.execPath,
-      args: ['--import', 'tsx', resolve(__dirname, '../bin/worker.ts')],
-      env: {
-        ...process.env,
-        ...settings,
-        NODE_ENV: 'test',
-        PAYLOAD_KEYS: TEST_PAYLOAD_KEYS,
-        TEMPORAL_ADDRESS: env.address,
-        SIMULATOR_PORT: String(simulator.port),
-        SIMULATOR_API_KEY: 'test',
-        WORKER_METRICS_ADDRESS: '',
-        WORKFLOW_BUNDLE_PATH: requiredEnv('TEST_WORKFLOW_BUNDLE'),
-      },
-      restart: true,
-    },
-    () => undefined,
-  );
+  worker = startWorkerProcess({ temporalAddress: env.address, simulatorPort: simulator.port, env: settings });
 });
 afterAll(async () => {
   await worker?.stop();

@@ -4,13 +4,13 @@
  * process runs the same probe from its Schedule and exports `provider_health`.
  */
 import { ScheduleOverlapPolicy } from '@temporalio/client';
-import { resolve } from 'node:path';
-import { freePort, supervise, type Supervised } from '../dev/processes';
+import { freePort } from '../dev/processes';
+import { startWorkerProcess } from './support/product-processes';
 import { startSimulator } from '../dev/simulator';
 import { probeProviders } from '../providers/health';
 import { createProviderClients, parseProvidersSetting, warnDeprecated } from '../providers/registry';
 import { INFERENCE_HEALTH_SCHEDULE_ID } from '../workers/inference-health';
-import { requiredEnv, startStack, TEST_PAYLOAD_KEYS, type Stack } from './support/stack';
+import { startStack, type Stack } from './support/stack';
 
 const PRIMARY = 'sim-primary-2026-11-01';
 const FALLBACK = 'sim-fallback-2026-11-01';
@@ -111,29 +111,13 @@ describe('GET /health/inference and the worker Schedule', () => {
 
   it('a worker process runs the probe from its Schedule and exports provider_health per provider', async () => {
     const metricsPort = await freePort();
-    const worker: Supervised = supervise(
-      {
-        name: 'worker',
-        command: process.execPath,
-        args: ['--import', 'tsx', resolve(__dirname, '../bin/worker.ts')],
-        env: {
-          ...process.env,
-          NODE_ENV: 'test',
-          LOG_LEVEL: 'warn',
-          TEMPORAL_ADDRESS: stack.env.address,
-          // A queue of its own: the Schedule's runs reach this process, not the test's in-process workers.
-          TEMPORAL_TASK_QUEUE: 'health-worker',
-          SIMULATOR_PORT: String(stack.simulator.port),
-          SIMULATOR_API_KEY: 'test',
-          // The test's client reads the Schedule the worker makes: the same payload key.
-          PAYLOAD_KEYS: TEST_PAYLOAD_KEYS,
-          WORKER_METRICS_ADDRESS: `127.0.0.1:${metricsPort}`,
-          WORKFLOW_BUNDLE_PATH: requiredEnv('TEST_WORKFLOW_BUNDLE'),
-        },
-        restart: false,
-      },
-      () => undefined,
-    );
+    const worker = startWorkerProcess({
+      temporalAddress: stack.env.address,
+      simulatorPort: stack.simulator.port,
+      restart: false,
+      // A queue of its own: the Schedule's runs reach this process, not the test's in-process workers.
+      env: { TEMPORAL_TASK_QUEUE: 'health-worker', WORKER_METRICS_ADDRESS: `127.0.0.1:${metricsPort}` },
+    });
     try {
       const schedule = stack.env.client.schedule.getHandle(INFERENCE_HEALTH_SCHEDULE_ID);
       const described = await until('the Schedule', () => schedule.describe());

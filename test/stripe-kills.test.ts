@@ -6,10 +6,10 @@
  * them); and the ledger holds one charge per record, charged through Stripe.
  */
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import { resolve } from 'node:path';
 import { globalIdOf, idempotencyKey, workflowIdFor, type RecordStatusView, type StepFault } from '../contract';
 import { createDb, type Db } from '../db/client';
-import { supervise, type Supervised } from '../dev/processes';
+import type { Supervised } from '../dev/processes';
+import { startWorkerProcess } from './support/product-processes';
 import { startSimulator, type Simulator } from '../dev/simulator';
 import { startStripeMock, type StripeMock } from '../dev/stripe-mock';
 import { startStripeProxy, type StripeProxy, type StripeRequestRecord } from '../dev/stripe-proxy';
@@ -17,7 +17,7 @@ import { createIngest } from '../ingest';
 import { ingestSettings } from '../ingest/settings';
 import { uniqueAccount } from './support/accounts';
 import { uniqueId } from './support/records';
-import { requiredEnv, startTemporal, testConfig, TEST_PAYLOAD_KEYS } from './support/stack';
+import { requiredEnv, startTemporal, testConfig } from './support/stack';
 
 const WORKERS = 2;
 const PRICE_CENTS = 9;
@@ -56,28 +56,12 @@ beforeAll(async () => {
   proxy = await startStripeProxy(mock.url);
   db = createDb(requiredEnv('DATABASE_URL'));
   workers = Array.from({ length: WORKERS }, (_, i) =>
-    supervise(
-      {
-        name: `worker-${i + 1}`,
-        command: process.execPath,
-        args: ['--import', 'tsx', resolve(__dirname, '../bin/worker.ts')],
-        env: {
-          ...process.env,
-          ...settings,
-          ...stripeSettings,
-          STRIPE_API_BASE: proxy.url,
-          NODE_ENV: 'test',
-          PAYLOAD_KEYS: TEST_PAYLOAD_KEYS,
-          TEMPORAL_ADDRESS: env.address,
-          SIMULATOR_PORT: String(simulator.port),
-          SIMULATOR_API_KEY: 'test',
-          WORKER_METRICS_ADDRESS: '',
-          WORKFLOW_BUNDLE_PATH: requiredEnv('TEST_WORKFLOW_BUNDLE'),
-        },
-        restart: true,
-      },
-      () => undefined,
-    ),
+    startWorkerProcess({
+      name: `worker-${i + 1}`,
+      temporalAddress: env.address,
+      simulatorPort: simulator.port,
+      env: { ...settings, ...stripeSettings, STRIPE_API_BASE: proxy.url },
+    }),
   );
 }, 300_000);
 

@@ -4,15 +4,15 @@
  * supervisor `npm start` uses.
  */
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import { resolve } from 'node:path';
 import { workflowIdFor } from '../../contract';
 import { createDb, type Db } from '../../db/client';
-import { supervise, type Supervised } from '../../dev/processes';
+import type { Supervised } from '../../dev/processes';
+import { startWorkerProcess } from '../support/product-processes';
 import { startSimulator, type Simulator } from '../../dev/simulator';
 import { createIngest } from '../../ingest';
 import { ingestSettings } from '../../ingest/settings';
 import { ledgerOf, uniqueId } from '../support/records';
-import { requiredEnv, startTemporal, testConfig, TEST_PAYLOAD_KEYS, type Stack } from '../support/stack';
+import { requiredEnv, startTemporal, testConfig, type Stack } from '../support/stack';
 import { capture, CAPTURE_VERSION, captureSettings, report } from './capture';
 
 let env: TestWorkflowEnvironment;
@@ -24,27 +24,7 @@ beforeAll(async () => {
   env = await startTemporal();
   simulator = await startSimulator({ port: 0 });
   db = createDb(requiredEnv('DATABASE_URL'));
-  worker = supervise(
-    {
-      name: 'worker',
-      command: process.execPath,
-      args: ['--import', 'tsx', resolve(__dirname, '../../bin/worker.ts')],
-      env: {
-        ...process.env,
-        ...captureSettings(simulator.port),
-        NODE_ENV: 'test',
-        PAYLOAD_KEYS: TEST_PAYLOAD_KEYS,
-        LOG_LEVEL: 'warn',
-        TEMPORAL_ADDRESS: env.address,
-        SIMULATOR_PORT: String(simulator.port),
-        SIMULATOR_API_KEY: 'test',
-        WORKER_METRICS_ADDRESS: '',
-        WORKFLOW_BUNDLE_PATH: requiredEnv('TEST_WORKFLOW_BUNDLE'),
-      },
-      restart: true,
-    },
-    () => undefined,
-  );
+  worker = startWorkerProcess({ temporalAddress: env.address, simulatorPort: simulator.port, env: captureSettings(simulator.port) });
 });
 afterAll(async () => {
   await worker?.stop();

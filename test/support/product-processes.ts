@@ -5,6 +5,7 @@
  */
 import { resolve } from 'node:path';
 import { freePort, supervise, waitForPort, type Supervised } from '../../dev/processes';
+import { requiredEnv, TEST_PAYLOAD_KEYS } from './stack';
 
 export interface ProductProcesses {
   apiUrl: string;
@@ -42,4 +43,39 @@ export async function startProductProcesses(env: NodeJS.ProcessEnv): Promise<Pro
     throw new Error(`${(err as Error).message}; the processes wrote:\n${output()}`, { cause: err });
   }
   return { apiUrl: `http://127.0.0.1:${apiPort}`, mllpPort, worker: started.find((p) => p.name === 'worker') as Supervised, output, stop };
+}
+
+export interface WorkerProcessOptions {
+  temporalAddress: string;
+  simulatorPort: number;
+  /** Settings on top of the test defaults (fast retries, a metrics port, a task queue…). */
+  env?: NodeJS.ProcessEnv;
+  name?: string;
+  /** Restarted after it dies, as `npm start` restarts a worker a `crash` fault ended. */
+  restart?: boolean;
+}
+
+/** One worker process from the production entry point, on the test's Temporal, simulator and payload key. */
+export function startWorkerProcess({ temporalAddress, simulatorPort, env = {}, name = 'worker', restart = true }: WorkerProcessOptions): Supervised {
+  return supervise(
+    {
+      name,
+      command: process.execPath,
+      args: ['--import', 'tsx', resolve(__dirname, '../../bin/worker.ts')],
+      env: {
+        ...process.env,
+        NODE_ENV: 'test',
+        LOG_LEVEL: 'warn',
+        PAYLOAD_KEYS: TEST_PAYLOAD_KEYS,
+        TEMPORAL_ADDRESS: temporalAddress,
+        SIMULATOR_PORT: String(simulatorPort),
+        SIMULATOR_API_KEY: 'test',
+        WORKER_METRICS_ADDRESS: '',
+        WORKFLOW_BUNDLE_PATH: requiredEnv('TEST_WORKFLOW_BUNDLE'),
+        ...env,
+      },
+      restart,
+    },
+    () => undefined,
+  );
 }
