@@ -10,7 +10,7 @@ import { ingestSettings } from '../ingest/settings';
 import { startSimulator, type Simulator } from '../dev/simulator';
 import type { Supervised } from '../dev/processes';
 import { startWorkerProcess } from './support/product-processes';
-import { ledgerOf, uniqueId } from './support/records';
+import { CRASH_TWICE, ledgerOf, uniqueId } from './support/records';
 import { requiredEnv, startTemporal, testConfig, type Stack } from './support/stack';
 import { workflowIdFor, type RecordStatusView } from '../contract';
 
@@ -41,13 +41,7 @@ it('a worker killed right after committing the charge, and again before persist,
   const restartsBefore = worker.restarts();
   await ingest('api', {
     id,
-    input: { text: 'The worker dies twice on the way.' },
-    simulate: {
-      faults: [
-        { step: 'charge', when: 'after', kind: 'crash', times: 1 },
-        { step: 'persist', when: 'before', kind: 'crash', times: 1 },
-      ],
-    },
+    ...CRASH_TWICE,
   });
   const view = await env.client.workflow.getHandle(workflowIdFor(id)).result() as RecordStatusView;
   expect(view.status).toBe('completed');

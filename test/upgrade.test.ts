@@ -9,10 +9,10 @@
 import type { WorkflowHandle } from '@temporalio/client';
 import { Worker, type WorkflowBundle } from '@temporalio/worker';
 import { temporal } from '@temporalio/proto';
-import { resolveSignal, resolveUpdate, statusQuery, workflowIdFor, type FaultPlan, type ModelOutput } from '../contract';
+import { resolveSignal, resolveUpdate, statusQuery, workflowIdFor, type FaultPlan } from '../contract';
 import { payloadDataConverter } from '../temporal/client';
 import { bundleNextVersion, type Edit } from './support/next-version';
-import { uniqueId, waitForStatus } from './support/records';
+import { CORRECTION, EVERY_PROVIDER_DOWN, EVERY_PROVIDER_REFUSES, uniqueId, waitForStatus } from './support/records';
 import { startStack, type Stack } from './support/stack';
 
 const { EventType } = temporal.api.enums.v1;
@@ -41,15 +41,6 @@ const OPEN_ON = {
   v3: `${OPEN} AND TemporalChangeVersion = '${NEXT_PATCH}'`,
 };
 
-const EVERY_PROVIDER_DOWN: Fault[] = [
-  { provider: 'primary', status: 503, times: 10 },
-  { provider: 'fallback', status: 500, times: 10 },
-];
-const EVERY_PROVIDER_REFUSES: Fault[] = [
-  { provider: 'primary', status: 400, times: 1 },
-  { provider: 'fallback', status: 400, times: 1 },
-];
-const CORRECTION: ModelOutput = { summary: 'Corrected by a reviewer.', labels: ['reviewed'], confidence: 1 };
 
 interface Scenario {
   name: string;

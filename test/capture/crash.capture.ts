@@ -11,7 +11,7 @@ import { startWorkerProcess } from '../support/product-processes';
 import { startSimulator, type Simulator } from '../../dev/simulator';
 import { createIngest } from '../../ingest';
 import { ingestSettings } from '../../ingest/settings';
-import { ledgerOf, uniqueId } from '../support/records';
+import { CRASH_TWICE, ledgerOf, uniqueId } from '../support/records';
 import { requiredEnv, startTemporal, testConfig, type Stack } from '../support/stack';
 import { capture, CAPTURE_VERSION, captureSettings, report } from './capture';
 
@@ -41,13 +41,7 @@ it('crash-charge-after-persist-before', async () => {
   const restartsBefore = worker.restarts();
   await ingest('api', {
     id,
-    input: { text: 'The worker dies twice on the way.' },
-    simulate: {
-      faults: [
-        { step: 'charge', when: 'after', kind: 'crash', times: 1 },
-        { step: 'persist', when: 'before', kind: 'crash', times: 1 },
-      ],
-    },
+    ...CRASH_TWICE,
   });
   expect((await env.client.workflow.getHandle(workflowIdFor(id)).result()).status).toBe('completed');
   expect(worker.restarts() - restartsBefore).toBe(2);

@@ -6,8 +6,8 @@
 import { WorkflowUpdateFailedError } from '@temporalio/client';
 import { createIngest, type Ingest } from '../../ingest';
 import { ingestSettings } from '../../ingest/settings';
-import { resolveSignal, resolveUpdate, workflowIdFor, type FaultPlan, type ModelOutput, type PipelineOptions } from '../../contract';
-import { ledgerOf, uniqueId } from '../support/records';
+import { resolveSignal, resolveUpdate, workflowIdFor, type FaultPlan, type PipelineOptions } from '../../contract';
+import { CORRECTION, EVERY_PROVIDER_DOWN, EVERY_PROVIDER_REFUSES, ledgerOf, uniqueId } from '../support/records';
 import { startStack, type Stack } from '../support/stack';
 import { capture, CAPTURE_VERSION, captureSettings, report, waitForView, waitIdle } from './capture';
 
@@ -37,15 +37,6 @@ async function start(name: string, text: string, faults?: Fault[], ingest: Inges
 const update = (wid: string, payload: unknown) => stack.env.client.workflow.getHandle(wid).executeUpdate(resolveUpdate, { args: [payload, { keyId: null }] });
 const signal = (wid: string, payload: unknown) => stack.env.client.workflow.getHandle(wid).signal(resolveSignal, payload);
 
-const CORRECTION: ModelOutput = { summary: 'Corrected by a reviewer.', labels: ['reviewed'], confidence: 1 };
-const EVERY_PROVIDER_DOWN: Fault[] = [
-  { provider: 'primary', status: 503, times: 10 },
-  { provider: 'fallback', status: 500, times: 10 },
-];
-const EVERY_PROVIDER_REFUSES: Fault[] = [
-  { provider: 'primary', status: 400, times: 1 },
-  { provider: 'fallback', status: 400, times: 1 },
-];
 
 /** One record and its one result, by the tier and source given. */
 async function expectOneResult(id: string, source: string, tier: string): Promise<void> {

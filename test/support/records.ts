@@ -1,7 +1,7 @@
 /** Helpers that read the outcome of a scenario from the real tables and the real API. */
 import { randomUUID } from 'node:crypto';
 import { sqlViolations } from '../../audit';
-import { workflowIdFor, type RecordStatusView } from '../../contract';
+import { workflowIdFor, type FaultPlan, type ModelOutput, type RecordStatusView } from '../../contract';
 import type { Stack } from './stack';
 
 export const uniqueId = (label: string): string => `${label}-${randomUUID().slice(0, 8)}`;
@@ -68,3 +68,27 @@ export async function invariantViolations(stack: Stack): Promise<string[]> {
   }
   return problems;
 }
+
+/** A record whose worker is killed right after the charge commits and again before persist: the crash test's, and its captured history's. */
+export const CRASH_TWICE = {
+  input: { text: 'The worker dies twice on the way.' },
+  simulate: {
+    faults: [
+      { step: 'charge', when: 'after', kind: 'crash', times: 1 },
+      { step: 'persist', when: 'before', kind: 'crash', times: 1 },
+    ],
+  },
+} as const;
+
+/** Every provider answers 5xx, more times than a chain of retries lasts: the record parks `exhausted` at inference. */
+export const EVERY_PROVIDER_DOWN: FaultPlan['faults'] = [
+  { provider: 'primary', status: 503, times: 10 },
+  { provider: 'fallback', status: 500, times: 10 },
+];
+/** Every provider refuses the request: the record parks `non_retryable` at inference. */
+export const EVERY_PROVIDER_REFUSES: FaultPlan['faults'] = [
+  { provider: 'primary', status: 400, times: 1 },
+  { provider: 'fallback', status: 400, times: 1 },
+];
+/** What an operator's `correct` writes in the tests. */
+export const CORRECTION: ModelOutput = { summary: 'Corrected by a reviewer.', labels: ['reviewed'], confidence: 1 };
