@@ -6,7 +6,8 @@
 import { WorkflowUpdateFailedError } from '@temporalio/client';
 import { createIngest, type Ingest } from '../../ingest';
 import { ingestSettings } from '../../ingest/settings';
-import { resolveSignal, resolveUpdate, workflowIdFor, type FaultPlan, type PipelineOptions } from '../../contract';
+import { globalIdOf, resolveSignal, resolveUpdate, workflowIdFor, type FaultPlan, type PipelineOptions } from '../../contract';
+import { createAccount, uniqueAccount } from '../support/accounts';
 import { CORRECTION, EVERY_PROVIDER_DOWN, EVERY_PROVIDER_REFUSES, ledgerOf, uniqueId } from '../support/records';
 import { startStack, type Stack } from '../support/stack';
 import { capture, CAPTURE_VERSION, captureSettings, report, waitForView, waitIdle } from './capture';
@@ -221,4 +222,19 @@ it('reconcile-records', async () => {
   });
   await handle.result();
   await capture(stack.env.client, 'reconcile-records', handle.workflowId);
+});
+
+describe('in an account of its own, with encrypted payloads', () => {
+  // A record of a non-default account: its workflow id and idempotency keys carry the account, and
+  // every payload is encrypted with the tests' key, so the replay test decodes what it replays.
+  it('account-happy', async () => {
+    const name = 'account-happy';
+    const account = await createAccount(stack, { id: uniqueAccount('capture') });
+    const key = uniqueId(`${CAPTURE_VERSION}-${name}`);
+    expect((await stack.ingest('api', { id: key, input: { text: 'Ferritin 45 ug/L.' } }, account)).outcome).toBe('accepted');
+    const wid = workflowIdFor(globalIdOf(account, key));
+    expect((await stack.env.client.workflow.getHandle(wid).result()).status).toBe('completed');
+    await expectOneResult(globalIdOf(account, key), 'model', 'model');
+    await capture(stack.env.client, name, wid);
+  });
 });
