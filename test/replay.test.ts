@@ -29,16 +29,22 @@ describe.each(versions)('histories of version %s', (version) => {
       history: historyFromJSON(JSON.parse(readFileSync(path.join(dir, file), 'utf8'))),
     }));
     const failures: string[] = [];
+    let diverged = 0;
     const options = { workflowBundle: { codePath: requiredEnv('TEST_WORKFLOW_BUNDLE') }, dataConverter: payloadDataConverter(testPayloadKeys()) };
     for await (const result of Worker.runReplayHistories(options, histories)) {
       // Core's own verdict (what diverged) is inside the SDK's longer message; the whole message otherwise.
-      if (result.error) failures.push(`${result.workflowId}: ${result.error.name}: ${NONDETERMINISM.exec(result.error.message)?.[0] ?? result.error.message}`);
+      if (!result.error) continue;
+      const verdict = NONDETERMINISM.exec(result.error.message)?.[0];
+      if (verdict) diverged += 1;
+      failures.push(`${result.workflowId}: ${result.error.name}: ${verdict ?? result.error.message}`);
     }
-    if (failures.length > 0) {
+    if (diverged > 0) {
       throw new Error(
-        `${failures.length} of ${files.length} stored histories of ${version} do not replay on the current workflow code: ` +
+        `${diverged} of ${files.length} stored histories of ${version} do not replay on the current workflow code: ` +
           `deployed, this change would fail the workflow tasks of records running or parked on ${version}; ship it behind a patch (docs/versioning.md)\n${failures.join('\n')}`,
       );
     }
+    // Not a divergence of the workflow code: a history the replayer could not read (a payload key the tests lack, a broken file).
+    if (failures.length > 0) throw new Error(`${failures.length} of ${files.length} stored histories of ${version} could not be replayed:\n${failures.join('\n')}`);
   });
 });
