@@ -14,7 +14,8 @@ import { startStack, type Stack } from './support/stack';
 
 const PRIMARY = 'sim-primary-2026-11-01';
 const FALLBACK = 'sim-fallback-2026-11-01';
-const CACHE_MS = 1_500;
+// Long enough that the calls meant to land in one cache period do so on a loaded machine.
+const CACHE_MS = 4_000;
 
 async function until<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 30_000): Promise<T> {
   const deadline = Date.now() + timeoutMs;
