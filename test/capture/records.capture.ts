@@ -38,7 +38,6 @@ async function start(name: string, text: string, faults?: Fault[], ingest: Inges
 const update = (wid: string, payload: unknown) => stack.env.client.workflow.getHandle(wid).executeUpdate(resolveUpdate, { args: [payload, { keyId: null }] });
 const signal = (wid: string, payload: unknown) => stack.env.client.workflow.getHandle(wid).signal(resolveSignal, payload);
 
-
 /** One record and its one result, by the tier and source given. */
 async function expectOneResult(id: string, source: string, tier: string): Promise<void> {
   const ledger = await ledgerOf(stack, id);

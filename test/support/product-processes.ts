@@ -17,6 +17,8 @@ export interface ProductProcesses {
 }
 
 const ENTRY_POINTS = { api: 'api.ts', worker: 'worker.ts', mllp: 'mllp.ts' } as const;
+/** How `node` runs a production entry point from its TypeScript source. */
+const entryArgs = (file: string): string[] => ['--import', 'tsx', resolve(__dirname, '../../bin', file)];
 
 export async function startProductProcesses(env: NodeJS.ProcessEnv): Promise<ProductProcesses> {
   const [apiPort, mllpPort] = await Promise.all([freePort(), freePort()]);
@@ -26,7 +28,7 @@ export async function startProductProcesses(env: NodeJS.ProcessEnv): Promise<Pro
       {
         name,
         command: process.execPath,
-        args: ['--import', 'tsx', resolve(__dirname, '../../bin', file)],
+        args: entryArgs(file),
         env: { ...env, HOST: '127.0.0.1', PORT: String(apiPort), MLLP_PORT: String(mllpPort) },
         restart: name === 'worker',
         output: (chunk) => chunks.push(chunk),
@@ -61,7 +63,7 @@ export function startWorkerProcess({ temporalAddress, simulatorPort, env = {}, n
     {
       name,
       command: process.execPath,
-      args: ['--import', 'tsx', resolve(__dirname, '../../bin/worker.ts')],
+      args: entryArgs(ENTRY_POINTS.worker),
       env: {
         ...process.env,
         NODE_ENV: 'test',

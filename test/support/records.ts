@@ -51,20 +51,23 @@ export async function ledgerOf(stack: Stack, id: string) {
   return { charges, outputs, calls, okCalls: calls.filter((c) => c.outcome === 'ok'), record, events };
 }
 
+/** A record in one of these is being processed, so its workflow must be running. */
+const OPEN: readonly string[] = ['received', 'processing'];
+
 /**
  * The invariants of the acceptance: the auditor's SQL checks (no double charge, no double output…)
  * and, for the records this test's Temporal server knows, nothing left open behind a closed workflow.
  */
 export async function invariantViolations(stack: Stack): Promise<string[]> {
   const problems = (await sqlViolations(stack.db)).map((v) => `${v.invariant}: ${v.recordId}`);
-  const open = await stack.db.record.findMany({ where: { status: { in: ['received', 'processing'] } }, select: { id: true } });
+  const open = await stack.db.record.findMany({ where: { status: { in: [...OPEN] } }, select: { id: true } });
   for (const { id } of open) {
     const description = await stack.env.client.workflow.getHandle(workflowIdFor(id)).describe().catch(() => undefined);
     if (!description || description.status.name === 'RUNNING') continue;
     // The row was read before the describe: a workflow that settled in between wrote its final
     // status before it closed, so only a row still open after the close is stuck.
     const now = await stack.db.record.findUnique({ where: { id }, select: { status: true } });
-    if (now && (now.status === 'received' || now.status === 'processing')) problems.push(`stuck: ${id} is open but its workflow is ${description.status.name}`);
+    if (now && OPEN.includes(now.status)) problems.push(`stuck: ${id} is open but its workflow is ${description.status.name}`);
   }
   return problems;
 }
