@@ -4,8 +4,7 @@ import { createLogger } from '../config/logger';
 import { requireDatabaseUrl } from '../config/runtime';
 import { ensureDefaultAccount } from '../db/accounts';
 import { createDb } from '../db/client';
-import { createIngest } from '../ingest';
-import { ingestSettings } from '../ingest/settings';
+import { apiIngest } from '../ingest/settings';
 import { createProviderClients, warnDeprecated } from '../providers/registry';
 import { connectClient } from '../temporal/client';
 import { startTracing } from '../telemetry/tracing';
@@ -21,7 +20,7 @@ export async function startApi(config: AppConfig, secrets: Readonly<Record<strin
   await ensureDefaultAccount(db, config.billing.currency);
   const tracing = startTracing(config.otlpEndpoint, 'durable-inference-api');
   const temporal = await connectClient(config.temporal, tracing ? [tracing.plugin] : []);
-  const ingest = createIngest(ingestSettings(config, db, temporal));
+  const { ingest, starts } = apiIngest(config, db, temporal, log);
   const app = createConfiguredApp(config, { db, temporal, ingest, log, tracer: tracing?.tracer, providers });
   const server = createHttpServer(app, config.http);
   await new Promise<void>((resolve, reject) => {
@@ -33,6 +32,7 @@ export async function startApi(config: AppConfig, secrets: Readonly<Record<strin
     server,
     async close() {
       await new Promise((resolve) => server.close(resolve));
+      await starts.close(config.temporal.startTimeoutMs);
       await temporal.connection.close();
       await db.$disconnect();
       await tracing?.shutdown();

@@ -109,6 +109,8 @@ const envSchema = z.object({
   STEP_TIMEOUT_MS: z.coerce.number().int().min(100).default(30_000),
   BREAKER_FAILURE_THRESHOLD: z.coerce.number().int().min(1).default(5),
   BREAKER_COOLDOWN_MS: intFrom(30_000),
+  INGEST_START_CONCURRENCY: z.coerce.number().int().min(1).default(16),
+  INGEST_START_BACKLOG: z.coerce.number().int().min(1).default(10_000),
   RECONCILE_INTERVAL_MS: z.coerce.number().int().min(1_000).default(60_000),
   RECONCILE_QUIET_MS: intFrom(60_000),
   // The probe aborts at the bound, so the minute's Schedule never overlaps itself.
@@ -150,8 +152,8 @@ export interface AppConfig {
     /** false: plaintext; otherwise TLS, with the certificate files to read when connecting. */
     tls: TemporalTls | false;
     /**
-     * How long ingest waits for Temporal to accept a workflow start, the client's own retries
-     * included, before the sender is told to retry (503, upload `unavailable`, MLLP AR).
+     * How long a workflow start may take, the client's own retries included: MLLP then answers AR
+     * so the sender retries; the API's starts behind its answers leave the record to the reconciler.
      */
     startTimeoutMs: number;
     /**
@@ -187,6 +189,8 @@ export interface AppConfig {
   breaker: { failureThreshold: number; cooldownMs: number };
   /** GET /health/inference and the worker's health Schedule (DESIGN §13). */
   health: HealthSettings;
+  /** The HTTP API's workflow starts behind its answers: at once, and waiting at most (ingest/background.ts). */
+  ingestStarts: { concurrency: number; backlog: number };
   /** The reconciler's Schedule: how often, and how long a row must be quiet before it is suspect. */
   reconcile: { everyMs: number; input: { quietForMs: number; limit: number } };
   log: LogSettings;
@@ -401,6 +405,7 @@ export function loadConfig(source: NodeJS.ProcessEnv): AppConfig {
     pipeline: pipelineFrom(env, providers),
     breaker: { failureThreshold: env.BREAKER_FAILURE_THRESHOLD, cooldownMs: env.BREAKER_COOLDOWN_MS },
     health: { latencyMs: env.HEALTH_LATENCY_MS, cacheMs: env.HEALTH_CACHE_MS },
+    ingestStarts: { concurrency: env.INGEST_START_CONCURRENCY, backlog: env.INGEST_START_BACKLOG },
     reconcile: { everyMs: env.RECONCILE_INTERVAL_MS, input: { quietForMs: env.RECONCILE_QUIET_MS, limit: 1_000 } },
     log: { level: env.LOG_LEVEL, pretty: env.LOG_FORMAT === 'pretty' },
     otlpEndpoint: env.OTEL_EXPORTER_OTLP_ENDPOINT,

@@ -23,6 +23,7 @@ import {
 } from '../contract';
 import type { Db } from '../db/client';
 import type { processRecord } from '../workflows/processRecord';
+import type { BackgroundStarts } from './background';
 import { storeRecord } from './store';
 
 /** What ingest answers: `id` is the record's id as the sender gave it, `workflowId` names its global id. */
@@ -64,6 +65,11 @@ export interface IngestDeps extends StarterDeps {
   extension: IngestExtension;
   /** PRICE_CENTS: the price of an account that sets none. */
   defaultPriceCents: number;
+  /**
+   * Set: ingest answers once the row is stored and the workflow is started behind the answer (the
+   * HTTP API). Unset: it answers only once Temporal has accepted the start (MLLP's ACK, DESIGN §7).
+   */
+  background?: BackgroundStarts;
 }
 
 function canonicalJson(value: unknown): string {
@@ -115,7 +121,7 @@ export function createRecordStarter({ temporal, taskQueue, pipeline, startTimeou
 export type RecordStarter = ReturnType<typeof createRecordStarter>;
 
 export function createIngest(deps: IngestDeps) {
-  const { db, extension, defaultPriceCents } = deps;
+  const { db, extension, defaultPriceCents, background } = deps;
   const startWorkflow = createRecordStarter(deps);
 
   /** Everything a sender can do wrong is answered here; an exception means the pipeline could not take the record now. */
@@ -145,7 +151,11 @@ export function createIngest(deps: IngestDeps) {
     if (row.inputHash !== inputHash) return { outcome: 'conflict', id: recordKey, message: `record ${recordKey} already exists with a different input` };
     const status = row.status as RecordStatus;
     // A duplicate of a record whose start was lost (crash between row and start) starts it now.
-    if (!TERMINAL_STATUSES.includes(status)) await startWorkflow(id, account, row.source, (row.memo ?? undefined) as StartMemo | undefined);
+    if (!TERMINAL_STATUSES.includes(status)) {
+      const memo = (row.memo ?? undefined) as StartMemo | undefined;
+      if (background) background.enqueue(id, account, row.source, memo);
+      else await startWorkflow(id, account, row.source, memo);
+    }
     return { outcome: stored.kind === 'inserted' ? 'accepted' : 'duplicate', id: recordKey, workflowId: workflowIdFor(id), status };
   };
 }

@@ -37,3 +37,15 @@ export async function waitForClosed(client: Client, prefix: string, expected: nu
     await new Promise((resolve) => setTimeout(resolve, POLL_MS));
   }
 }
+
+/** The API starts a record's workflow behind its answer: waits until every answered record's workflow exists. */
+export async function waitForStarted(client: Client, prefix: string, expected: number, assertAlive: () => void, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    assertAlive();
+    const { count } = await client.workflow.count(`WorkflowId STARTS_WITH "${prefix}"`);
+    if (count >= expected) return;
+    if (Date.now() > deadline) throw new Error(`only ${count} of ${expected} workflows ${prefix}* started within ${timeoutMs} ms`);
+    await new Promise((resolve) => setTimeout(resolve, POLL_MS));
+  }
+}

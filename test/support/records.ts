@@ -1,4 +1,5 @@
 /** Helpers that read the outcome of a scenario from the real tables and the real API. */
+import { WorkflowNotFoundError } from '@temporalio/client';
 import { randomUUID } from 'node:crypto';
 import { sqlViolations } from '../../audit';
 import { workflowIdFor, type FaultPlan, type ModelOutput, type RecordStatusView } from '../../contract';
@@ -24,8 +25,15 @@ export function submit(stack: Stack, id: string, text: string, simulate?: unknow
   return post(stack, '/v1/records', { id, input: { text }, ...(simulate ? { simulate } : {}) });
 }
 
-export function result(stack: Stack, id: string): Promise<RecordStatusView> {
-  return stack.env.client.workflow.getHandle(workflowIdFor(id)).result();
+/** The workflow's result. The API starts a record's workflow just after its answer, so this first waits for the workflow to exist. */
+export async function result(stack: Stack, id: string, timeoutMs = 30_000): Promise<RecordStatusView> {
+  const handle = stack.env.client.workflow.getHandle(workflowIdFor(id));
+  const deadline = Date.now() + timeoutMs;
+  while (!(await handle.describe().then(() => true, (err: unknown) => !(err instanceof WorkflowNotFoundError)))) {
+    if (Date.now() > deadline) throw new Error(`record ${id} has no workflow after ${timeoutMs} ms`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  return (await handle.result()) as RecordStatusView;
 }
 
 /** Polls the workflow's own `status` query: no sleeps-and-hope, it ends as soon as the state is reached. */

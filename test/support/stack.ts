@@ -18,7 +18,7 @@ import { ensureDefaultAccount } from '../../db/accounts';
 import { createDb, type Db } from '../../db/client';
 import { processFaultHooks, workerFaultLayer } from '../../faults';
 import { createIngest, createRecordStarter, type Ingest } from '../../ingest';
-import { ingestSettings, starterSettings } from '../../ingest/settings';
+import { apiIngest, ingestSettings, starterSettings } from '../../ingest/settings';
 import type { CircuitBreakers } from '../../providers/breaker';
 import { createProviderClients } from '../../providers/registry';
 import { createReconcileActivities } from '../../reconcile/activities';
@@ -160,10 +160,13 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     for (const w of current.workers) w.shutdown();
     await current.running;
   };
+  // Direct callers wait for the start, as the MLLP listener does; the API starts behind its answers, as bin/api.ts does.
   const ingest = createIngest(ingestSettings(config, db, temporal));
+  const log = pino({ level: 'silent' });
+  const api = apiIngest(config, db, temporal, log);
   // The API's own clients, as bin/api.ts makes them: no fault layer (a probe runs outside any activity).
   const providers = createProviderClients(config.providers, TEST_SECRETS);
-  const app = createConfiguredApp(config, { db, temporal, ingest, log: pino({ level: 'silent' }), tracer: options.tracing?.tracer, providers });
+  const app = createConfiguredApp(config, { db, temporal, ingest: api.ingest, log, tracer: options.tracing?.tracer, providers });
   const server = createHttpServer(app, config.http);
   const port = await listen(server);
   const stack: Stack = {
@@ -184,6 +187,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     async stop() {
       server.closeAllConnections();
       await new Promise((resolve) => server.close(resolve));
+      await api.starts.close(config.temporal.startTimeoutMs);
       await stopWorkers();
       await env.teardown();
       await simulator.close();

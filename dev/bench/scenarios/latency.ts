@@ -7,6 +7,7 @@
  */
 import { workflowIdFor } from '../../../contract';
 import { terminateRunning } from '../cleanup';
+import { waitForStarted } from '../completion';
 import { cpuDelta, machineBusySeconds, otherCores, perRecordMs, type CpuByComponent } from '../cpu';
 import { openLoop, type LoadResult, type LoadSpec } from '../loadgen';
 import { loadAverage, type LoadAverage } from '../machine';
@@ -35,6 +36,7 @@ interface Rate {
 }
 
 const WARM_UP: Rate = { ratePerSecond: 20, seconds: 1 };
+const STARTS_TIMEOUT_MS = 120_000;
 
 function specs(apiUrl: string, prefix: string, rate: Rate): { healthz: LoadSpec; records: LoadSpec } {
   const common = { ...rate, headers: { authorization: `Bearer ${BENCH_API_KEY}`, 'content-type': 'application/json' } };
@@ -58,6 +60,8 @@ async function series(ctx: RunContext, session: Session, prefix: string, rate: R
   const machineBefore = machineBusySeconds();
   const started = Date.now();
   const records = await openLoop(load.records);
+  // The starts behind the answers are part of what ingest costs, and must not spill into the next rate.
+  await waitForStarted(ctx.bench.client, workflowIdFor(`${prefix}-`), records.ok, () => session.assertAlive(), STARTS_TIMEOUT_MS);
   const cpu = cpuDelta(cpuBefore, session.cpu());
   const other = otherCores(machineBefore, machineBusySeconds(), cpu, (Date.now() - started) / 1000);
   session.assertAlive();
