@@ -7,12 +7,16 @@
  * workflow was closed from outside (terminated, timed out): starting a second run would break
  * G1, so the record is parked in `needs_investigation` with the reason.
  */
+import { Context } from '@temporalio/activity';
 import type { Client } from '@temporalio/client';
+import pLimit from 'p-limit';
 import type { ReconcileActivities, ReconcileInput, ReconcileResult, Step } from '../contract';
 import type { Db } from '../db/client';
 import { transition } from '../db/transitions';
 import type { RecordStarter, StartMemo } from '../ingest';
-import { findStuckRecords } from './stuck';
+import { findStuckRecords, type StuckRecord } from './stuck';
+
+const REPAIRS_AT_ONCE = 16;
 
 export function createReconcileActivities({ db, temporal, start }: { db: Db; temporal: Client; start: RecordStarter }): ReconcileActivities {
   async function park(id: string, workflow: string): Promise<boolean> {
@@ -28,18 +32,24 @@ export function createReconcileActivities({ db, temporal, start }: { db: Db; tem
     });
   }
 
+  async function repair(record: StuckRecord, result: ReconcileResult): Promise<void> {
+    if (record.status === 'received' && record.workflow === 'missing') {
+      const row = await db.record.findUniqueOrThrow({ where: { id: record.id }, select: { accountId: true, memo: true, source: true } });
+      await start(record.id, row.accountId, row.source, (row.memo ?? undefined) as StartMemo | undefined);
+      result.started.push(record.id);
+    } else if (await park(record.id, record.workflow)) {
+      result.parked.push(record.id);
+    }
+    Context.current().heartbeat();
+  }
+
   async function reconcile({ quietForMs, limit }: ReconcileInput): Promise<ReconcileResult> {
     const stuck = await findStuckRecords(db, temporal, { quietForMs, limit });
+    Context.current().heartbeat();
     const result: ReconcileResult = { checked: stuck.length, started: [], parked: [] };
-    for (const record of stuck) {
-      if (record.status === 'received' && record.workflow === 'missing') {
-        const row = await db.record.findUniqueOrThrow({ where: { id: record.id }, select: { accountId: true, memo: true, source: true } });
-        await start(record.id, row.accountId, row.source, (row.memo ?? undefined) as StartMemo | undefined);
-        result.started.push(record.id);
-      } else if (await park(record.id, record.workflow)) {
-        result.parked.push(record.id);
-      }
-    }
+    // Many at once: an API that died with its starts queued leaves hundreds, and a long pass is one a worker crash can lose.
+    const atOnce = pLimit(REPAIRS_AT_ONCE);
+    await Promise.all(stuck.map((record) => atOnce(() => repair(record, result))));
     return result;
   }
 

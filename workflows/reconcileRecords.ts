@@ -4,6 +4,9 @@ import type { ReconcileActivities, ReconcileInput, ReconcileResult } from '../co
 
 const { reconcile } = proxyActivities<ReconcileActivities>({
   startToCloseTimeout: '5 minutes',
+  // The Schedule skips while this run is open, so a pass lost with its worker would hold up the
+  // next ones (and the workflow starts they make) until a timeout: the heartbeat's is the short one.
+  heartbeatTimeout: '15 seconds',
   retry: { initialInterval: '5 seconds', maximumAttempts: 3 },
 });
 
