@@ -23,7 +23,6 @@ import {
 } from '../contract';
 import type { Db } from '../db/client';
 import type { processRecord } from '../workflows/processRecord';
-import type { BackgroundStarts } from './background';
 import { storeRecord } from './store';
 
 /** What ingest answers: `id` is the record's id as the sender gave it, `workflowId` names its global id. */
@@ -69,7 +68,7 @@ export interface IngestDeps extends StarterDeps {
    * Set: ingest answers once the row is stored and the workflow is started behind the answer (the
    * HTTP API). Unset: it answers only once Temporal has accepted the start (MLLP's ACK, DESIGN §7).
    */
-  background?: BackgroundStarts;
+  background?: { enqueue: (...start: Parameters<RecordStarter>) => void };
 }
 
 function canonicalJson(value: unknown): string {

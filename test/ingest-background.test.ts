@@ -4,12 +4,12 @@
  */
 import { Client, Connection, WorkflowNotFoundError } from '@temporalio/client';
 import pino from 'pino';
-import { workflowIdFor, type ReconcileResult } from '../contract';
+import { workflowIdFor } from '../contract';
 import { createRecordStarter } from '../ingest';
 import { createBackgroundStarts } from '../ingest/background';
 import { apiIngest, starterSettings } from '../ingest/settings';
 import { payloadDataConverter } from '../temporal/client';
-import { ledgerOf, result, uniqueId } from './support/records';
+import { ledgerOf, reconcileNow, result, uniqueId } from './support/records';
 import { startStack, type Stack } from './support/stack';
 
 let stack: Stack;
@@ -19,13 +19,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await stack?.stop();
 });
-
-const reconcileNow = (): Promise<ReconcileResult> =>
-  stack.env.client.workflow.execute('reconcileRecords', {
-    taskQueue: stack.config.temporal.taskQueue,
-    workflowId: uniqueId('reconcile'),
-    args: [{ quietForMs: 0, limit: 1_000 }],
-  });
 
 /** A client of a Temporal that is not there: every start fails once the deadline passes. */
 const unreachable = () =>
@@ -73,7 +66,7 @@ it('answers accepted while Temporal is unreachable; the reconciler starts the re
   expect(await Promise.all([first, second].map(exists))).toEqual([false, false]);
   expect((await stack.db.record.findMany({ where: { id: { in: [first, second] } }, select: { status: true } })).map((r) => r.status)).toEqual(['received', 'received']);
 
-  const repaired = await reconcileNow();
+  const repaired = await reconcileNow(stack);
   expect(repaired.started).toEqual(expect.arrayContaining([first, second]));
   for (const id of [first, second]) {
     expect((await result(stack, id)).status).toBe('completed');

@@ -1,8 +1,8 @@
 /** The reconciler (DESIGN G4): rows and workflows that disagree are repaired or parked, never left. */
-import { workflowIdFor, type ReconcileResult, type RecordStatusView } from '../contract';
+import { workflowIdFor, type RecordStatusView } from '../contract';
 import { inputHashOf } from '../ingest';
 import { ensureReconcileSchedule, RECONCILE_SCHEDULE_ID } from '../reconcile/schedule';
-import { ledgerOf, post, result, submit, uniqueId, waitForStatus } from './support/records';
+import { ledgerOf, post, reconcileNow, result, submit, uniqueId, waitForStatus } from './support/records';
 import { startStack, type Stack } from './support/stack';
 
 let stack: Stack;
@@ -13,18 +13,11 @@ afterAll(async () => {
   await stack?.stop();
 });
 
-const reconcileNow = (): Promise<ReconcileResult> =>
-  stack.env.client.workflow.execute('reconcileRecords', {
-    taskQueue: stack.config.temporal.taskQueue,
-    workflowId: uniqueId('reconcile'),
-    args: [{ quietForMs: 0, limit: 1_000 }],
-  });
-
 it('starts the workflow of a record whose ingest died between the row and the start', async () => {
   const id = uniqueId('orphan-row');
   const input = { text: 'Row written, start lost.' };
   await stack.db.record.create({ data: { id, source: 'api', input, inputHash: inputHashOf(input), status: 'received' } });
-  const repaired = await reconcileNow();
+  const repaired = await reconcileNow(stack);
   expect(repaired.started).toContain(id);
   expect((await result(stack, id)).status).toBe('completed');
   expect((await ledgerOf(stack, id)).charges).toHaveLength(1);
@@ -36,7 +29,7 @@ it('parks a processing record whose workflow was terminated, with the reason, in
   await waitForStatus(stack, id, 'processing');
   const handle = stack.env.client.workflow.getHandle(workflowIdFor(id));
   await handle.terminate('operator error');
-  const repaired = await reconcileNow();
+  const repaired = await reconcileNow(stack);
   expect(repaired.parked).toContain(id);
   const { record, events } = await ledgerOf(stack, id);
   expect(record).toMatchObject({ status: 'needs_investigation', lastError: expect.stringContaining('TERMINATED') });
@@ -47,7 +40,7 @@ it('parks a processing record whose workflow was terminated, with the reason, in
   // No workflow waits for a signal: the API says so instead of failing.
   const resolve = await post(stack, `/v1/records/${id}/resolve`, { action: 'retry' });
   expect(resolve).toMatchObject({ status: 409, body: { detail: expect.stringContaining('no running workflow') } });
-  expect((await reconcileNow()).parked).not.toContain(id);
+  expect((await reconcileNow(stack)).parked).not.toContain(id);
 });
 
 it('leaves healthy records alone', async () => {
@@ -55,7 +48,7 @@ it('leaves healthy records alone', async () => {
   await submit(stack, id, 'Healthy.');
   const view: RecordStatusView = await result(stack, id);
   expect(view.status).toBe('completed');
-  const repaired = await reconcileNow();
+  const repaired = await reconcileNow(stack);
   expect([...repaired.started, ...repaired.parked]).not.toContain(id);
 });
 

@@ -2,7 +2,7 @@
 import { WorkflowNotFoundError } from '@temporalio/client';
 import { randomUUID } from 'node:crypto';
 import { sqlViolations } from '../../audit';
-import { workflowIdFor, type FaultPlan, type ModelOutput, type RecordStatusView } from '../../contract';
+import { workflowIdFor, type FaultPlan, type ModelOutput, type ReconcileResult, type RecordStatusView } from '../../contract';
 import type { Stack } from './stack';
 
 export const uniqueId = (label: string): string => `${label}-${randomUUID().slice(0, 8)}`;
@@ -35,6 +35,14 @@ export async function result(stack: Stack, id: string, timeoutMs = 30_000): Prom
   }
   return (await handle.result()) as RecordStatusView;
 }
+
+/** One pass of the reconciler now, as its Schedule runs it, checking every open row however recent. */
+export const reconcileNow = (stack: Stack): Promise<ReconcileResult> =>
+  stack.env.client.workflow.execute('reconcileRecords', {
+    taskQueue: stack.config.temporal.taskQueue,
+    workflowId: uniqueId('reconcile'),
+    args: [{ quietForMs: 0, limit: 1_000 }],
+  });
 
 /** Polls the workflow's own `status` query: no sleeps-and-hope, it ends as soon as the state is reached. */
 export async function waitForStatus(stack: Stack, id: string, status: string, timeoutMs = 60_000): Promise<RecordStatusView> {
