@@ -11,21 +11,12 @@ import { probeProviders } from '../providers/health';
 import { createProviderClients, parseProvidersSetting, warnDeprecated } from '../providers/registry';
 import { INFERENCE_HEALTH_SCHEDULE_ID } from '../workers/inference-health';
 import { startStack, type Stack } from './support/stack';
+import { until } from './support/until';
 
 const PRIMARY = 'sim-primary-2026-11-01';
 const FALLBACK = 'sim-fallback-2026-11-01';
 // Long enough that the calls meant to land in one cache period do so on a loaded machine.
 const CACHE_MS = 4_000;
-
-async function until<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 30_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe().catch(() => undefined);
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((done) => setTimeout(done, 50));
-  }
-}
 
 describe('the probe', () => {
   it('reports a deprecated provider with its replacement and sunset, and a slow one as failing the latency bound', async () => {

@@ -12,9 +12,16 @@ export interface Closed {
 
 const POLL_MS = 250;
 
-async function closedCount(client: Client, prefix: string): Promise<number> {
-  const { count } = await client.workflow.count(`WorkflowId STARTS_WITH "${prefix}" AND ExecutionStatus != "Running"`);
-  return count;
+/** Polls a visibility count until it reaches `expected`; `what` names the workflows counted, for the error. */
+async function waitForCount(client: Client, query: string, what: string, expected: number, assertAlive: () => void, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    assertAlive();
+    const { count } = await client.workflow.count(query);
+    if (count >= expected) return;
+    if (Date.now() > deadline) throw new Error(`only ${count} of ${expected} workflows ${what} within ${timeoutMs} ms`);
+    await new Promise((resolve) => setTimeout(resolve, POLL_MS));
+  }
 }
 
 async function closeTimes(client: Client, prefix: string): Promise<Closed> {
@@ -28,24 +35,11 @@ async function closeTimes(client: Client, prefix: string): Promise<Closed> {
 }
 
 export async function waitForClosed(client: Client, prefix: string, expected: number, assertAlive: () => void, timeoutMs: number): Promise<Closed> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    assertAlive();
-    const closed = await closedCount(client, prefix);
-    if (closed >= expected) return closeTimes(client, prefix);
-    if (Date.now() > deadline) throw new Error(`only ${closed} of ${expected} workflows ${prefix}* closed within ${timeoutMs} ms`);
-    await new Promise((resolve) => setTimeout(resolve, POLL_MS));
-  }
+  await waitForCount(client, `WorkflowId STARTS_WITH "${prefix}" AND ExecutionStatus != "Running"`, `${prefix}* closed`, expected, assertAlive, timeoutMs);
+  return closeTimes(client, prefix);
 }
 
 /** The API starts a record's workflow behind its answer: waits until every answered record's workflow exists. */
-export async function waitForStarted(client: Client, prefix: string, expected: number, assertAlive: () => void, timeoutMs: number): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    assertAlive();
-    const { count } = await client.workflow.count(`WorkflowId STARTS_WITH "${prefix}"`);
-    if (count >= expected) return;
-    if (Date.now() > deadline) throw new Error(`only ${count} of ${expected} workflows ${prefix}* started within ${timeoutMs} ms`);
-    await new Promise((resolve) => setTimeout(resolve, POLL_MS));
-  }
+export function waitForStarted(client: Client, prefix: string, expected: number, assertAlive: () => void, timeoutMs: number): Promise<void> {
+  return waitForCount(client, `WorkflowId STARTS_WITH "${prefix}"`, `${prefix}* started`, expected, assertAlive, timeoutMs);
 }

@@ -4,6 +4,7 @@ import { randomUUID } from 'node:crypto';
 import { sqlViolations } from '../../audit';
 import { workflowIdFor, type FaultPlan, type ModelOutput, type ReconcileResult, type RecordStatusView } from '../../contract';
 import type { Stack } from './stack';
+import { until } from './until';
 
 export const uniqueId = (label: string): string => `${label}-${randomUUID().slice(0, 8)}`;
 
@@ -28,11 +29,8 @@ export function submit(stack: Stack, id: string, text: string, simulate?: unknow
 /** The workflow's result. The API starts a record's workflow just after its answer, so this first waits for the workflow to exist. */
 export async function result(stack: Stack, id: string, timeoutMs = 30_000): Promise<RecordStatusView> {
   const handle = stack.env.client.workflow.getHandle(workflowIdFor(id));
-  const deadline = Date.now() + timeoutMs;
-  while (!(await handle.describe().then(() => true, (err: unknown) => !(err instanceof WorkflowNotFoundError)))) {
-    if (Date.now() > deadline) throw new Error(`record ${id} has no workflow after ${timeoutMs} ms`);
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
+  const exists = () => handle.describe().then(() => true, (err: unknown) => (err instanceof WorkflowNotFoundError ? undefined : true));
+  await until(`the workflow of record ${id}`, exists, timeoutMs);
   return (await handle.result()) as RecordStatusView;
 }
 
