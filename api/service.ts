@@ -5,7 +5,8 @@ import { requireDatabaseUrl } from '../config/runtime';
 import { ensureDefaultAccount } from '../db/accounts';
 import { createDb } from '../db/client';
 import { apiIngest } from '../ingest/settings';
-import { createProviderClients, warnDeprecated } from '../providers/registry';
+import { createProviderClients } from '../providers/registry';
+import { warnDeprecated } from '../providers/settings';
 import { connectClient } from '../temporal/client';
 import { startTracing } from '../telemetry/tracing';
 import { createConfiguredApp } from './app';
@@ -18,7 +19,7 @@ export async function startApi(config: AppConfig, secrets: Readonly<Record<strin
   warnDeprecated(config.providers, log);
   const db = createDb(requireDatabaseUrl(config));
   await ensureDefaultAccount(db, config.billing.currency);
-  const tracing = startTracing(config.otlpEndpoint, 'durable-inference-api');
+  const tracing = await startTracing(config.otlpEndpoint, 'durable-inference-api');
   const temporal = await connectClient(config.temporal, tracing ? [tracing.plugin] : []);
   const { ingest, starts } = apiIngest(config, db, temporal, log);
   const app = createConfiguredApp(config, { db, temporal, ingest, log, tracer: tracing?.tracer, providers });

@@ -7,7 +7,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { z } from 'zod';
 import { accountIdSchema, DEFAULT_ACCOUNT, DEFAULT_TASK_QUEUE, providerTaskQueue, type PipelineOptions, type RetryOptions } from '../contract';
-import { parseProvidersSetting } from '../providers/registry';
+import { parseProvidersSetting } from '../providers/settings';
 import type { LogSettings } from './logger';
 import type { HealthSettings } from '../providers/health';
 import type { ProviderConfig } from '../providers/types';

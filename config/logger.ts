@@ -1,4 +1,3 @@
-import { DefaultLogger, Runtime, type LogLevel } from '@temporalio/worker';
 import pino, { type Logger } from 'pino';
 
 export interface LogSettings {
@@ -27,24 +26,4 @@ export function createLogger({ level, pretty }: LogSettings, name: string): Logg
   });
   if (pretty && !prettyLines) log.warn('LOG_FORMAT=pretty needs pino-pretty, a development dependency not installed here: logging JSON');
   return log;
-}
-
-const PINO_LEVEL: Record<LogLevel, 'trace' | 'debug' | 'info' | 'warn' | 'error'> = {
-  TRACE: 'trace',
-  DEBUG: 'debug',
-  INFO: 'info',
-  WARN: 'warn',
-  ERROR: 'error',
-};
-
-/**
- * Routes the Temporal SDK's own logs, and the workflow and activity loggers (which carry
- * workflowId, activityType and attempt), into pino; optionally serves the SDK's Prometheus metrics.
- * Must run before the process creates its first Worker or NativeConnection.
- */
-export function installTemporalRuntime(log: Logger, metricsBindAddress?: string): void {
-  Runtime.install({
-    logger: new DefaultLogger('INFO', ({ level, message, meta }) => log[PINO_LEVEL[level]]({ ...meta }, message)),
-    ...(metricsBindAddress ? { telemetryOptions: { metrics: { prometheus: { bindAddress: metricsBindAddress } } } } : {}),
-  });
 }

@@ -34,7 +34,7 @@ const spans: ExportedSpan[] = [];
 beforeAll(async () => {
   const port = await freePort();
   receiver = await startReceiver(port, spans);
-  tracing = startTracing(`http://127.0.0.1:${port}`, 'durable-inference-test')!;
+  tracing = (await startTracing(`http://127.0.0.1:${port}`, 'durable-inference-test'))!;
   stack = await startStack({ tracing });
 });
 afterAll(async () => {

@@ -6,14 +6,14 @@
 import { NativeConnection } from '@temporalio/worker';
 import { createActivities } from '../activities';
 import type { AppConfig } from '../config';
-import { createLogger, installTemporalRuntime } from '../config/logger';
+import { createLogger } from '../config/logger';
 import { requireDatabaseUrl } from '../config/runtime';
 import { ensureDefaultAccount } from '../db/accounts';
 import { createDb } from '../db/client';
 import { processFaultHooks, workerFaultLayer } from '../faults';
 import { createRecordStarter } from '../ingest';
 import { starterSettings } from '../ingest/settings';
-import { warnDeprecated } from '../providers/registry';
+import { warnDeprecated } from '../providers/settings';
 import { createReconcileActivities } from '../reconcile/activities';
 import { ensureReconcileSchedule } from '../reconcile/schedule';
 import { connectClient, temporalConnectionOptions } from '../temporal/client';
@@ -21,6 +21,7 @@ import { startTracing } from '../telemetry/tracing';
 import { createWorkers } from './create';
 import { createActivityDeps } from './deps';
 import { ensureInferenceHealthSchedule } from './inference-health';
+import { installTemporalRuntime } from './runtime';
 
 export async function runWorkerProcess(config: AppConfig): Promise<void> {
   const log = createLogger(config.log, 'worker');
@@ -28,7 +29,7 @@ export async function runWorkerProcess(config: AppConfig): Promise<void> {
   warnDeprecated(config.providers, log);
   const db = createDb(requireDatabaseUrl(config));
   await ensureDefaultAccount(db, config.billing.currency);
-  const tracing = startTracing(config.otlpEndpoint, 'durable-inference-worker');
+  const tracing = await startTracing(config.otlpEndpoint, 'durable-inference-worker');
   const plugins = tracing ? [tracing.plugin] : [];
   const connection = await NativeConnection.connect(temporalConnectionOptions(config.temporal));
   const temporal = await connectClient(config.temporal, plugins);

@@ -8,10 +8,11 @@
 import { NativeConnection } from '@temporalio/worker';
 import type { Activities } from '../../activities';
 import { ConfigError, loadConfig } from '../../config';
-import { createLogger, installTemporalRuntime } from '../../config/logger';
+import { createLogger } from '../../config/logger';
 import { runMain } from '../../config/runtime';
 import { temporalConnectionOptions } from '../../temporal/client';
 import { createWorkers } from '../../workers/create';
+import { installTemporalRuntime } from '../../workers/runtime';
 
 const noop = async (): Promise<void> => undefined;
 // createWorkers registers the pipeline's activity set; the baseline fills the same names with no-ops.
