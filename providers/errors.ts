@@ -3,16 +3,17 @@
  * authority (DESIGN §4), whether and when to try again.
  */
 import { ApplicationFailure } from '@temporalio/common';
+// The SDKs' error modules alone: a process loads a provider's whole SDK only when that kind is configured (registry.ts).
 import {
   APIConnectionTimeoutError as AnthropicTimeout,
   APIError as AnthropicAPIError,
   APIUserAbortError as AnthropicAbort,
-} from '@anthropic-ai/sdk';
+} from '@anthropic-ai/sdk/core/error';
 import {
   APIConnectionTimeoutError as OpenAITimeout,
   APIError as OpenAIAPIError,
   APIUserAbortError as OpenAIAbort,
-} from 'openai';
+} from 'openai/core/error';
 import { JSONRepairError, jsonrepair } from 'jsonrepair';
 import type { z } from 'zod';
 import { FailureType, modelOutputSchema, type ModelOutput } from '../contract';

@@ -1,29 +1,48 @@
 /**
  * What a process loads is memory it keeps: the worker SDK with its native core costs a Node
- * process about 50 MiB of RSS, the OpenTelemetry SDK about 20 (BENCHMARKS.md, the API's memory).
- * The processes that run no worker must not load it through a shared module (the logger, the
- * configuration), and no process loads the tracing SDK unless an endpoint is set.
+ * process about 50 MiB of RSS, the OpenTelemetry SDK about 20, Stripe's and the providers' SDKs
+ * 10 to 16 each (BENCHMARKS.md, what each process loads). The processes that run no worker must
+ * not load it through a shared module (the logger, the configuration), no process loads the
+ * tracing SDK unless an endpoint is set, and a process loads the SDK of a billing or provider kind
+ * only when one is configured.
  */
 import { execFileSync } from 'node:child_process';
 import path from 'node:path';
 
 const ROOT = path.resolve(__dirname, '..');
-const WORKER_ONLY = ['@temporalio/worker', '@temporalio/core-bridge', '@opentelemetry/sdk-trace-node', '@opentelemetry/exporter-trace-otlp-http'];
+const WATCHED = [
+  '@temporalio/client',
+  '@temporalio/worker',
+  '@temporalio/core-bridge',
+  '@opentelemetry/sdk-trace-node',
+  '@opentelemetry/exporter-trace-otlp-http',
+  'stripe',
+  'openai',
+  '@anthropic-ai/sdk',
+];
 
-/** The packages a fresh Node process has loaded once it has required `module` (loading starts nothing). */
-function packagesLoadedBy(module: string): string[] {
-  const script = `require(${JSON.stringify(path.join(ROOT, module))});
-    const names = Object.keys(require.cache).map((file) => /node_modules\\/((@[^/]+\\/)?[^/]+)/.exec(file)?.[1]).filter(Boolean);
-    process.stdout.write(JSON.stringify([...new Set(names)]));`;
-  return JSON.parse(execFileSync(process.execPath, ['--import', 'tsx', '-e', script], { cwd: ROOT, encoding: 'utf8' })) as string[];
+/** Which of WATCHED a fresh Node process has loaded (its main module, not just a part) after `script`. */
+function loadedAfter(script: string): string[] {
+  const report = `process.stdout.write(JSON.stringify(${JSON.stringify(WATCHED)}.filter((name) => require.cache[require.resolve(name)] !== undefined)));`;
+  return JSON.parse(execFileSync(process.execPath, ['--import', 'tsx', '-e', `${script}\n${report}`], { cwd: ROOT, encoding: 'utf8' })) as string[];
 }
 
-it.each(['api/service.ts', 'mllp/service.ts'])('%s loads no worker SDK and no tracing SDK', (module) => {
-  const loaded = packagesLoadedBy(module);
-  expect(loaded).toContain('@temporalio/client');
-  expect(loaded.filter((name) => WORKER_ONLY.includes(name))).toEqual([]);
+it.each(['api/service.ts', 'mllp/service.ts'])('requiring %s loads the Temporal client and none of the SDKs it has not been configured for', (module) => {
+  expect(loadedAfter(`require('./${module}');`)).toEqual(['@temporalio/client']);
 });
 
-it('the worker process loads the worker SDK, so the check above can see it', () => {
-  expect(packagesLoadedBy('workers/process.ts')).toEqual(expect.arrayContaining(['@temporalio/worker', '@temporalio/core-bridge']));
+it('the worker process loads the worker SDK and its core, so the check above can see them', () => {
+  expect(loadedAfter(`require('./workers/process.ts');`)).toEqual(expect.arrayContaining(['@temporalio/worker', '@temporalio/core-bridge']));
+});
+
+it('making the clients of OpenAI-kind providers and the ledger loads the OpenAI SDK only', () => {
+  const script = `
+    const { loadConfig } = require('./config');
+    const { createProviderClients } = require('./providers/registry');
+    const { createBilling } = require('./billing/create');
+    const config = loadConfig({ NODE_ENV: 'development' });
+    if (config.providers.some((p) => p.kind !== 'openai') || config.billing.provider !== 'ledger') throw new Error('the defaults changed: pick settings with one kind');
+    createProviderClients(config.providers, Object.fromEntries(config.providers.map((p) => [p.apiKeyEnv, 'key'])));
+    createBilling(config.billing);`;
+  expect(loadedAfter(script).filter((name) => ['stripe', 'openai', '@anthropic-ai/sdk'].includes(name))).toEqual(['openai']);
 });
