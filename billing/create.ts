@@ -4,7 +4,7 @@ import type * as StripeModule from './stripe';
 
 /**
  * The provider BILLING_PROVIDER names. Stripe's SDK is loaded only when it is the one: it costs a
- * worker about 15 MiB of memory that a ledger-billed deployment would keep for nothing.
+ * worker about 17 MiB of memory that a ledger-billed deployment would keep for nothing.
  */
 export function createBilling(settings: BillingSettings): BillingProvider {
   if (settings.provider === 'ledger') return createLedgerBilling();

@@ -8,8 +8,8 @@ export interface RegisteredProvider {
 }
 export type ProviderRegistry = ReadonlyMap<string, RegisteredProvider>;
 
-// A kind's SDK is loaded when a provider of that kind is configured: a process keeps about 10 MiB
-// (OpenAI's) and 16 MiB (Anthropic's) for an SDK it has loaded, used or not.
+// A kind's SDK is loaded when a provider of that kind is configured: a process keeps about 11 MiB
+// (OpenAI's) and 18 MiB (Anthropic's) for an SDK it has loaded, used or not.
 /* eslint-disable @typescript-eslint/no-require-imports -- loaded on demand, see above */
 const FACTORIES: Record<ProviderConfig['kind'], () => (cfg: ProviderConfig, apiKey: string) => ProviderClient> = {
   openai: () => (require('./openai') as typeof OpenAIModule).createOpenAIClient,

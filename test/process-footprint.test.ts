@@ -1,7 +1,7 @@
 /**
  * What a process loads is memory it keeps: the worker SDK with its native core costs a Node
  * process about 50 MiB of RSS, the OpenTelemetry SDK about 20, Stripe's and the providers' SDKs
- * 10 to 16 each (BENCHMARKS.md, what each process loads). The processes that run no worker must
+ * 11 to 18 each (BENCHMARKS.md, what each process loads). The processes that run no worker must
  * not load it through a shared module (the logger, the configuration), no process loads the
  * tracing SDK unless an endpoint is set, and a process loads the SDK of a billing or provider kind
  * only when one is configured.
