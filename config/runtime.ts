@@ -1,3 +1,4 @@
+import { setFlagsFromString } from 'node:v8';
 import type { AppConfig } from '.';
 import { ConfigError } from '.';
 
@@ -20,8 +21,21 @@ export const localDatabaseUrl = (port: number, database: string = LOCAL_DATABASE
 /** DATABASE_URL, else the local embedded server's. */
 export const databaseUrlOrLocal = (config: AppConfig): string => config.databaseUrl ?? localDatabaseUrl(config.embeddedPgPort);
 
+/**
+ * Keeps WebAssembly on V8's baseline compiler. Prisma's query compiler is a 3.4 MB WebAssembly
+ * module, and V8 recompiles its busy functions with its optimising compiler on background threads;
+ * the memory those compilations take stays with the process, about 45 MiB of RSS in each process
+ * that queries the database (BENCHMARKS.md). The faster code would buy next to nothing: Prisma
+ * compiles a query shape once and caches its plan. Set before the first query compiles the module.
+ */
+function keepWebAssemblyUnoptimised(): void {
+  setFlagsFromString('--no-wasm-dynamic-tiering');
+  setFlagsFromString('--no-wasm-tier-up');
+}
+
 /** Ends the process with one readable line for a configuration error, a stack for anything else. */
 export function runMain(main: () => Promise<unknown>): void {
+  keepWebAssemblyUnoptimised();
   main().catch((err: unknown) => {
     console.error(err instanceof ConfigError ? `configuration error: ${err.message}` : err);
     process.exit(1);
