@@ -51,7 +51,12 @@ export async function killAndAwaitRestart(dataDir: string, name: ChildName, nth 
   const instances = [...(await readPids(dataDir, name))];
   const [instance, killed] = instances[nth % Math.max(1, instances.length)] ?? [];
   if (instance === undefined || killed === undefined) throw new NoPidFile(`no pid file for ${name} in ${path.join(dataDir, 'pids')}`);
-  process.kill(killed, 'SIGKILL');
+  try {
+    process.kill(killed, 'SIGKILL');
+  } catch (err) {
+    // Gone already: a crash fault of the run ended it a moment earlier, and its restart serves as well.
+    if ((err as NodeJS.ErrnoException).code !== 'ESRCH') throw err;
+  }
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const current = await readPid(path.join(dataDir, 'pids', `${instance}.pid`));
