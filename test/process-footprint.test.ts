@@ -6,10 +6,8 @@
  * tracing SDK unless an endpoint is set, and a process loads the SDK of a billing or provider kind
  * only when one is configured.
  */
-import { execFileSync } from 'node:child_process';
-import path from 'node:path';
+import { inFreshNode } from './support/fresh-node';
 
-const ROOT = path.resolve(__dirname, '..');
 const WATCHED = [
   '@temporalio/client',
   '@temporalio/worker',
@@ -24,7 +22,7 @@ const WATCHED = [
 /** Which of WATCHED a fresh Node process has loaded (its main module, not just a part) after `script`. */
 function loadedAfter(script: string): string[] {
   const report = `process.stdout.write(JSON.stringify(${JSON.stringify(WATCHED)}.filter((name) => require.cache[require.resolve(name)] !== undefined)));`;
-  return JSON.parse(execFileSync(process.execPath, ['--import', 'tsx', '-e', `${script}\n${report}`], { cwd: ROOT, encoding: 'utf8' })) as string[];
+  return JSON.parse(inFreshNode(`${script}\n${report}`)) as string[];
 }
 
 it.each(['api/service.ts', 'mllp/service.ts'])('requiring %s loads the Temporal client and none of the SDKs it has not been configured for', (module) => {

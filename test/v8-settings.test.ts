@@ -5,10 +5,7 @@
  * Garbage that survives a few young-generation collections, as a busy process's does, shows the
  * difference: the same work peaks far lower inside runMain than in a plain Node process.
  */
-import { execFileSync } from 'node:child_process';
-import path from 'node:path';
-
-const ROOT = path.resolve(__dirname, '..');
+import { inFreshNode } from './support/fresh-node';
 
 // Keeps the last 3,000 batches alive, so each lives long enough to be promoted, then drops it.
 const WORK = `
@@ -21,7 +18,7 @@ const WORK = `
   process.stdout.write(String(peak));`;
 
 function peakHeapMiB(script: string): number {
-  return Number(execFileSync(process.execPath, ['--import', 'tsx', '-e', script], { cwd: ROOT, encoding: 'utf8' })) / 2 ** 20;
+  return Number(inFreshNode(script)) / 2 ** 20;
 }
 
 it('the same garbage peaks at most three quarters as high in a process run through runMain as in a plain one', () => {
