@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { Client, Connection, type ClientPlugin, type DataConverter, type TLSConfig } from '@temporalio/client';
+import { Client, Connection, type ClientPlugin, type ConnectionLike, type DataConverter, type TLSConfig } from '@temporalio/client';
 import { ConfigError, type AppConfig } from '../config';
 import { EncryptionCodec, type PayloadKey } from './codec';
 
@@ -34,11 +34,17 @@ export function payloadCodec(keys: readonly PayloadKey[]): EncryptionCodec {
 /** For every Client and Worker.create: Temporal then sees record data only encrypted (G8). */
 export const payloadDataConverter = (keys: readonly PayloadKey[]): DataConverter => ({ payloadCodecs: [payloadCodec(keys)] });
 
-/** The one Temporal client of a process. */
+/** The one Temporal client of a process, on a connection of its own. */
 export async function connectClient(temporal: AppConfig['temporal'], plugins: ClientPlugin[] = []): Promise<Client> {
-  const dataConverter = payloadDataConverter(temporal.payloadKeys);
-  const connection = await Connection.connect(temporalConnectionOptions(temporal));
-  return new Client({ connection, namespace: temporal.namespace, plugins, dataConverter });
+  return temporalClient(temporal, await Connection.connect(temporalConnectionOptions(temporal)), plugins);
+}
+
+/**
+ * The Temporal client on a connection the process already has: a worker process passes its
+ * workers' NativeConnection rather than open a second, gRPC-in-JavaScript one.
+ */
+export function temporalClient(temporal: AppConfig['temporal'], connection: ConnectionLike, plugins: ClientPlugin[] = []): Client {
+  return new Client({ connection, namespace: temporal.namespace, plugins, dataConverter: payloadDataConverter(temporal.payloadKeys) });
 }
 
 export const temporalUiLink = (uiUrl: string, namespace: string, workflowId: string): string =>

@@ -16,7 +16,7 @@ import { starterSettings } from '../ingest/settings';
 import { warnDeprecated } from '../providers/settings';
 import { createReconcileActivities } from '../reconcile/activities';
 import { ensureReconcileSchedule } from '../reconcile/schedule';
-import { connectClient, temporalConnectionOptions } from '../temporal/client';
+import { temporalClient, temporalConnectionOptions } from '../temporal/client';
 import { startTracing } from '../telemetry/tracing';
 import { createWorkers } from './create';
 import { createActivityDeps } from './deps';
@@ -32,7 +32,7 @@ export async function runWorkerProcess(config: AppConfig): Promise<void> {
   const tracing = await startTracing(config.otlpEndpoint, 'durable-inference-worker');
   const plugins = tracing ? [tracing.plugin] : [];
   const connection = await NativeConnection.connect(temporalConnectionOptions(config.temporal));
-  const temporal = await connectClient(config.temporal, plugins);
+  const temporal = temporalClient(config.temporal, connection, plugins);
   const faults = workerFaultLayer(config.faultInjection, processFaultHooks(db));
   const activities = createActivities(createActivityDeps(config, db, { secrets: process.env, decorateProvider: faults.decorateProvider, decorateBilling: faults.decorateBilling, log }));
   const reconcile = createReconcileActivities({ db, temporal, start: createRecordStarter(starterSettings(config, temporal)) });
@@ -42,7 +42,6 @@ export async function runWorkerProcess(config: AppConfig): Promise<void> {
   const healthSchedule = await ensureInferenceHealthSchedule(temporal, config.temporal.taskQueue);
   log.info({ taskQueues: workers.map((w) => w.options.taskQueue), reconcileSchedule: schedule, healthSchedule }, 'workers polling');
   await Promise.all(workers.map((w) => w.run()));
-  await temporal.connection.close();
   await connection.close();
   await db.$disconnect();
   await tracing?.shutdown();
