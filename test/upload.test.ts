@@ -94,6 +94,8 @@ describe('the upload page', () => {
       }
       expect([...progress].some((p) => p > 0 && p < 100)).toBe(true);
       expect(await page.getAttribute('#upload-progress', 'value')).toBe('100');
+      // The page's own message first: when the upload did not succeed it says why, the counts cannot.
+      expect(await page.textContent('#upload-message')).toMatch(/^200 lines: 195 accepted/);
 
       const count = (outcome: string) => page.textContent(`#count-${outcome}`);
       expect(await Promise.all(['accepted', 'duplicate', 'conflict', 'invalid', 'unavailable'].map(count))).toEqual(['195', '2', '0', '3', '0']);
