@@ -3,7 +3,6 @@
  * the shared PostgreSQL, the provider simulator over real HTTP, the real activities and workers,
  * and the real HTTP API on an ephemeral port.
  */
-import { Client } from '@temporalio/client';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { Worker, WorkflowBundleOption } from '@temporalio/worker';
 import type { Server } from 'node:http';
@@ -24,7 +23,7 @@ import { createProviderClients } from '../../providers/registry';
 import { createReconcileActivities } from '../../reconcile/activities';
 import { startSimulator, type Simulator } from '../../dev/simulator';
 import type { Tracing } from '../../telemetry/tracing';
-import { payloadDataConverter } from '../../temporal/client';
+import { payloadDataConverter, temporalClient } from '../../temporal/client';
 import type { PayloadKey } from '../../temporal/codec';
 import { createActivityDeps } from '../../workers/deps';
 import { createWorkers } from '../../workers/create';
@@ -141,7 +140,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
   const deps = testActivityDeps(config, db, options);
   const activities = createActivities(deps);
   const plugins = options.tracing ? [options.tracing.plugin] : [];
-  const temporal = plugins.length > 0 ? new Client({ connection: env.connection, plugins, dataConverter: payloadDataConverter(config.temporal.payloadKeys) }) : env.client;
+  const temporal = plugins.length > 0 ? temporalClient(config.temporal, env.connection, plugins) : env.client;
   const reconcile = createReconcileActivities({ db, temporal, start: createRecordStarter(starterSettings(config, temporal)) });
   const startWorkers = async (workflowBundle: WorkflowBundleOption = { codePath: requiredEnv('TEST_WORKFLOW_BUNDLE') }) => {
     const workers = await createWorkers({
