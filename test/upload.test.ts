@@ -124,6 +124,37 @@ describe('the upload page', () => {
     expect((await records(accepted)).every((r) => r.source === 'upload')).toBe(true);
   });
 
+  it('keeps a key typed while the page config is still on its way, and uploads with it', async () => {
+    const account = await createAccount(stack, { id: uniqueAccount('early') });
+    const { key } = await createKey(stack, account, 'submit');
+    const id = uniqueId('early');
+    const browser = await chromium.launch({ executablePath: ensureChromium(), args: CHROMIUM_ARGS });
+    try {
+      const page = await browser.newPage();
+      // /ui-config held until the key is in: the order a loaded machine sometimes gives the page.
+      let release = () => {};
+      const released = new Promise<void>((resolve) => (release = resolve));
+      await page.route('**/ui-config', async (route) => {
+        await released;
+        await route.continue();
+      });
+      await page.goto(`${stack.baseUrl}/`);
+      await page.fill('#api-key', key);
+      await page.dispatchEvent('#api-key', 'change');
+      const config = page.waitForResponse('**/ui-config');
+      release();
+      await config;
+      await page.setInputFiles('#file', { name: 'one.jsonl', mimeType: 'application/x-ndjson', buffer: Buffer.from(`${line(id, 'one line')}\n`) });
+      await page.click('#upload-button');
+      await page.locator('#progress[data-state="done"]').waitFor({ state: 'attached' });
+      expect(await page.textContent('#upload-message')).toMatch(/^1 lines: 1 accepted/);
+      expect(await page.inputValue('#api-key')).toBe(key);
+    } finally {
+      await browser.close();
+    }
+    await untilCompleted([`${account}/${id}`]);
+  });
+
   it('serves the page and its config without a key, and never a key in the config', async () => {
     const page = await fetch(`${stack.baseUrl}/`);
     expect(page.status).toBe(200);

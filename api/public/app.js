@@ -155,10 +155,14 @@ async function refreshRecords() {
   }
 }
 
-async function start() {
+async function loadConfig() {
   state.config = await (await fetch('/ui-config')).json();
-  const remembered = sessionStorage.getItem('apiKey');
-  $('api-key').value = remembered ?? '';
+}
+
+// Nothing here waits for /ui-config: what is typed or submitted while it is on its way must find the
+// handlers in place and must not be overwritten by the remembered key (an upload without a key is a 401).
+function start() {
+  $('api-key').value ||= sessionStorage.getItem('apiKey') ?? '';
   $('api-key').addEventListener('change', () => {
     sessionStorage.setItem('apiKey', apiKey());
     void refreshRecords();
@@ -168,6 +172,7 @@ async function start() {
   $('status-filter').addEventListener('change', () => void refreshRecords());
   void refreshRecords();
   setInterval(() => document.hidden || void refreshRecords(), POLL_MS);
+  void loadConfig();
 }
 
-void start();
+start();
