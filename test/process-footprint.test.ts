@@ -3,8 +3,8 @@
  * process about 50 MiB of RSS, the OpenTelemetry SDK about 20, Stripe's and the providers' SDKs
  * 11 to 18 each (BENCHMARKS.md, what each process loads). The processes that run no worker must
  * not load it through a shared module (the logger, the configuration), no process loads the
- * tracing SDK unless an endpoint is set, and a process loads the SDK of a billing or provider kind
- * only when one is configured.
+ * tracing SDK unless an endpoint is set, a process loads the SDK of a billing kind only when one is
+ * configured, and a provider's SDK only at that provider's first call.
  */
 import { inFreshNode } from './support/fresh-node';
 
@@ -33,14 +33,23 @@ it('the worker process loads the worker SDK and its core, so the check above can
   expect(loadedAfter(`require('./workers/process.ts');`)).toEqual(expect.arrayContaining(['@temporalio/worker', '@temporalio/core-bridge']));
 });
 
-it('making the clients of OpenAI-kind providers and the ledger loads the OpenAI SDK only', () => {
-  const script = `
+const SDKS = ['stripe', 'openai', '@anthropic-ai/sdk'];
+const OPENAI_DEFAULTS_WITH_LEDGER = `
     const { loadConfig } = require('./config');
     const { createProviderClients } = require('./providers/registry');
     const { createBilling } = require('./billing/create');
     const config = loadConfig({ NODE_ENV: 'development' });
     if (config.providers.some((p) => p.kind !== 'openai') || config.billing.provider !== 'ledger') throw new Error('the defaults changed: pick settings with one kind');
-    createProviderClients(config.providers, Object.fromEntries(config.providers.map((p) => [p.apiKeyEnv, 'key'])));
+    const providers = createProviderClients(config.providers, Object.fromEntries(config.providers.map((p) => [p.apiKeyEnv, 'key'])));
     createBilling(config.billing);`;
-  expect(loadedAfter(script).filter((name) => ['stripe', 'openai', '@anthropic-ai/sdk'].includes(name))).toEqual(['openai']);
+
+it('making the clients of OpenAI-kind providers and the ledger loads no SDK: the API has them for a probe it may never run', () => {
+  expect(loadedAfter(OPENAI_DEFAULTS_WITH_LEDGER).filter((name) => SDKS.includes(name))).toEqual([]);
+});
+
+it("a provider's first call loads its kind's SDK, and only that one", () => {
+  // Aborted before it is sent: the call needs no server, only its client.
+  const firstCall = `${OPENAI_DEFAULTS_WITH_LEDGER}
+    [...providers.values()][0].client.complete({ text: 'x', signal: AbortSignal.abort() }).catch(() => undefined);`;
+  expect(loadedAfter(firstCall).filter((name) => SDKS.includes(name))).toEqual(['openai']);
 });
