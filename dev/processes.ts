@@ -111,17 +111,17 @@ export function supervise(spec: ChildSpec, log: (line: string) => void): Supervi
   };
 }
 
+/**
+ * Below the kernel's ephemeral range (32768 and up on Linux), where a port is handed out only to a
+ * program that asks for its number. A port picked for a child is free until the child binds it,
+ * often seconds later; in the ephemeral range anything that binds port 0 meanwhile can be given the
+ * same number. A chaos run once hung so: the Temporal dev server, started after the pick, bound the
+ * API's port for one of its own services, and every API start failed with EADDRINUSE.
+ */
+const CHILD_PORT_RANGE = { from: 10_000, to: 32_767 };
+
 /** A port nothing listens on right now, for a child of our own to take. */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no free port'))));
-    });
-  });
-}
+export const freePort = (): Promise<number> => freePortIn(CHILD_PORT_RANGE);
 
 /**
  * A port in the range that nothing listens on right now. Below 32768 the kernel hands out no
