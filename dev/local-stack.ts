@@ -160,7 +160,10 @@ export async function runLocalStack(argv: string[]): Promise<void> {
   }
   const children = childPlans(layout, config, childEnv(config, source, databaseUrl)).map((child) => startNodeChild(config, child.name, child.entry, child.env));
   stoppers.unshift(...children.map((c) => () => c.stop()));
-  await Promise.all([...layout.apiPorts, config.mllp.port].map((port) => waitForPort(port, dialHost(config.host), 60_000)));
+  await Promise.all([
+    ...layout.apiPorts.map((port) => waitForPort(port, dialHost(config.host), 60_000, '/healthz')),
+    waitForPort(config.mllp.port, dialHost(config.host), 60_000),
+  ]);
   printUrls(config, layout, source, payloadKey);
 }
 

@@ -143,18 +143,30 @@ function canListen(port: number): Promise<boolean> {
   });
 }
 
-export async function waitForPort(port: number, host: string, timeoutMs: number): Promise<void> {
+function accepts(port: number, host: string): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = connect({ port, host }, () => {
+      socket.end();
+      resolve(true);
+    });
+    socket.once('error', () => resolve(false));
+  });
+}
+
+const answers = (url: string): Promise<boolean> => fetch(url, { signal: AbortSignal.timeout(2_000) }).then((res) => res.ok, () => false);
+
+/**
+ * Until something accepts connections on the port or, given `healthPath`, answers it with a 2xx: any
+ * program holding the port accepts a connection, and only ours answers our health path, so a port
+ * taken by another program is not mistaken for a started child.
+ */
+export async function waitForPort(port: number, host: string, timeoutMs: number, healthPath?: string): Promise<void> {
+  const url = `http://${host.includes(':') ? `[${host}]` : host}:${port}${healthPath ?? ''}`;
+  const ready = healthPath === undefined ? () => accepts(port, host) : () => answers(url);
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
-    const open = await new Promise<boolean>((resolve) => {
-      const socket = connect({ port, host }, () => {
-        socket.end();
-        resolve(true);
-      });
-      socket.once('error', () => resolve(false));
-    });
-    if (open) return;
+    if (await ready()) return;
     await new Promise((resolve) => setTimeout(resolve, 200));
   }
-  throw new Error(`nothing accepted connections on ${host}:${port} within ${timeoutMs} ms`);
+  throw new Error(healthPath === undefined ? `nothing accepted connections on ${host}:${port} within ${timeoutMs} ms` : `nothing answered ${url} within ${timeoutMs} ms`);
 }

@@ -39,7 +39,7 @@ export async function startProductProcesses(env: NodeJS.ProcessEnv): Promise<Pro
   const stop = async () => void (await Promise.all(started.map((p) => p.stop())));
   const output = () => Buffer.concat(chunks).toString();
   try {
-    await Promise.all([waitForPort(apiPort, '127.0.0.1', 60_000), waitForPort(mllpPort, '127.0.0.1', 60_000)]);
+    await Promise.all([waitForPort(apiPort, '127.0.0.1', 60_000, '/healthz'), waitForPort(mllpPort, '127.0.0.1', 60_000)]);
   } catch (err) {
     await stop();
     throw new Error(`${(err as Error).message}; the processes wrote:\n${output()}`, { cause: err });
