@@ -116,23 +116,20 @@ export function supervise(spec: ChildSpec, log: (line: string) => void): Supervi
  * program that asks for its number. A port picked for a child is free until the child binds it,
  * often seconds later; in the ephemeral range anything that binds port 0 meanwhile can be given the
  * same number. A chaos run once hung so: the Temporal dev server, started after the pick, bound the
- * API's port for one of its own services, and every API start failed with EADDRINUSE.
+ * API's port for one of its own services, and every API start failed with EADDRINUSE. The bound
+ * also suits the production topology's Temporal server, whose membership ports go into a SMALLINT
+ * column.
  */
 const CHILD_PORT_RANGE = { from: 10_000, to: 32_767 };
 
 /** A port nothing listens on right now, for a child of our own to take. */
-export const freePort = (): Promise<number> => freePortIn(CHILD_PORT_RANGE);
-
-/**
- * A port in the range that nothing listens on right now. Below 32768 the kernel hands out no
- * ephemeral ports, so only another program asking for the same number can take it meanwhile.
- */
-export async function freePortIn(range: { from: number; to: number }): Promise<number> {
+export async function freePort(): Promise<number> {
+  const { from, to } = CHILD_PORT_RANGE;
   for (let tries = 0; tries < 100; tries++) {
-    const port = range.from + Math.floor(Math.random() * (range.to - range.from + 1));
+    const port = from + Math.floor(Math.random() * (to - from + 1));
     if (await canListen(port)) return port;
   }
-  throw new Error(`no free port between ${range.from} and ${range.to} in 100 tries`);
+  throw new Error(`no free port between ${from} and ${to} in 100 tries`);
 }
 
 function canListen(port: number): Promise<boolean> {

@@ -14,7 +14,7 @@ import { grpc, temporal } from '@temporalio/proto';
 import Long from 'long';
 import { Client as PgClient } from 'pg';
 import { RECORD_SEARCH_ATTRIBUTES } from '../../contract';
-import { freePort, freePortIn, supervise } from '../processes';
+import { freePort, supervise } from '../processes';
 import { ensureGoTool, type Log, type ProvisionOptions } from '../provision';
 
 const DEPLOY_DIR = path.resolve(__dirname, '..', '..', 'deploy', 'temporal');
@@ -29,10 +29,20 @@ const DATABASES = [
   { name: 'temporal', schema: 'postgresql/v12/temporal' },
   { name: 'temporal_visibility', schema: 'postgresql/v12/visibility' },
 ] as const;
-const RPC_PORTS = ['FRONTEND_HTTP_PORT', 'HISTORY_GRPC_PORT', 'MATCHING_GRPC_PORT', 'WORKER_GRPC_PORT'] as const;
-/** Stored in a SMALLINT column (cluster_membership.rpc_port): a port above 32767 stops the server at start. */
-const MEMBERSHIP_PORTS = ['FRONTEND_MEMBERSHIP_PORT', 'HISTORY_MEMBERSHIP_PORT', 'MATCHING_MEMBERSHIP_PORT', 'WORKER_MEMBERSHIP_PORT'] as const;
-const MEMBERSHIP_PORT_RANGE = { from: 20_000, to: 32_767 };
+/**
+ * The membership ports are stored in a SMALLINT column (cluster_membership.rpc_port): a port above
+ * 32767 stops the server at start, and freePort stays below 32768.
+ */
+const SERVICE_PORTS = [
+  'FRONTEND_HTTP_PORT',
+  'HISTORY_GRPC_PORT',
+  'MATCHING_GRPC_PORT',
+  'WORKER_GRPC_PORT',
+  'FRONTEND_MEMBERSHIP_PORT',
+  'HISTORY_MEMBERSHIP_PORT',
+  'MATCHING_MEMBERSHIP_PORT',
+  'WORKER_MEMBERSHIP_PORT',
+] as const;
 const SERVING_TIMEOUT_MS = 120_000;
 /** For a PostgreSQL shared with the server: its pools (up to 30 connections) beside the app processes' (10 each). */
 export const SHARED_POSTGRES_MAX_CONNECTIONS = 200;
@@ -123,10 +133,7 @@ async function migrate(sqlTool: string, host: string, port: string, log: Log): P
 
 /** The variables server.yaml reads; everything else of the caller's environment stays out. */
 async function serverEnv(options: TemporalServerOptions, host: string, port: string): Promise<NodeJS.ProcessEnv> {
-  const ports = [
-    ...(await Promise.all(RPC_PORTS.map(async (name) => [name, String(await freePort())] as const))),
-    ...(await Promise.all(MEMBERSHIP_PORTS.map(async (name) => [name, String(await freePortIn(MEMBERSHIP_PORT_RANGE))] as const))),
-  ];
+  const ports = await Promise.all(SERVICE_PORTS.map(async (name) => [name, String(await freePort())] as const));
   return {
     PATH: process.env.PATH,
     DB: 'postgres12',
