@@ -9,15 +9,21 @@ import { createRecordStarter } from '../ingest';
 import { createBackgroundStarts } from '../ingest/background';
 import { apiIngest, starterSettings } from '../ingest/settings';
 import { payloadDataConverter } from '../temporal/client';
+import { migratedDatabase } from './support/database';
 import { ledgerOf, reconcileNow, result, uniqueId } from './support/records';
 import { startStack, type Stack } from './support/stack';
 
 let stack: Stack;
+let drop: () => Promise<void>;
 beforeAll(async () => {
-  stack = await startStack();
+  // The reconciler here would otherwise start the rows of test files running beside this one.
+  const database = await migratedDatabase(`ingest_background_test_${process.pid}`);
+  drop = database.drop;
+  stack = await startStack({ databaseUrl: database.url });
 });
 afterAll(async () => {
   await stack?.stop();
+  await drop?.();
 });
 
 /** A client of a Temporal that is not there: every start fails once the deadline passes. */

@@ -2,15 +2,22 @@
 import { workflowIdFor, type RecordStatusView } from '../contract';
 import { inputHashOf } from '../ingest';
 import { ensureReconcileSchedule, RECONCILE_SCHEDULE_ID } from '../reconcile/schedule';
+import { migratedDatabase } from './support/database';
 import { ledgerOf, post, reconcileNow, result, submit, uniqueId, waitForStatus } from './support/records';
 import { startStack, type Stack } from './support/stack';
 
 let stack: Stack;
+let drop: () => Promise<void>;
 beforeAll(async () => {
-  stack = await startStack();
+  // The reconciler checks every row against its own Temporal: on the shared database it would start
+  // or park the records of test files running beside this one, which that Temporal has never seen.
+  const database = await migratedDatabase(`reconcile_test_${process.pid}`);
+  drop = database.drop;
+  stack = await startStack({ databaseUrl: database.url });
 });
 afterAll(async () => {
   await stack?.stop();
+  await drop?.();
 });
 
 it('starts the workflow of a record whose ingest died between the row and the start', async () => {

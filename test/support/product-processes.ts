@@ -16,6 +16,13 @@ export interface ProductProcesses {
   stop(): Promise<void>;
 }
 
+/**
+ * The worker's reconciler checks every `received`/`processing` row against its own Temporal. The
+ * shared database holds the rows of test files running beside this one, which that Temporal has never
+ * seen: quiet for a day, none of them is old enough to be checked.
+ */
+const RECONCILER_OFF_THE_SHARED_DATABASE = { RECONCILE_QUIET_MS: String(24 * 60 * 60 * 1000) };
+
 const ENTRY_POINTS = { api: 'api.ts', worker: 'worker.ts', mllp: 'mllp.ts' } as const;
 /** How `node` runs a production entry point from its TypeScript source. */
 const entryArgs = (file: string): string[] => ['--import', 'tsx', resolve(__dirname, '../../bin', file)];
@@ -29,7 +36,7 @@ export async function startProductProcesses(env: NodeJS.ProcessEnv): Promise<Pro
         name,
         command: process.execPath,
         args: entryArgs(file),
-        env: { ...env, HOST: '127.0.0.1', PORT: String(apiPort), MLLP_PORT: String(mllpPort) },
+        env: { ...RECONCILER_OFF_THE_SHARED_DATABASE, ...env, HOST: '127.0.0.1', PORT: String(apiPort), MLLP_PORT: String(mllpPort) },
         restart: name === 'worker',
         output: (chunk) => chunks.push(chunk),
       },
@@ -66,6 +73,7 @@ export function startWorkerProcess({ temporalAddress, simulatorPort, env = {}, n
       args: entryArgs(ENTRY_POINTS.worker),
       env: {
         ...process.env,
+        ...RECONCILER_OFF_THE_SHARED_DATABASE,
         NODE_ENV: 'test',
         LOG_LEVEL: 'warn',
         PAYLOAD_KEYS: TEST_PAYLOAD_KEYS,
