@@ -1,7 +1,7 @@
 import type { Server } from 'node:http';
 import type { AppConfig } from '../config';
 import { createLogger } from '../config/logger';
-import { requireDatabaseUrl } from '../config/runtime';
+import { listenOn, requireDatabaseUrl } from '../config/runtime';
 import { ensureDefaultAccount } from '../db/accounts';
 import { createDb } from '../db/client';
 import { apiIngest } from '../ingest/settings';
@@ -24,10 +24,7 @@ export async function startApi(config: AppConfig, secrets: Readonly<Record<strin
   const { ingest, starts } = apiIngest(config, db, temporal, log);
   const app = createConfiguredApp(config, { db, temporal, ingest, log, tracer: tracing?.tracer, providers });
   const server = createHttpServer(app, config.http);
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen({ port: config.port, host: config.host }, () => resolve());
-  });
+  await listenOn(server, { port: config.port, host: config.host, setting: 'PORT' });
   log.info({ host: config.host, port: config.port }, 'API listening');
   return {
     server,

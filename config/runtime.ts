@@ -1,3 +1,4 @@
+import type { Server } from 'node:net';
 import { setFlagsFromString } from 'node:v8';
 import type { AppConfig } from '.';
 import { ConfigError } from '.';
@@ -37,12 +38,39 @@ function applyV8Settings(): void {
   for (const flag of ['--no-wasm-dynamic-tiering', '--no-wasm-tier-up', '--heap-growing-percent=50']) setFlagsFromString(flag);
 }
 
+/**
+ * The exit code of a process that refused its configuration (sysexits' EX_CONFIG). Started again
+ * as it is, it would refuse again: a supervisor stops rather than restart it (dev/processes.ts).
+ */
+export const EXIT_CONFIGURATION = 78;
+
 /** Ends the process with one readable line for a configuration error, a stack for anything else. */
 export function runMain(main: () => Promise<unknown>): void {
   applyV8Settings();
   main().catch((err: unknown) => {
-    console.error(err instanceof ConfigError ? `configuration error: ${err.message}` : err);
-    process.exit(1);
+    const refused = err instanceof ConfigError;
+    console.error(refused ? `configuration error: ${err.message}` : err);
+    process.exit(refused ? EXIT_CONFIGURATION : 1);
+  });
+}
+
+const LISTEN_REFUSALS: Record<string, string> = {
+  EADDRINUSE: 'the port is in use by another program (or another copy of this one)',
+  EACCES: 'permission denied (ports below 1024 need privileges)',
+  EADDRNOTAVAIL: 'the address is not one of this machine (HOST)',
+};
+
+/**
+ * Listens, or says which setting to change: a port another program holds is the operator's to
+ * settle, and no restart of ours can take it back.
+ */
+export async function listenOn(server: Server, { port, host, setting }: { port: number; host: string | undefined; setting: string }): Promise<void> {
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', (err: NodeJS.ErrnoException) => {
+      const refusal = err.code ? LISTEN_REFUSALS[err.code] : undefined;
+      reject(refusal ? new ConfigError(`${setting}=${port}: cannot listen on ${host ?? 'every address'}:${port}: ${refusal}`, { cause: err }) : err);
+    });
+    server.listen(port, host, () => resolve());
   });
 }
 

@@ -2,7 +2,8 @@
  * `npm start`: the whole system on embedded defaults under one supervisor. It provisions the
  * Temporal CLI, runs the dev server (Web UI, SQLite in .data/ so state survives restarts),
  * embedded PostgreSQL with migrations, the provider simulator, the worker, the API and the MLLP
- * listener; it restarts a worker, API or listener that dies and stops everything cleanly on Ctrl-C.
+ * listener; it restarts a worker, API or listener that dies and stops everything cleanly on Ctrl-C,
+ * or when one of them refuses its configuration (exit code 78, which a restart cannot cure).
  * It runs in development unless NODE_ENV says otherwise, on loopback unless HOST says otherwise, and
  * without PAYLOAD_KEYS on a development key it makes once in DATA_DIR.
  * `npm start -- --topology production` runs the production topology instead (dev/topology/layout.ts).
@@ -10,6 +11,7 @@
 import { mkdirSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { loadConfig, type AppConfig } from '../config';
+import { EXIT_CONFIGURATION } from '../config/runtime';
 import { RECORD_SEARCH_ATTRIBUTES } from '../contract';
 import { startEmbeddedPostgres } from './postgres';
 import { applyMigrations } from './migrations';
@@ -100,9 +102,9 @@ function childEnv(config: AppConfig, source: NodeJS.ProcessEnv, databaseUrl: str
   };
 }
 
-function startNodeChild(config: AppConfig, name: string, entry: string, env: NodeJS.ProcessEnv): Supervised {
+function startNodeChild(config: AppConfig, name: string, entry: string, env: NodeJS.ProcessEnv, onRefused: () => void): Supervised {
   const pidFile = resolve(config.dataDir, 'pids', `${name}.pid`);
-  return supervise({ name, command: process.execPath, args: ['--import', 'tsx', resolve(__dirname, '..', entry)], env, restart: true, pidFile }, log);
+  return supervise({ name, command: process.execPath, args: ['--import', 'tsx', resolve(__dirname, '..', entry)], env, restart: true, pidFile, onRefused }, log);
 }
 
 /** Keys from API_KEYS are the operator's secrets and are never printed; the development key may be. */
@@ -142,12 +144,12 @@ export async function runLocalStack(argv: string[]): Promise<void> {
   const payloadKey = source.PAYLOAD_KEYS === undefined ? devPayloadKey(config.dataDir) : `"${config.temporal.payloadKeys[0]?.id}" from PAYLOAD_KEYS`;
   const stoppers: Stopper[] = [];
   let stopping = false;
-  const stopAll = async () => {
+  const stopAll = async (code = 0) => {
     if (stopping) return;
     stopping = true;
     log('stopping…');
     for (const stop of stoppers) await stop().catch((err: unknown) => log(`stop failed: ${String(err)}`));
-    process.exit(0);
+    process.exit(code);
   };
   process.on('SIGINT', () => void stopAll());
   process.on('SIGTERM', () => void stopAll());
@@ -158,7 +160,9 @@ export async function runLocalStack(argv: string[]): Promise<void> {
     const simulator = await startSimulator({ port: config.simulatorPort, host: config.host });
     stoppers.unshift(() => simulator.close());
   }
-  const children = childPlans(layout, config, childEnv(config, source, databaseUrl)).map((child) => startNodeChild(config, child.name, child.entry, child.env));
+  // A system with a part that cannot run is not ready, and waiting would not make it so.
+  const refused = () => void stopAll(EXIT_CONFIGURATION);
+  const children = childPlans(layout, config, childEnv(config, source, databaseUrl)).map((child) => startNodeChild(config, child.name, child.entry, child.env, refused));
   stoppers.unshift(...children.map((c) => () => c.stop()));
   await Promise.all([
     ...layout.apiPorts.map((port) => waitForPort(port, dialHost(config.host), 60_000, '/healthz')),

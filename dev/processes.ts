@@ -3,6 +3,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { closeSync, mkdirSync, openSync, writeFileSync } from 'node:fs';
 import { connect, createServer } from 'node:net';
 import { dirname } from 'node:path';
+import { EXIT_CONFIGURATION } from '../config/runtime';
 
 export interface ChildSpec {
   name: string;
@@ -18,6 +19,8 @@ export interface ChildSpec {
   logFile?: string;
   /** Where the child's stdout and stderr go instead of ours, prefixed: a test that reads every line a process wrote. */
   output?: (chunk: Buffer) => void;
+  /** Called when the child exits refusing its configuration: it is not restarted, since it would refuse again. */
+  onRefused?: () => void;
 }
 
 export interface Supervised {
@@ -84,7 +87,13 @@ export function supervise(spec: ChildSpec, log: (line: string) => void): Supervi
     child = spawnChild(spec);
     if (spec.pidFile && child.pid !== undefined) writePidFile(spec.pidFile, child.pid);
     child.once('exit', (code, signal) => {
-      if (stopping || !spec.restart) return;
+      if (stopping) return;
+      if (code === EXIT_CONFIGURATION) {
+        log(`${spec.name} refused its configuration (its reason is above); not restarting it`);
+        spec.onRefused?.();
+        return;
+      }
+      if (!spec.restart) return;
       // A process that ran a while gets restarted at once; one that keeps dying backs off.
       delay = Date.now() - started > 30_000 ? 500 : Math.min(delay * 2, MAX_RESTART_DELAY_MS);
       restarts += 1;

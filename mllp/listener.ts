@@ -13,6 +13,7 @@ import { createServer, type Server, type Socket } from 'node:net';
 import { createServer as createTlsServer } from 'node:tls';
 import type { Logger } from 'pino';
 import type { MllpSettings } from '../config';
+import { listenOn } from '../config/runtime';
 import { PipelineUnavailableError, type Ingest } from '../ingest';
 import { accountFor } from './accounts';
 import { ackFor, readHl7, type Hl7Candidate } from './hl7';
@@ -180,10 +181,7 @@ export async function startMllpListener({ settings, host, ingest, log }: MllpLis
   server.on('drop', (data) => {
     log.warn({ limit: 'MLLP_MAX_CONNECTIONS', remote: data ? remoteOf(data) : '?', maxConnections: settings.maxConnections }, 'MLLP sender cut off: too many connections');
   });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(settings.port, host, () => resolve());
-  });
+  await listenOn(server, { port: settings.port, host, setting: 'MLLP_PORT' });
   const address = server.address();
   const port = typeof address === 'object' && address ? address.port : settings.port;
   log.info({ port, tls: settings.tls !== undefined, clientCertificates: settings.tls?.caPath !== undefined }, 'MLLP listener ready');

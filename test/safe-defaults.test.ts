@@ -98,7 +98,7 @@ describe('bin/api.ts started with a bare environment', () => {
     child.stderr?.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
     const code = await new Promise<number | null>((resolve) => child.once('exit', resolve));
     expect({ code, stderr: stderr.trim() }).toEqual({
-      code: 1,
+      code: 78,
       stderr: 'configuration error: API_KEYS and PAYLOAD_KEYS are required when NODE_ENV=production (unset NODE_ENV means production)',
     });
   });

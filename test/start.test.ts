@@ -7,8 +7,8 @@
  * are still there.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, statSync } from 'node:fs';
-import { connect } from 'node:net';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { connect, createServer } from 'node:net';
 import { networkInterfaces, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { Client, Connection } from '@temporalio/client';
@@ -26,23 +26,29 @@ interface Running {
   output: () => string;
 }
 
-async function npmStart(env: NodeJS.ProcessEnv): Promise<Running> {
+function spawnStart(env: NodeJS.ProcessEnv): Running {
   const child = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'dev/bin/start.ts')], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';
   child.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString()));
   child.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  return { child, output: () => output };
+}
+
+async function npmStart(env: NodeJS.ProcessEnv): Promise<Running> {
+  const started = spawnStart(env);
+  const { child } = started;
   await new Promise<void>((resolveReady, reject) => {
-    const timer = setTimeout(() => reject(new Error(`npm start printed no ready line in 180 s:\n${output}`)), 180_000);
+    const timer = setTimeout(() => reject(new Error(`npm start printed no ready line in 180 s:\n${started.output()}`)), 180_000);
     const check = () => {
-      if (output.includes('[start] ready:')) {
+      if (started.output().includes('[start] ready:')) {
         clearTimeout(timer);
         resolveReady();
       }
     };
     child.stdout?.on('data', check);
-    child.once('exit', (code) => reject(new Error(`npm start exited with ${code}:\n${output}`)));
+    child.once('exit', (code) => reject(new Error(`npm start exited with ${code}:\n${started.output()}`)));
   });
-  return { child, output: () => output };
+  return started;
 }
 
 async function ctrlC({ child }: Running): Promise<number | null> {
@@ -77,7 +83,8 @@ const accepts = (host: string, port: number) =>
     socket.once('error', () => done(false));
   });
 
-it('runs the whole system, shows the workflow in the Web UI decrypted, and keeps it across a restart', async () => {
+/** A newcomer's machine: every port `npm start` takes free, and a fresh data folder. */
+async function freshMachine() {
   const dataDir = mkdtempSync(join(tmpdir(), 'durable-inference-start-'));
   const [port, temporalPort, uiPort, pgPort, simulatorPort, mllpPort, workerMetricsPort] = await Promise.all(Array.from({ length: 7 }, freePort));
   const env: NodeJS.ProcessEnv = {
@@ -93,6 +100,12 @@ it('runs the whole system, shows the workflow in the Web UI decrypted, and keeps
     WORKER_METRICS_ADDRESS: `127.0.0.1:${workerMetricsPort}`,
     TEMPORAL_CLI_PATH: process.env.TEST_TEMPORAL_CLI,
   };
+  return { dataDir, env, ports: { port, temporalPort, uiPort, pgPort, simulatorPort, mllpPort, workerMetricsPort } };
+}
+
+it('runs the whole system, shows the workflow in the Web UI decrypted, and keeps it across a restart', async () => {
+  const { dataDir, env, ports } = await freshMachine();
+  const { port, temporalPort, uiPort, simulatorPort, mllpPort, workerMetricsPort } = ports;
   const api = `http://localhost:${port}`;
   const id = `start-${Date.now()}`;
 
@@ -166,3 +179,28 @@ it('runs the whole system, shows the workflow in the Web UI decrypted, and keeps
     expect(await ctrlC(second)).toBe(0);
   }
 }, 600_000);
+
+it('stops with the setting to change when another program holds the API\'s port, instead of restarting the API for ever', async () => {
+  const { dataDir, env, ports } = await freshMachine();
+  // Another program on the port: it takes every connection and drops it.
+  const holder = createServer((socket) => socket.destroy());
+  await new Promise<void>((listening) => holder.listen(ports.port, '127.0.0.1', listening));
+  try {
+    const { child, output } = spawnStart(env);
+    const code = await new Promise<number | null>((exited) => child.once('exit', exited));
+    expect({ code, refusal: output().match(/configuration error: .*/)?.[0] }).toEqual({
+      code: 78,
+      refusal: `configuration error: PORT=${ports.port}: cannot listen on 127.0.0.1:${ports.port}: the port is in use by another program (or another copy of this one)`,
+    });
+    expect(output()).toContain('[start] api refused its configuration (its reason is above); not restarting it');
+    expect(output()).not.toContain('[start] ready:');
+    expect(output()).not.toMatch(/api exited .*; restarting/);
+    // Everything it had started is stopped again.
+    for (const listener of [ports.temporalPort, ports.pgPort, ports.simulatorPort, ports.mllpPort]) {
+      expect({ listener, accepts: await accepts('127.0.0.1', Number(listener)) }).toEqual({ listener, accepts: false });
+    }
+  } finally {
+    await new Promise((closed) => holder.close(closed));
+    rmSync(dataDir, { recursive: true, force: true });
+  }
+}, 300_000);
