@@ -89,7 +89,7 @@ export function supervise(spec: ChildSpec, log: (line: string) => void): Supervi
     child.once('exit', (code, signal) => {
       if (stopping) return;
       if (code === EXIT_CONFIGURATION) {
-        log(`${spec.name} refused its configuration (its reason is above); not restarting it`);
+        log(`${spec.name} refused its configuration (its own last line says why); not restarting it`);
         spec.onRefused?.();
         return;
       }

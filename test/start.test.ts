@@ -192,7 +192,7 @@ it('stops with the setting to change when another program holds the API\'s port,
       code: 78,
       refusal: `configuration error: PORT=${ports.port}: cannot listen on 127.0.0.1:${ports.port}: the port is in use by another program (or another copy of this one)`,
     });
-    expect(output()).toContain('[start] api refused its configuration (its reason is above); not restarting it');
+    expect(output()).toContain('[start] api refused its configuration (its own last line says why); not restarting it');
     expect(output()).not.toContain('[start] ready:');
     expect(output()).not.toMatch(/api exited .*; restarting/);
     // Everything it had started is stopped again.
