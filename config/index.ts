@@ -12,6 +12,7 @@ import type { LogSettings } from './logger';
 import type { HealthSettings } from '../providers/health';
 import type { ProviderConfig } from '../providers/types';
 import { PAYLOAD_KEY_BYTES, type PayloadKey } from '../temporal/codec';
+import { ConfigError } from './error';
 
 const intFrom = (fallback: number) => z.coerce.number().int().nonnegative().default(fallback);
 
@@ -238,9 +239,7 @@ export interface TemporalTls {
   serverCaCertPath?: string;
 }
 
-export class ConfigError extends Error {
-  override name = 'ConfigError';
-}
+export { ConfigError } from './error';
 
 /** The local simulator as a dearer primary and a cheaper fallback, priced like real models so the cost figures move. */
 function defaultProviders(simulatorPort: number): unknown[] {

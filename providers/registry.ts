@@ -1,3 +1,4 @@
+import { ConfigError } from '../config/error';
 import type * as AnthropicModule from './anthropic';
 import type * as OpenAIModule from './openai';
 import type { ProviderClient, ProviderConfig } from './types';
@@ -36,7 +37,7 @@ export function createProviderClients(
 ): Map<string, RegisteredProvider> {
   const missing = [...new Set(configs.map((c) => c.apiKeyEnv).filter((name) => !env[name]))];
   if (missing.length > 0) {
-    throw new Error(`missing API key: set the environment variable(s) ${missing.join(', ')} (named by apiKeyEnv in PROVIDERS)`);
+    throw new ConfigError(`missing API key: set the environment variable(s) ${missing.join(', ')} (named by apiKeyEnv in PROVIDERS)`);
   }
   return new Map(configs.map((cfg) => [cfg.name, { config: cfg, client: decorate(madeAtFirstCall(() => FACTORIES[cfg.kind](cfg, env[cfg.apiKeyEnv] as string))) }]));
 }

@@ -5,6 +5,7 @@
 import { readFileSync } from 'node:fs';
 import type { Logger } from 'pino';
 import { z } from 'zod';
+import { ConfigError } from '../config/error';
 import { providerConfigSchema, type ProviderConfig } from './types';
 
 // The order is the provider chain: primary first, then fallbacks.
@@ -27,7 +28,7 @@ function readSetting(value: string): unknown {
   try {
     return JSON.parse(text);
   } catch (err) {
-    throw new Error(`PROVIDERS is not valid JSON: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
+    throw new ConfigError(`PROVIDERS is not valid JSON: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
   }
 }
 
@@ -35,7 +36,7 @@ function readProvidersFile(path: string): string {
   try {
     return readFileSync(path, 'utf8');
   } catch (err) {
-    throw new Error(`PROVIDERS is neither JSON nor a readable file (${path}): ${err instanceof Error ? err.message : String(err)}`, { cause: err });
+    throw new ConfigError(`PROVIDERS is neither JSON nor a readable file (${path}): ${err instanceof Error ? err.message : String(err)}`, { cause: err });
   }
 }
 
@@ -45,7 +46,7 @@ export function parseProvidersSetting(value: string | undefined, defaults: unkno
   const result = providersSchema(now.toISOString().slice(0, 10)).safeParse(raw);
   if (!result.success) {
     const issues = result.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ');
-    throw new Error(`invalid PROVIDERS: ${issues}`);
+    throw new ConfigError(`invalid PROVIDERS: ${issues}`);
   }
   return result.data;
 }

@@ -103,6 +103,23 @@ describe('bin/api.ts started with a bare environment', () => {
     });
   });
 
+  it('refuses a PROVIDERS it cannot use in one line naming the setting, with the exit code a supervisor does not restart', async () => {
+    const refusal = async (extra: Record<string, string>) => {
+      const child = start({ NODE_ENV: 'development', ...extra });
+      let stderr = '';
+      child.stderr?.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+      const code = await new Promise<number | null>((resolve) => child.once('exit', resolve));
+      return { code, stderr: stderr.trim() };
+    };
+    const unreadable = await refusal({ PROVIDERS: '[{"name": "primary"' });
+    expect(unreadable).toEqual({ code: 78, stderr: expect.stringMatching(/^configuration error: PROVIDERS is not valid JSON: [^\n]+$/) });
+    const provider = { name: 'primary', kind: 'openai', baseURL: 'http://127.0.0.1:1/v1', model: 'sim-primary-2026-11-01', apiKeyEnv: 'NO_SUCH_KEY' };
+    expect(await refusal({ PROVIDERS: JSON.stringify([provider]) })).toEqual({
+      code: 78,
+      stderr: 'configuration error: missing API key: set the environment variable(s) NO_SUCH_KEY (named by apiKeyEnv in PROVIDERS)',
+    });
+  });
+
   it('with keys: refuses the development key and a fault plan, and serves no key on /ui-config', async () => {
     const port = await freePort();
     api = start({ ...PRODUCTION, PORT: String(port), LOG_LEVEL: 'warn' });
