@@ -1,7 +1,7 @@
 import type { Server } from 'node:net';
 import { setFlagsFromString } from 'node:v8';
 import type { AppConfig } from '.';
-import { ConfigError } from '.';
+import { ConfigError } from './error';
 
 /** Processes other than the supervisor need a database URL: `npm start` hands them the embedded one. */
 export function requireDatabaseUrl(config: AppConfig): string {
