@@ -60,15 +60,23 @@ const LISTEN_REFUSALS: Record<string, string> = {
   EADDRNOTAVAIL: 'the address is not one of this machine (HOST)',
 };
 
+export interface Listener {
+  port: number;
+  host: string | undefined;
+  /** The setting that chose the port, and its value when that is more than the port (an address). */
+  setting: string;
+  value?: string;
+}
+
 /**
  * Listens, or says which setting to change: a port another program holds is the operator's to
  * settle, and no restart of ours can take it back.
  */
-export async function listenOn(server: Server, { port, host, setting }: { port: number; host: string | undefined; setting: string }): Promise<void> {
+export async function listenOn(server: Server, { port, host, setting, value = String(port) }: Listener): Promise<void> {
   await new Promise<void>((resolve, reject) => {
     server.once('error', (err: NodeJS.ErrnoException) => {
       const refusal = err.code ? LISTEN_REFUSALS[err.code] : undefined;
-      reject(refusal ? new ConfigError(`${setting}=${port}: cannot listen on ${host ?? 'every address'}:${port}: ${refusal}`, { cause: err }) : err);
+      reject(refusal ? new ConfigError(`${setting}=${value}: cannot listen on ${host ?? 'every address'}:${port}: ${refusal}`, { cause: err }) : err);
     });
     server.listen(port, host, () => resolve());
   });

@@ -14,6 +14,7 @@ import { loadConfig, type AppConfig } from '../config';
 import { EXIT_CONFIGURATION } from '../config/runtime';
 import { RECORD_SEARCH_ATTRIBUTES } from '../contract';
 import { startEmbeddedPostgres } from './postgres';
+import { refuseHeldPorts } from './preflight';
 import { applyMigrations } from './migrations';
 import { startSimulator } from './simulator';
 import { startCodecRelay } from './codec-relay';
@@ -139,6 +140,7 @@ export async function runLocalStack(argv: string[]): Promise<void> {
   const source: NodeJS.ProcessEnv = { ...LOCAL_DEFAULTS, ...process.env };
   const config = loadConfig(source);
   const layout = layoutOrExit(argv, config);
+  await refuseHeldPorts(config, layout);
   mkdirSync(config.dataDir, { recursive: true });
   // Production without PAYLOAD_KEYS has been refused by now; elsewhere the children read the made key from DATA_DIR.
   const payloadKey = source.PAYLOAD_KEYS === undefined ? devPayloadKey(config.dataDir) : `"${config.temporal.payloadKeys[0]?.id}" from PAYLOAD_KEYS`;

@@ -4,6 +4,7 @@
  */
 import { DefaultLogger, Runtime, type LogLevel } from '@temporalio/worker';
 import type { Logger } from 'pino';
+import { ConfigError } from '../config/error';
 
 const PINO_LEVEL: Record<LogLevel, 'trace' | 'debug' | 'info' | 'warn' | 'error'> = {
   TRACE: 'trace',
@@ -13,14 +14,24 @@ const PINO_LEVEL: Record<LogLevel, 'trace' | 'debug' | 'info' | 'warn' | 'error'
   ERROR: 'error',
 };
 
+const EXPORTER_FAILED = 'Failed to start prometheus metrics exporter';
+
 /**
  * Routes the Temporal SDK's own logs, and the workflow and activity loggers (which carry
  * workflowId, activityType and attempt), into pino; optionally serves the SDK's Prometheus metrics.
  * Must run before the process creates its first Worker or NativeConnection.
  */
 export function installTemporalRuntime(log: Logger, metricsBindAddress?: string): void {
-  Runtime.install({
-    logger: new DefaultLogger('INFO', ({ level, message, meta }) => log[PINO_LEVEL[level]]({ ...meta }, message)),
-    ...(metricsBindAddress ? { telemetryOptions: { metrics: { prometheus: { bindAddress: metricsBindAddress } } } } : {}),
-  });
+  try {
+    Runtime.install({
+      logger: new DefaultLogger('INFO', ({ level, message, meta }) => log[PINO_LEVEL[level]]({ ...meta }, message)),
+      ...(metricsBindAddress ? { telemetryOptions: { metrics: { prometheus: { bindAddress: metricsBindAddress } } } } : {}),
+    });
+  } catch (err) {
+    // The SDK's core says only in its message that the exporter could not bind (a port in use, an address not of this machine).
+    if (metricsBindAddress && err instanceof Error && err.message.startsWith(EXPORTER_FAILED)) {
+      throw new ConfigError(`WORKER_METRICS_ADDRESS=${metricsBindAddress}: cannot serve metrics there: ${err.message.slice(EXPORTER_FAILED.length).replace(/^:\s*/, '')}`, { cause: err });
+    }
+    throw err;
+  }
 }

@@ -1,0 +1,37 @@
+/**
+ * Before `npm start` starts anything, every port that it and its children will listen on must be
+ * free. A port another program holds is refused at once, naming its setting, instead of after the
+ * database and Temporal are up; and that program is never taken for ours (the MLLP listener's
+ * readiness is a bare TCP connect, which anything listening answers).
+ */
+import { createServer } from 'node:net';
+import type { AppConfig } from '../config';
+import { LOCAL_DATABASE, listenOn, type Listener } from '../config/runtime';
+import { childPlans, type Layout } from './topology/layout';
+
+function listenersOf(config: AppConfig, layout: Layout): Listener[] {
+  const { host } = config;
+  const metrics = childPlans(layout, config, {}).flatMap(({ env }) => {
+    const [, metricsHost, port] = /^(.*):(\d+)$/.exec(env.WORKER_METRICS_ADDRESS ?? '') ?? [];
+    return port === undefined ? [] : [{ setting: 'WORKER_METRICS_ADDRESS', value: env.WORKER_METRICS_ADDRESS, host: metricsHost, port: Number(port) }];
+  });
+  const managed = config.temporal.managed;
+  return [
+    ...layout.apiPorts.map((port) => ({ setting: 'PORT', host, port })),
+    { setting: 'MLLP_PORT', host, port: config.mllp.port },
+    ...metrics,
+    ...(managed ? [{ setting: 'TEMPORAL_DEV_PORT', host, port: Number(config.temporal.address.split(':')[1]) }] : []),
+    ...(managed && layout.topology === 'dev' ? [{ setting: 'TEMPORAL_UI_PORT', host, port: config.temporal.uiPort }] : []),
+    ...(config.databaseUrl ? [] : [{ setting: 'EMBEDDED_PG_PORT', host: LOCAL_DATABASE.host, port: config.embeddedPgPort }]),
+    ...(config.simulatedProviders ? [{ setting: 'SIMULATOR_PORT', host, port: config.simulatorPort }] : []),
+  ].filter((listener) => listener.port > 0);
+}
+
+/** Throws the ConfigError of the first port that cannot be listened on. */
+export async function refuseHeldPorts(config: AppConfig, layout: Layout): Promise<void> {
+  for (const listener of listenersOf(config, layout)) {
+    const server = createServer();
+    await listenOn(server, listener);
+    await new Promise((closed) => server.close(closed));
+  }
+}

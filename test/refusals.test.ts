@@ -1,0 +1,58 @@
+/**
+ * A process that cannot run as configured says which setting to change, in one line, and exits
+ * with 78; a supervisor does not restart it, since it would refuse again. `npm start`'s check of its
+ * ports before it starts anything is in test/start.test.ts.
+ */
+import { spawn } from 'node:child_process';
+import { createServer, type Server } from 'node:net';
+import path from 'node:path';
+import { ConfigError } from '../config';
+import { listenOn } from '../config/runtime';
+import { freePort, supervise } from '../dev/processes';
+
+let held: { server: Server; port: number };
+beforeAll(async () => {
+  const server = createServer((socket) => socket.destroy());
+  const port = await freePort();
+  await new Promise<void>((listening) => server.listen(port, '127.0.0.1', listening));
+  held = { server, port };
+});
+afterAll(async () => {
+  await new Promise((closed) => held?.server.close(closed));
+});
+
+it('a port another program holds is a configuration error naming the setting', async () => {
+  const refused = listenOn(createServer(), { port: held.port, host: '127.0.0.1', setting: 'MLLP_PORT' });
+  await expect(refused).rejects.toThrow(ConfigError);
+  await expect(refused).rejects.toThrow(`MLLP_PORT=${held.port}: cannot listen on 127.0.0.1:${held.port}: the port is in use by another program (or another copy of this one)`);
+});
+
+it('a worker whose metrics address another program holds exits with 78 and one line naming WORKER_METRICS_ADDRESS', async () => {
+  const address = `127.0.0.1:${held.port}`;
+  const worker = spawn(process.execPath, ['--import', 'tsx', path.resolve(__dirname, '../bin/worker.ts')], {
+    env: { PATH: process.env.PATH, NODE_ENV: 'development', WORKER_METRICS_ADDRESS: address },
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
+  let stderr = '';
+  worker.stderr?.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+  const code = await new Promise<number | null>((exited) => worker.once('exit', exited));
+  expect({ code, stderr: stderr.trim() }).toEqual({
+    code: 78,
+    stderr: `configuration error: WORKER_METRICS_ADDRESS=${address}: cannot serve metrics there: Address already in use (os error 98)`,
+  });
+});
+
+it('the supervisor restarts a child that died, but not one that refused its configuration', async () => {
+  /** The supervisor's first line about a child that exits with `exitCode`, and whether it called onRefused. */
+  const firstWord = async (name: string, exitCode: number) => {
+    let refused = false;
+    let said: (line: string) => void = () => undefined;
+    const line = new Promise<string>((resolve) => (said = resolve));
+    const child = supervise({ name, command: process.execPath, args: ['-e', `process.exit(${exitCode})`], restart: true, quiet: true, onRefused: () => (refused = true) }, said);
+    const first = await line;
+    await child.stop();
+    return { line: first, refused, restarts: child.restarts() };
+  };
+  expect(await firstWord('refuser', 78)).toEqual({ line: 'refuser refused its configuration (its own last line says why); not restarting it', refused: true, restarts: 0 });
+  expect(await firstWord('crasher', 1)).toEqual({ line: expect.stringMatching(/^crasher exited \(code 1\); restarting in \d+ ms$/), refused: false, restarts: 1 });
+});
