@@ -6,14 +6,15 @@
  */
 import { createServer } from 'node:net';
 import type { AppConfig } from '../config';
+import { ConfigError } from '../config/error';
 import { LOCAL_DATABASE, listenOn, type Listener } from '../config/runtime';
-import { childPlans, type Layout } from './topology/layout';
+import { childPlans, hostAndPort, type Layout } from './topology/layout';
 
 function listenersOf(config: AppConfig, layout: Layout): Listener[] {
   const { host } = config;
-  const metrics = childPlans(layout, config, {}).flatMap(({ env }) => {
-    const [, metricsHost, port] = /^(.*):(\d+)$/.exec(env.WORKER_METRICS_ADDRESS ?? '') ?? [];
-    return port === undefined ? [] : [{ setting: 'WORKER_METRICS_ADDRESS', value: env.WORKER_METRICS_ADDRESS, host: metricsHost, port: Number(port) }];
+  const metrics = childPlans(layout, config, {}).flatMap(({ env: { WORKER_METRICS_ADDRESS: value } }) => {
+    const address = hostAndPort(value);
+    return address ? [{ setting: 'WORKER_METRICS_ADDRESS', value, ...address }] : [];
   });
   const managed = config.temporal.managed;
   return [
@@ -27,9 +28,18 @@ function listenersOf(config: AppConfig, layout: Layout): Listener[] {
   ].filter((listener) => listener.port > 0);
 }
 
-/** Throws the ConfigError of the first port that cannot be listened on. */
+const WILDCARDS = new Set([undefined, '0.0.0.0', '::']);
+const overlap = (a: Listener, b: Listener): boolean => a.port === b.port && (a.host === b.host || WILDCARDS.has(a.host) || WILDCARDS.has(b.host));
+const named = (l: Listener): string => `${l.setting}=${l.value ?? l.port}`;
+
+/** Throws the ConfigError of the first port that two settings share, or that cannot be listened on. */
 export async function refuseHeldPorts(config: AppConfig, layout: Layout): Promise<void> {
-  for (const listener of listenersOf(config, layout)) {
+  const listeners = listenersOf(config, layout);
+  listeners.forEach((listener, i) => {
+    const other = listeners.slice(0, i).find((earlier) => overlap(earlier, listener));
+    if (other) throw new ConfigError(`${named(other)} and ${named(listener)} name the same port: give each its own`);
+  });
+  for (const listener of listeners) {
     const server = createServer();
     await listenOn(server, listener);
     await new Promise((closed) => server.close(closed));

@@ -6,9 +6,11 @@
 import { spawn } from 'node:child_process';
 import { createServer, type Server } from 'node:net';
 import path from 'node:path';
-import { ConfigError } from '../config';
+import { ConfigError, loadConfig } from '../config';
 import { listenOn } from '../config/runtime';
+import { refuseHeldPorts } from '../dev/preflight';
 import { freePort, supervise } from '../dev/processes';
+import { parseLayout } from '../dev/topology/layout';
 
 let held: { server: Server; port: number };
 beforeAll(async () => {
@@ -25,6 +27,14 @@ it('a port another program holds is a configuration error naming the setting', a
   const refused = listenOn(createServer(), { port: held.port, host: '127.0.0.1', setting: 'MLLP_PORT' });
   await expect(refused).rejects.toThrow(ConfigError);
   await expect(refused).rejects.toThrow(`MLLP_PORT=${held.port}: cannot listen on 127.0.0.1:${held.port}: the port is in use by another program (or another copy of this one)`);
+});
+
+it('npm start refuses two of its settings that name one port, before it listens anywhere', async () => {
+  // The production topology runs its second API on PORT + 1.
+  const config = loadConfig({ NODE_ENV: 'development', PORT: '4000', TEMPORAL_DEV_PORT: '4001' });
+  await expect(refuseHeldPorts(config, parseLayout(['--topology', 'production'], config))).rejects.toThrow(
+    new ConfigError('PORT=4001 and TEMPORAL_DEV_PORT=4001 name the same port: give each its own'),
+  );
 });
 
 it('a worker whose metrics address another program holds exits with 78 and one line naming WORKER_METRICS_ADDRESS', async () => {
