@@ -12,6 +12,7 @@ import type { LogSettings } from './logger';
 import type { HealthSettings } from '../providers/health';
 import type { ProviderConfig } from '../providers/types';
 import { PAYLOAD_KEY_BYTES, type PayloadKey } from '../temporal/codec';
+import { isSocketAddress } from './address';
 import { ConfigError } from './error';
 
 const intFrom = (fallback: number) => z.coerce.number().int().nonnegative().default(fallback);
@@ -122,7 +123,12 @@ const envSchema = z.object({
   OTEL_EXPORTER_OTLP_ENDPOINT: z.url().optional(),
   METRICS_TOKEN: z.string().min(16, 'METRICS_TOKEN must be at least 16 characters').optional(),
   /** Where a worker serves Temporal's Prometheus metrics (SDK and model-call metrics); empty: off. */
-  WORKER_METRICS_ADDRESS: z.string().default('127.0.0.1:9464'),
+  WORKER_METRICS_ADDRESS: z
+    .string()
+    .default('127.0.0.1:9464')
+    .refine((value) => value === '' || isSocketAddress(value), {
+      message: "must be an IP address and a port, such as 127.0.0.1:9464 or [::1]:9464 (no host name), or empty to turn the worker's metrics off",
+    }),
   /** Unset: the SDK's default, derived from the heap limit (about 2,300 workflows with Node's default heap). */
   WORKER_MAX_CACHED_WORKFLOWS: z.coerce.number().int().min(2).optional(),
 });

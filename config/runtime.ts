@@ -57,7 +57,7 @@ export function runMain(main: () => Promise<unknown>): void {
 const LISTEN_REFUSALS: Record<string, string> = {
   EADDRINUSE: 'the port is in use by another program (or another copy of this one)',
   EACCES: 'permission denied (ports below 1024 need privileges)',
-  EADDRNOTAVAIL: 'the address is not one of this machine (HOST)',
+  EADDRNOTAVAIL: 'the address is not one of this machine',
 };
 
 export interface Listener {

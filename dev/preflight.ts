@@ -1,14 +1,16 @@
 /**
  * Before `npm start` starts anything, every port that it and its children will listen on must be
- * free. A port another program holds is refused at once, naming its setting, instead of after the
+ * free. Not the embedded PostgreSQL's: dev/postgres.ts joins the server already running on its data
+ * folder (one a killed `npm start` left behind), which holds that port. A port another program holds is refused at once, naming its setting, instead of after the
  * database and Temporal are up; and that program is never taken for ours (the MLLP listener's
  * readiness is a bare TCP connect, which anything listening answers).
  */
 import { createServer } from 'node:net';
 import type { AppConfig } from '../config';
 import { ConfigError } from '../config/error';
-import { LOCAL_DATABASE, listenOn, type Listener } from '../config/runtime';
-import { childPlans, hostAndPort, type Layout } from './topology/layout';
+import { listenOn, type Listener } from '../config/runtime';
+import { hostAndPort } from '../config/address';
+import { childPlans, type Layout } from './topology/layout';
 
 function listenersOf(config: AppConfig, layout: Layout): Listener[] {
   const { host } = config;
@@ -21,9 +23,9 @@ function listenersOf(config: AppConfig, layout: Layout): Listener[] {
     ...layout.apiPorts.map((port) => ({ setting: 'PORT', host, port })),
     { setting: 'MLLP_PORT', host, port: config.mllp.port },
     ...metrics,
-    ...(managed ? [{ setting: 'TEMPORAL_DEV_PORT', host, port: Number(config.temporal.address.split(':')[1]) }] : []),
+    // The production topology's server listens on loopback whatever HOST says (topology/temporal-server.ts).
+    ...(managed ? [{ setting: 'TEMPORAL_DEV_PORT', host: layout.topology === 'dev' ? host : '127.0.0.1', port: Number(config.temporal.address.split(':')[1]) }] : []),
     ...(managed && layout.topology === 'dev' ? [{ setting: 'TEMPORAL_UI_PORT', host, port: config.temporal.uiPort }] : []),
-    ...(config.databaseUrl ? [] : [{ setting: 'EMBEDDED_PG_PORT', host: LOCAL_DATABASE.host, port: config.embeddedPgPort }]),
     ...(config.simulatedProviders ? [{ setting: 'SIMULATOR_PORT', host, port: config.simulatorPort }] : []),
   ].filter((listener) => listener.port > 0);
 }

@@ -19,7 +19,11 @@ export interface ChildSpec {
   logFile?: string;
   /** Where the child's stdout and stderr go instead of ours, prefixed: a test that reads every line a process wrote. */
   output?: (chunk: Buffer) => void;
-  /** Called when the child exits refusing its configuration: it is not restarted, since it would refuse again. */
+  /**
+   * Called, instead of a restart, when the child's first start exits refusing its configuration: it
+   * would refuse again. A refusal after it once ran (a port taken meanwhile, an address not up yet)
+   * may pass, so that is restarted as any other exit.
+   */
   onRefused?: () => void;
 }
 
@@ -88,9 +92,9 @@ export function supervise(spec: ChildSpec, log: (line: string) => void): Supervi
     if (spec.pidFile && child.pid !== undefined) writePidFile(spec.pidFile, child.pid);
     child.once('exit', (code, signal) => {
       if (stopping) return;
-      if (code === EXIT_CONFIGURATION) {
-        log(`${spec.name} refused its configuration (its own last line says why); not restarting it`);
-        spec.onRefused?.();
+      if (code === EXIT_CONFIGURATION && restarts === 0 && spec.onRefused) {
+        log(`${spec.name} refused its configuration (its own "configuration error" line says why); not restarting it`);
+        spec.onRefused();
         return;
       }
       if (!spec.restart) return;

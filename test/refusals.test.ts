@@ -10,7 +10,7 @@ import { ConfigError, loadConfig } from '../config';
 import { listenOn } from '../config/runtime';
 import { refuseHeldPorts } from '../dev/preflight';
 import { freePort, supervise } from '../dev/processes';
-import { parseLayout } from '../dev/topology/layout';
+import { childPlans, parseLayout } from '../dev/topology/layout';
 
 let held: { server: Server; port: number };
 beforeAll(async () => {
@@ -35,6 +35,15 @@ it('npm start refuses two of its settings that name one port, before it listens 
   await expect(refuseHeldPorts(config, parseLayout(['--topology', 'production'], config))).rejects.toThrow(
     new ConfigError('PORT=4001 and TEMPORAL_DEV_PORT=4001 name the same port: give each its own'),
   );
+});
+
+it('refuses a worker metrics address the SDK cannot bind, and numbers IPv6 ones per worker', () => {
+  expect(() => loadConfig({ NODE_ENV: 'development', WORKER_METRICS_ADDRESS: 'localhost:9464' })).toThrow(
+    new ConfigError("invalid environment: WORKER_METRICS_ADDRESS: must be an IP address and a port, such as 127.0.0.1:9464 or [::1]:9464 (no host name), or empty to turn the worker's metrics off"),
+  );
+  const v6 = loadConfig({ NODE_ENV: 'development', WORKER_METRICS_ADDRESS: '[::1]:9500' });
+  const workers = childPlans(parseLayout(['--workers', '2'], v6), v6, {}).filter((plan) => plan.name.startsWith('worker'));
+  expect(workers.map((plan) => plan.env.WORKER_METRICS_ADDRESS)).toEqual(['[::1]:9500', '[::1]:9501']);
 });
 
 it('a worker whose metrics address another program holds exits with 78 and one line naming WORKER_METRICS_ADDRESS', async () => {
@@ -63,6 +72,6 @@ it('the supervisor restarts a child that died, but not one that refused its conf
     await child.stop();
     return { line: first, refused, restarts: child.restarts() };
   };
-  expect(await firstWord('refuser', 78)).toEqual({ line: 'refuser refused its configuration (its own last line says why); not restarting it', refused: true, restarts: 0 });
+  expect(await firstWord('refuser', 78)).toEqual({ line: 'refuser refused its configuration (its own "configuration error" line says why); not restarting it', refused: true, restarts: 0 });
   expect(await firstWord('crasher', 1)).toEqual({ line: expect.stringMatching(/^crasher exited \(code 1\); restarting in \d+ ms$/), refused: false, restarts: 1 });
 });

@@ -185,14 +185,15 @@ it('refuses at once, naming the setting, when another program holds a port it ne
   // Another program on the port: it takes every connection and drops it.
   const holder = createServer((socket) => socket.destroy());
   await new Promise<void>((listening) => holder.listen(ports.mllpPort, '127.0.0.1', listening));
+  const { child, output } = spawnStart(env);
   try {
-    const { child, output } = spawnStart(env);
     const code = await new Promise<number | null>((exited) => child.once('exit', exited));
     expect({ code, output: output().trim() }).toEqual({
       code: 78,
       output: `configuration error: MLLP_PORT=${ports.mllpPort}: cannot listen on 127.0.0.1:${ports.mllpPort}: the port is in use by another program (or another copy of this one)`,
     });
   } finally {
+    child.kill('SIGKILL');
     await new Promise((closed) => holder.close(closed));
     rmSync(dataDir, { recursive: true, force: true });
   }

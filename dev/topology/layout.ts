@@ -9,6 +9,7 @@
 import { parseArgs } from 'node:util';
 import { z } from 'zod';
 import type { AppConfig } from '../../config';
+import { hostAndPort } from '../../config/address';
 
 export const TOPOLOGIES = ['dev', 'production'] as const;
 export type Topology = (typeof TOPOLOGIES)[number];
@@ -66,16 +67,11 @@ export function parseLayout(argv: string[], config: AppConfig): Layout {
 
 const numbered = (kind: string, i: number, count: number): string => (count > 1 ? `${kind}-${i + 1}` : kind);
 
-/** `host:port`, or undefined for anything else (an empty setting turns the worker's metrics off). */
-export function hostAndPort(address: string | undefined): { host: string; port: number } | undefined {
-  const [, host, port] = /^(.*):(\d+)$/.exec(address ?? '') ?? [];
-  return host === undefined ? undefined : { host, port: Number(port) };
-}
-
 /** Each worker serves its metrics on a port of its own, the next after the configured one. */
 function metricsAddress(configured: string | undefined, i: number): string {
   const parsed = hostAndPort(configured);
-  return parsed ? `${parsed.host}:${parsed.port + i}` : (configured ?? '');
+  if (!parsed) return configured ?? '';
+  return `${parsed.host.includes(':') ? `[${parsed.host}]` : parsed.host}:${parsed.port + i}`;
 }
 
 export function childPlans(layout: Layout, config: AppConfig, env: NodeJS.ProcessEnv): ChildPlan[] {
