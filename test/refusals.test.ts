@@ -3,14 +3,13 @@
  * with 78; a supervisor does not restart it, since it would refuse again. `npm start`'s check of its
  * ports before it starts anything is in test/start.test.ts.
  */
-import { spawn } from 'node:child_process';
 import { createServer, type Server } from 'node:net';
-import path from 'node:path';
 import { ConfigError, loadConfig } from '../config';
 import { listenOn } from '../config/runtime';
 import { refuseHeldPorts } from '../dev/preflight';
 import { freePort, supervise } from '../dev/processes';
 import { childPlans, parseLayout } from '../dev/topology/layout';
+import { runToExit } from './support/product-processes';
 
 let held: { server: Server; port: number };
 beforeAll(async () => {
@@ -48,14 +47,7 @@ it('refuses a worker metrics address the SDK cannot bind, and numbers IPv6 ones 
 
 it('a worker whose metrics address another program holds exits with 78 and one line naming WORKER_METRICS_ADDRESS', async () => {
   const address = `127.0.0.1:${held.port}`;
-  const worker = spawn(process.execPath, ['--import', 'tsx', path.resolve(__dirname, '../bin/worker.ts')], {
-    env: { PATH: process.env.PATH, NODE_ENV: 'development', WORKER_METRICS_ADDRESS: address },
-    stdio: ['ignore', 'ignore', 'pipe'],
-  });
-  let stderr = '';
-  worker.stderr?.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-  const code = await new Promise<number | null>((exited) => worker.once('exit', exited));
-  expect({ code, stderr: stderr.trim() }).toEqual({
+  expect(await runToExit('worker', { PATH: process.env.PATH, NODE_ENV: 'development', WORKER_METRICS_ADDRESS: address })).toEqual({
     code: 78,
     stderr: `configuration error: WORKER_METRICS_ADDRESS=${address}: cannot serve metrics there: Address already in use (os error 98)`,
   });

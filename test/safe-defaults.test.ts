@@ -11,6 +11,7 @@ import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { ConfigError, DEV_API_KEY, loadConfig } from '../config';
 import { ensureDevPayloadKey, newPayloadKey, payloadKeysSetting } from '../dev/payload-keys';
 import { freePort, waitForPort } from '../dev/processes';
+import { runToExit } from './support/product-processes';
 import { requiredEnv, startTemporal } from './support/stack';
 
 const KEYS = payloadKeysSetting([newPayloadKey('prod-1')]);
@@ -93,24 +94,14 @@ describe('bin/api.ts started with a bare environment', () => {
     spawn(process.execPath, ['--import', 'tsx', path.resolve(__dirname, '../bin/api.ts')], { env: { ...bare(), ...extra }, stdio: ['ignore', 'pipe', 'pipe'] });
 
   it('refuses to start without keys, naming both', async () => {
-    const child = start({});
-    let stderr = '';
-    child.stderr?.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-    const code = await new Promise<number | null>((resolve) => child.once('exit', resolve));
-    expect({ code, stderr: stderr.trim() }).toEqual({
+    expect(await runToExit('api', bare())).toEqual({
       code: 78,
       stderr: 'configuration error: API_KEYS and PAYLOAD_KEYS are required when NODE_ENV=production (unset NODE_ENV means production)',
     });
   });
 
   it('refuses a PROVIDERS it cannot use in one line naming the setting, with the exit code a supervisor does not restart', async () => {
-    const refusal = async (extra: Record<string, string>) => {
-      const child = start({ NODE_ENV: 'development', ...extra });
-      let stderr = '';
-      child.stderr?.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-      const code = await new Promise<number | null>((resolve) => child.once('exit', resolve));
-      return { code, stderr: stderr.trim() };
-    };
+    const refusal = (extra: Record<string, string>) => runToExit('api', { ...bare(), NODE_ENV: 'development', ...extra });
     const unreadable = await refusal({ PROVIDERS: '[{"name": "primary"' });
     expect(unreadable).toEqual({ code: 78, stderr: expect.stringMatching(/^configuration error: PROVIDERS is not valid JSON: [^\n]+$/) });
     const provider = { name: 'primary', kind: 'openai', baseURL: 'http://127.0.0.1:1/v1', model: 'sim-primary-2026-11-01', apiKeyEnv: 'NO_SUCH_KEY' };

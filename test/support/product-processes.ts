@@ -3,6 +3,7 @@
  * a process of its own under the `npm start` supervisor, with every line each one writes kept for
  * the test to read. The worker is restarted after a `crash` fault as `npm start` would.
  */
+import { spawn } from 'node:child_process';
 import { resolve } from 'node:path';
 import { freePort, supervise, waitForPort, type Supervised } from '../../dev/processes';
 import { requiredEnv, TEST_PAYLOAD_KEYS } from './stack';
@@ -26,6 +27,16 @@ const RECONCILER_OFF_THE_SHARED_DATABASE = { RECONCILE_QUIET_MS: String(24 * 60 
 const ENTRY_POINTS = { api: 'api.ts', worker: 'worker.ts', mllp: 'mllp.ts' } as const;
 /** How `node` runs a production entry point from its TypeScript source. */
 const entryArgs = (file: string): string[] => ['--import', 'tsx', resolve(__dirname, '../../bin', file)];
+
+/** A production entry point run to its end, for one that refuses to start: its exit code and its stderr, trimmed. */
+export async function runToExit(entry: keyof typeof ENTRY_POINTS, env: NodeJS.ProcessEnv): Promise<{ code: number | null; stderr: string }> {
+  const child = spawn(process.execPath, entryArgs(ENTRY_POINTS[entry]), { env, stdio: ['ignore', 'ignore', 'pipe'] });
+  let stderr = '';
+  child.stderr?.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+  // 'close', not 'exit': the last of stderr can arrive after the process has exited.
+  const code = await new Promise<number | null>((closed) => child.once('close', closed));
+  return { code, stderr: stderr.trim() };
+}
 
 export async function startProductProcesses(env: NodeJS.ProcessEnv): Promise<ProductProcesses> {
   const [apiPort, mllpPort] = await Promise.all([freePort(), freePort()]);
