@@ -6,6 +6,9 @@ export function hostAndPort(address: string | undefined): { host: string; port: 
   return host === undefined ? undefined : { host, port: Number(port) };
 }
 
+/** The inverse of hostAndPort: an IPv6 host goes in brackets. */
+export const joinHostPort = (host: string, port: number): string => `${host.includes(':') ? `[${host}]` : host}:${port}`;
+
 /** What the Temporal SDK's metrics exporter can bind: an IP address, not a host name, and a port. */
 export const isSocketAddress = (address: string): boolean => {
   const parsed = hostAndPort(address);

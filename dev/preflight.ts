@@ -1,9 +1,10 @@
 /**
  * Before `npm start` starts anything, every port that it and its children will listen on must be
- * free. Not the embedded PostgreSQL's: dev/postgres.ts joins the server already running on its data
- * folder (one a killed `npm start` left behind), which holds that port. A port another program holds is refused at once, naming its setting, instead of after the
+ * free. A port another program holds is refused at once, naming its setting, instead of after the
  * database and Temporal are up; and that program is never taken for ours (the MLLP listener's
- * readiness is a bare TCP connect, which anything listening answers).
+ * readiness is a bare TCP connect, which anything listening answers). Not checked: the embedded
+ * PostgreSQL's port, since dev/postgres.ts joins the server already running on its data folder (one
+ * a killed `npm start` left behind), which holds that port.
  */
 import { createServer } from 'node:net';
 import type { AppConfig } from '../config';
@@ -19,12 +20,13 @@ function listenersOf(config: AppConfig, layout: Layout): Listener[] {
     return address ? [{ setting: 'WORKER_METRICS_ADDRESS', value, ...address }] : [];
   });
   const managed = config.temporal.managed;
+  const temporalPort = hostAndPort(config.temporal.address)?.port ?? 0;
   return [
     ...layout.apiPorts.map((port) => ({ setting: 'PORT', host, port })),
     { setting: 'MLLP_PORT', host, port: config.mllp.port },
     ...metrics,
     // The production topology's server listens on loopback whatever HOST says (topology/temporal-server.ts).
-    ...(managed ? [{ setting: 'TEMPORAL_DEV_PORT', host: layout.topology === 'dev' ? host : '127.0.0.1', port: Number(config.temporal.address.split(':')[1]) }] : []),
+    ...(managed ? [{ setting: 'TEMPORAL_DEV_PORT', host: layout.topology === 'dev' ? host : '127.0.0.1', port: temporalPort }] : []),
     ...(managed && layout.topology === 'dev' ? [{ setting: 'TEMPORAL_UI_PORT', host, port: config.temporal.uiPort }] : []),
     ...(config.simulatedProviders ? [{ setting: 'SIMULATOR_PORT', host, port: config.simulatorPort }] : []),
   ].filter((listener) => listener.port > 0);

@@ -3,6 +3,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { closeSync, mkdirSync, openSync, writeFileSync } from 'node:fs';
 import { connect, createServer } from 'node:net';
 import { dirname } from 'node:path';
+import { joinHostPort } from '../config/address';
 import { EXIT_CONFIGURATION } from '../config/runtime';
 
 export interface ChildSpec {
@@ -171,7 +172,7 @@ const answers = (url: string): Promise<boolean> => fetch(url, { signal: AbortSig
  * taken by another program is not mistaken for a started child.
  */
 export async function waitForPort(port: number, host: string, timeoutMs: number, healthPath?: string): Promise<void> {
-  const url = `http://${host.includes(':') ? `[${host}]` : host}:${port}${healthPath ?? ''}`;
+  const url = `http://${joinHostPort(host, port)}${healthPath ?? ''}`;
   const ready = healthPath === undefined ? () => accepts(port, host) : () => answers(url);
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {

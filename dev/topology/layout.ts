@@ -9,7 +9,7 @@
 import { parseArgs } from 'node:util';
 import { z } from 'zod';
 import type { AppConfig } from '../../config';
-import { hostAndPort } from '../../config/address';
+import { hostAndPort, joinHostPort } from '../../config/address';
 
 export const TOPOLOGIES = ['dev', 'production'] as const;
 export type Topology = (typeof TOPOLOGIES)[number];
@@ -71,7 +71,7 @@ const numbered = (kind: string, i: number, count: number): string => (count > 1 
 function metricsAddress(configured: string | undefined, i: number): string {
   const parsed = hostAndPort(configured);
   if (!parsed) return configured ?? '';
-  return `${parsed.host.includes(':') ? `[${parsed.host}]` : parsed.host}:${parsed.port + i}`;
+  return joinHostPort(parsed.host, parsed.port + i);
 }
 
 export function childPlans(layout: Layout, config: AppConfig, env: NodeJS.ProcessEnv): ChildPlan[] {
