@@ -8,9 +8,9 @@
  */
 import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
-import { Prisma } from '../prisma/generated/client';
 import { FailureType, idempotencyKey, type ChargeInput, type ChargeView } from '../contract';
 import { countEach } from '../db/metrics';
+import { sql } from '../db/sql';
 import { transitionCtes } from '../db/transitions';
 import type { ActivityDeps } from './deps';
 
@@ -31,12 +31,12 @@ export function createChargeActivity({ db, billing, pricing }: ActivityDeps) {
   const external = billing.reportsCharges;
 
   async function countDuplicate(id: string): Promise<Omit<ChargeRow, 'record_found' | 'created' | 'customer_id'>> {
-    const [row] = await db.$queryRaw<Array<Omit<ChargeRow, 'record_found' | 'created' | 'customer_id'>>>`
+    const [row] = await db.query<Omit<ChargeRow, 'record_found' | 'created' | 'customer_id'>>(sql`
       WITH seen AS (
         UPDATE charges SET duplicate_attempts = duplicate_attempts + 1 WHERE record_id = ${id}
         RETURNING idempotency_key, account_id, amount_cents, currency, status, provider_ref, created_at
       ), ${countEach('prevented', 'seen', 'duplicate_charges_prevented_total')}
-      SELECT * FROM seen`;
+      SELECT * FROM seen`);
     if (!row) throw new Error(`charge of record ${id} vanished between two statements`);
     return row;
   }
@@ -45,7 +45,7 @@ export function createChargeActivity({ db, billing, pricing }: ActivityDeps) {
     const { attempt } = Context.current().info;
     const key = idempotencyKey.charge(id);
     const enter = transitionCtes(id, { from: ['received', 'processing'], to: 'processing', step: 'charge', actor: 'system', attempts: attempt });
-    const [written] = await db.$queryRaw<ChargeRow[]>`
+    const [written] = await db.query<ChargeRow>(sql`
       WITH ${enter},
       rec AS (
         SELECT r.id, r.account_id,
@@ -74,7 +74,7 @@ export function createChargeActivity({ db, billing, pricing }: ActivityDeps) {
       found AS (SELECT * FROM made UNION ALL SELECT * FROM seen)
       SELECT EXISTS (SELECT 1 FROM rec) AS record_found, EXISTS (SELECT 1 FROM made) AS created,
              found.*, (SELECT stripe_customer_id FROM rec) AS customer_id
-      FROM (SELECT 1) one LEFT JOIN found ON true`;
+      FROM (SELECT 1) one LEFT JOIN found ON true`);
     if (!written?.record_found) throw ApplicationFailure.nonRetryable(`record ${id} does not exist`, FailureType.RecordNotFound);
     // A concurrent attempt inserted the charge after this statement's snapshot was taken: read it afresh.
     const row = written.status ? written : { ...written, ...(await countDuplicate(id)) };
@@ -105,7 +105,7 @@ export function createChargeActivity({ db, billing, pricing }: ActivityDeps) {
       amountCents: view.amountCents,
       currency: view.currency,
     });
-    await db.$executeRaw(Prisma.sql`
+    await db.execute(sql`
       UPDATE charges SET status = 'charged', provider_ref = ${providerRef}, charged_at = now()
       WHERE record_id = ${id} AND status = 'pending'`);
     Context.current().log.info('charged', { recordId: id, step: 'charge', key, billedVia: billing.name });

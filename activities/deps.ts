@@ -1,11 +1,11 @@
 import type { BillingProvider } from '../billing';
-import type { Db } from '../db/client';
+import type { SqlClient } from '../db/sql';
 import type { CircuitBreakers } from '../providers/breaker';
 import type { ProviderRegistry } from '../providers/registry';
 
 /** What the activities need, passed in so a test can hand over parts it observes. */
 export interface ActivityDeps {
-  db: Db;
+  db: SqlClient;
   billing: BillingProvider;
   providers: ProviderRegistry;
   breakers: CircuitBreakers;

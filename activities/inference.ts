@@ -6,9 +6,9 @@
  */
 import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
-import { Prisma } from '../prisma/generated/client';
 import { FailureType, idempotencyKey, type InferInput, type ModelOutput, type StoredOutput } from '../contract';
 import { countEach } from '../db/metrics';
+import { sql } from '../db/sql';
 import { transitionCtes } from '../db/transitions';
 import { classifyProviderError, parseModelOutput, providerFailureDetails } from '../providers/errors';
 import type { Permit } from '../providers/breaker';
@@ -47,7 +47,7 @@ function boundMalformed(failure: ApplicationFailure, attempt: number, config: Pr
 }
 
 /** Every model_calls insert names its rows `call`; this counts them (DESIGN §6). */
-const countedCalls = countEach('counted', 'call', 'model_calls_total', Prisma.sql`jsonb_build_object('provider', provider, 'outcome', outcome)`);
+const countedCalls = countEach('counted', 'call', 'model_calls_total', sql`jsonb_build_object('provider', provider, 'outcome', outcome)`);
 
 export function createInferenceActivity({ db, providers, breakers }: ActivityDeps) {
   /** The row is the audit trail; the log line and the latency histogram are for the on-call view. */
@@ -60,13 +60,13 @@ export function createInferenceActivity({ db, providers, breakers }: ActivityDep
   /** A failed call's row; the successful call's row is written with its output (storeOutput). */
   async function logFailedCall(id: string, config: ProviderConfig, attempt: number, call: CallRecord): Promise<void> {
     observeCall(id, config, attempt, call);
-    await db.$executeRaw`
+    await db.execute(sql`
       WITH call AS (
         INSERT INTO model_calls (record_id, provider, model, attempt, outcome, http_status, started_at, latency_ms, error)
         VALUES (${id}, ${config.name}, ${config.model}, ${attempt}, ${call.outcome}, ${call.httpStatus ?? null}::int, ${call.startedAt}, ${call.latencyMs}, ${call.error ?? null})
         RETURNING provider, outcome
       ), ${countedCalls}
-      SELECT 1`;
+      SELECT 1`);
   }
 
   /** Only provider health counts: a rejected request or a malformed answer says nothing about uptime. */
@@ -109,7 +109,7 @@ export function createInferenceActivity({ db, providers, breakers }: ActivityDep
   /** The output and the call's row in one statement; a concurrent attempt that lost keeps its call, marked superseded. */
   async function storeOutput(id: string, config: ProviderConfig, attempt: number, output: ModelOutput, call: Omit<CallRecord, 'outcome'>): Promise<StoredOutput> {
     const cost = costMicros(config, call.tokensIn, call.tokensOut);
-    const rows = await db.$queryRaw<Array<OutputRow & { created: boolean }>>`
+    const rows = await db.query<OutputRow & { created: boolean }>(sql`
       WITH made AS (
         INSERT INTO inference_outputs (id, record_id, idempotency_key, provider, model, output, output_hash, confidence, tier)
         VALUES (gen_random_uuid(), ${id}, ${idempotencyKey.inference(id)}, ${config.name}, ${config.model}, ${JSON.stringify(output)}::jsonb,
@@ -121,10 +121,10 @@ export function createInferenceActivity({ db, providers, breakers }: ActivityDep
         SELECT ${id}, ${config.name}, ${config.model}, ${attempt}, CASE WHEN EXISTS (SELECT 1 FROM made) THEN 'ok' ELSE 'superseded' END,
                ${call.httpStatus}, ${call.startedAt}, ${call.latencyMs}, ${call.tokensIn ?? null}::int, ${call.tokensOut ?? null}::int, ${cost}, ${call.repaired ?? false}
         RETURNING provider, outcome, cost_micros
-      ), ${countedCalls}, ${countEach('costed', 'call', 'model_cost_micros_total', Prisma.sql`jsonb_build_object('provider', provider)`, Prisma.sql`cost_micros`)}
+      ), ${countedCalls}, ${countEach('costed', 'call', 'model_cost_micros_total', sql`jsonb_build_object('provider', provider)`, sql`cost_micros`)}
       SELECT made.*, true AS created FROM made
       UNION ALL
-      SELECT idempotency_key, provider, model, output, confidence, tier, false FROM inference_outputs WHERE record_id = ${id} AND NOT EXISTS (SELECT 1 FROM made)`;
+      SELECT idempotency_key, provider, model, output, confidence, tier, false FROM inference_outputs WHERE record_id = ${id} AND NOT EXISTS (SELECT 1 FROM made)`);
     // Empty when a concurrent attempt's output committed after this statement's snapshot: read it afresh.
     const row = rows[0] ?? { ...(await storedOutput(id)), created: false };
     observeCall(id, config, attempt, { ...call, outcome: row.created ? 'ok' : 'superseded' });
@@ -132,8 +132,8 @@ export function createInferenceActivity({ db, providers, breakers }: ActivityDep
   }
 
   async function storedOutput(id: string): Promise<OutputRow> {
-    const [row] = await db.$queryRaw<OutputRow[]>`
-      SELECT idempotency_key, provider, model, output, confidence, tier FROM inference_outputs WHERE record_id = ${id}`;
+    const [row] = await db.query<OutputRow>(sql`
+      SELECT idempotency_key, provider, model, output, confidence, tier FROM inference_outputs WHERE record_id = ${id}`);
     if (!row) throw new Error(`record ${id}: the output that won the insert is not there`);
     return row;
   }
@@ -141,10 +141,10 @@ export function createInferenceActivity({ db, providers, breakers }: ActivityDep
   return async function infer({ id, provider, canSkip }: InferInput): Promise<StoredOutput> {
     const { attempt } = Context.current().info;
     const enter = transitionCtes(id, { from: ['received', 'processing'], to: 'processing', step: 'inference', actor: 'system', attempts: attempt });
-    const [record] = await db.$queryRaw<Array<{ text: string } & Partial<OutputRow>>>`
+    const [record] = await db.query<{ text: string } & Partial<OutputRow>>(sql`
       WITH ${enter}
       SELECT r.input->>'text' AS text, o.idempotency_key, o.provider, o.model, o.output, o.confidence, o.tier
-      FROM records r LEFT JOIN inference_outputs o ON o.record_id = r.id WHERE r.id = ${id}`;
+      FROM records r LEFT JOIN inference_outputs o ON o.record_id = r.id WHERE r.id = ${id}`);
     if (!record) throw ApplicationFailure.nonRetryable(`record ${id} does not exist`, FailureType.RecordNotFound);
     if (record.idempotency_key) return viewOf(record as OutputRow, false);
     const route = providers.get(provider);

@@ -2,7 +2,6 @@
  * Transitions the workflow decides on: parking a record for an operator, resuming it, and
  * abandoning it with its refund. Each is one atomic phase and safe to repeat.
  */
-import { Prisma } from '../prisma/generated/client';
 import { ApplicationFailure } from '@temporalio/common';
 import {
   FailureType,
@@ -16,6 +15,7 @@ import {
   type ResumeInput,
 } from '../contract';
 import { countEach } from '../db/metrics';
+import { sql } from '../db/sql';
 import { appendEvent, transition, transitionCtes } from '../db/transitions';
 import type { ActivityDeps } from './deps';
 
@@ -46,11 +46,11 @@ export function createLifecycleActivities({ db, billing }: ActivityDeps) {
       reason: investigation.reason,
       detail: { reason: investigation.reason, failureType: investigation.failureType ?? null },
     });
-    const [row] = await db.$queryRaw<Array<{ attempts: number; status: string }>>`
+    const [row] = await db.query<{ attempts: number; status: string }>(sql`
       WITH ${parked}
       SELECT new_attempts AS attempts, new_status AS status FROM t_upd
       UNION ALL
-      SELECT attempts, status FROM records WHERE id = ${id} AND NOT EXISTS (SELECT 1 FROM t_upd)`;
+      SELECT attempts, status FROM records WHERE id = ${id} AND NOT EXISTS (SELECT 1 FROM t_upd)`);
     return row ? { attempts: row.attempts, status: row.status as RecordStatus } : { attempts: attempts ?? 0, status: 'needs_investigation' };
   }
 
@@ -73,7 +73,7 @@ export function createLifecycleActivities({ db, billing }: ActivityDeps) {
       reason,
       detail: { action: 'abandon', reason, keyId: keyId ?? null },
     });
-    const [row] = await db.$queryRaw<Array<{ refunded: boolean }>>`
+    const [row] = await db.query<{ refunded: boolean }>(sql`
       WITH ${failed},
       refund AS (
         UPDATE charges SET status = 'refunded', refund_key = ${idempotencyKey.refund(id)}, refunded_at = now()
@@ -88,7 +88,7 @@ export function createLifecycleActivities({ db, billing }: ActivityDeps) {
           AND a.budget_month = date_trunc('month', r.created_at)::date
         RETURNING 1
       )
-      SELECT EXISTS (SELECT 1 FROM refund) AS refunded`;
+      SELECT EXISTS (SELECT 1 FROM refund) AS refunded`);
     await reportRefund(id);
     return { refunded: row?.refunded ?? false };
   }
@@ -96,7 +96,7 @@ export function createLifecycleActivities({ db, billing }: ActivityDeps) {
   /** A claimed refund not yet reported goes to the billing provider that took the charge (only one that reports charges). */
   async function reportRefund(id: string): Promise<void> {
     if (!billing.reportsCharges) return;
-    const [charge] = await db.$queryRaw<RefundRow[]>(Prisma.sql`
+    const [charge] = await db.query<RefundRow>(sql`
       SELECT c.record_id, c.account_id, c.idempotency_key, c.amount_cents, c.currency, c.provider_ref, a.stripe_customer_id AS customer_id
       FROM charges c LEFT JOIN accounts a ON a.id = c.account_id
       WHERE c.record_id = ${id} AND c.status = 'refunded' AND c.refund_ref IS NULL AND c.billed_via = ${billing.name}`);
@@ -119,7 +119,7 @@ export function createLifecycleActivities({ db, billing }: ActivityDeps) {
         return `not refunded at ${billing.name}: ${err.message}`;
       },
     );
-    await db.charge.update({ where: { recordId: id }, data: { refundRef: providerRef } });
+    await db.execute(sql`UPDATE charges SET refund_ref = ${providerRef} WHERE record_id = ${id}`);
   }
 
   async function recordRejectedSignal({ id, status, step, payload, problem }: RejectedSignalInput): Promise<void> {

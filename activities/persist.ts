@@ -6,9 +6,9 @@
  */
 import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
-import { Prisma } from '../prisma/generated/client';
 import { FailureType, type PersistInput, type PersistResult } from '../contract';
 import { countEach } from '../db/metrics';
+import { sql } from '../db/sql';
 import { transitionCtes } from '../db/transitions';
 import type { ActivityDeps } from './deps';
 import { hashOf } from './outputs';
@@ -29,9 +29,9 @@ export function createPersistActivity({ db }: ActivityDeps) {
       lastError: null,
       reason: null,
       detail: decision ? { action: decision.action, keyId } : undefined,
-      onlyIf: Prisma.sql`(EXISTS (SELECT 1 FROM result) OR EXISTS (SELECT 1 FROM record_results WHERE record_id = ${id}))`,
+      onlyIf: sql`(EXISTS (SELECT 1 FROM result) OR EXISTS (SELECT 1 FROM record_results WHERE record_id = ${id}))`,
     });
-    const [row] = await db.$queryRaw<Array<{ has_source: boolean; completed: boolean }>>`
+    const [row] = await db.query<{ has_source: boolean; completed: boolean }>(sql`
       WITH o AS (SELECT output, output_hash, confidence, tier FROM inference_outputs WHERE record_id = ${id}),
       result AS (
         INSERT INTO record_results (id, record_id, source, tier, output, output_hash, confidence, actor_key_id)
@@ -46,8 +46,8 @@ export function createPersistActivity({ db }: ActivityDeps) {
         WHERE ${correction !== null} OR EXISTS (SELECT 1 FROM o)
         ON CONFLICT (record_id) DO NOTHING
         RETURNING tier
-      ), ${countEach('counted', 'result', 'results_total', Prisma.sql`jsonb_build_object('tier', tier)`)}, ${complete}
-      SELECT ${correction !== null} OR EXISTS (SELECT 1 FROM o) AS has_source, EXISTS (SELECT 1 FROM t_upd) AS completed`;
+      ), ${countEach('counted', 'result', 'results_total', sql`jsonb_build_object('tier', tier)`)}, ${complete}
+      SELECT ${correction !== null} OR EXISTS (SELECT 1 FROM o) AS has_source, EXISTS (SELECT 1 FROM t_upd) AS completed`);
     if (!row?.has_source) throw ApplicationFailure.nonRetryable(`record ${id} has no stored output to persist`, FailureType.InvalidInput);
     Context.current().log.info(row.completed ? 'record completed' : 'record already completed', { recordId: id, step: 'persist' });
     return { completed: row.completed };

@@ -3,7 +3,7 @@ import type { AppConfig } from '../config';
 import { createLogger } from '../config/logger';
 import { listenOn, requireDatabaseUrl } from '../config/runtime';
 import { ensureDefaultAccount } from '../db/accounts';
-import { createDb } from '../db/client';
+import { createDb, statementsOf } from '../db/client';
 import { apiIngest } from '../ingest/settings';
 import { createProviderClients } from '../providers/registry';
 import { warnDeprecated } from '../providers/settings';
@@ -18,7 +18,7 @@ export async function startApi(config: AppConfig, secrets: Readonly<Record<strin
   const providers = createProviderClients(config.providers, secrets);
   warnDeprecated(config.providers, log);
   const db = createDb(requireDatabaseUrl(config));
-  await ensureDefaultAccount(db, config.billing.currency);
+  await ensureDefaultAccount(statementsOf(db), config.billing.currency);
   const tracing = await startTracing(config.otlpEndpoint, 'durable-inference-api');
   const temporal = await connectClient(config.temporal, tracing ? [tracing.plugin] : []);
   const { ingest, starts } = apiIngest(config, db, temporal, log);

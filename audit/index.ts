@@ -5,7 +5,7 @@
  */
 import type { Client } from '@temporalio/client';
 import { workflowIdFor } from '../contract';
-import type { Db } from '../db/client';
+import { statementsOf, type Db } from '../db/client';
 import { findStuckRecords } from '../reconcile/stuck';
 
 export interface Violation {
@@ -82,7 +82,7 @@ const STUCK = 'received/processing without a running workflow';
 const ORPHAN = 'running workflow without a record row';
 
 async function stuck(db: Db, temporal: Client, quietForMs: number): Promise<Violation[]> {
-  const records = await findStuckRecords(db, temporal, { quietForMs, limit: 100_000 });
+  const records = await findStuckRecords(statementsOf(db), temporal, { quietForMs, limit: 100_000 });
   return records.map((r) => ({ invariant: STUCK, recordId: r.id, detail: `${r.status}, workflow ${r.workflow}` }));
 }
 

@@ -4,26 +4,26 @@
  * `metric_deltas`, in the same statement, and a scrape folds the deltas into `metric_totals`
  * (metrics/api.ts). These are the CTEs that append them.
  */
-import { Prisma } from '../prisma/generated/client';
 import type { Db } from './client';
+import { raw, sql, type Sql } from './sql';
 
 /**
  * `<name> AS (INSERT INTO metric_deltas …)` from a query of `(metric, labels, delta)` rows; `labels`
  * is a jsonb object, stored as its text (jsonb orders its keys, so one label set has one spelling).
  */
-export const metricDeltas = (name: string, rows: Prisma.Sql): Prisma.Sql => Prisma.sql`
-  ${Prisma.raw(name)} AS (
+export const metricDeltas = (name: string, rows: Sql): Sql => sql`
+  ${raw(name)} AS (
     INSERT INTO metric_deltas (metric, labels, delta)
     SELECT metric, labels::jsonb::text, delta FROM (${rows}) AS d(metric, labels, delta) WHERE delta <> 0
     RETURNING 1
   )`;
 
 /** One delta per row of `source` (a CTE or table name), with labels built from its columns. */
-export const countEach = (name: string, source: string, metric: string, labels: Prisma.Sql = Prisma.sql`'{}'::jsonb`, delta: Prisma.Sql = Prisma.sql`1`): Prisma.Sql =>
-  metricDeltas(name, Prisma.sql`SELECT ${metric}::text, ${labels}, (${delta})::bigint FROM ${Prisma.raw(source)}`);
+export const countEach = (name: string, source: string, metric: string, labels: Sql = sql`'{}'::jsonb`, delta: Sql = sql`1`): Sql =>
+  metricDeltas(name, sql`SELECT ${metric}::text, ${labels}, (${delta})::bigint FROM ${raw(source)}`);
 
 /** What each stored total counts, from the tables themselves. */
-const COUNTED = Prisma.sql`
+const COUNTED = sql`
   SELECT 'records_total', jsonb_build_object('status', status)::text, count(*) FROM records GROUP BY status
   UNION ALL SELECT 'charges_total', '{}', count(*) FROM charges
   UNION ALL SELECT 'refunds_total', '{}', count(*) FILTER (WHERE status = 'refunded') FROM charges

@@ -5,10 +5,9 @@
  * transition writes no second event. A step folds its transition into its own statement
  * (`transitionCtes`), so entering a step costs no round trip of its own.
  */
-import { Prisma } from '../prisma/generated/client';
 import type { RecordStatus, Step } from '../contract';
-import type { DbClient } from './client';
 import { metricDeltas } from './metrics';
+import { sql, type Sql, type SqlClient } from './sql';
 
 export type Actor = 'system' | 'operator';
 
@@ -28,21 +27,21 @@ export interface Transition {
    */
   through?: Step;
   /** Within a larger statement: the transition happens only when this holds (it may name the statement's earlier CTEs). */
-  onlyIf?: Prisma.Sql;
+  onlyIf?: Sql;
 }
 
 /**
  * `t_prev` (the row as it was, locked), `t_upd` (the row as it is, when it moved: new_status,
  * new_attempts, from_status, from_step) and `t_ev` (its audit rows), for a `WITH` of a larger statement.
  */
-export function transitionCtes(id: string, t: Transition): Prisma.Sql {
+export function transitionCtes(id: string, t: Transition): Sql {
   const keepError = t.lastError === undefined;
   const keepReason = t.reason === undefined;
   const detail = JSON.stringify(t.detail ?? null);
   const through = t.through ?? null;
-  return Prisma.sql`
+  return sql`
     t_prev AS (
-      SELECT status, step FROM records WHERE id = ${id} AND status = ANY(${[...t.from]}::text[]) AND ${t.onlyIf ?? Prisma.sql`true`} FOR UPDATE
+      SELECT status, step FROM records WHERE id = ${id} AND status = ANY(${[...t.from]}::text[]) AND ${t.onlyIf ?? sql`true`} FOR UPDATE
     ), t_upd AS (
       UPDATE records r SET
         status = ${t.to}::text,
@@ -68,24 +67,24 @@ export function transitionCtes(id: string, t: Transition): Prisma.Sql {
       ) e
       WHERE e.emit
       RETURNING 1
-    ), ${metricDeltas('t_metric', Prisma.sql`
+    ), ${metricDeltas('t_metric', sql`
       SELECT 'records_total', jsonb_build_object('status', v.status), v.delta
       FROM t_upd, LATERAL (VALUES (t_upd.from_status, -1), (t_upd.new_status, 1)) AS v(status, delta)
       WHERE t_upd.from_status IS DISTINCT FROM t_upd.new_status`)}`;
 }
 
 /** Returns whether the record was in one of `from` (and so is now in `to`). */
-export async function transition(db: DbClient, id: string, t: Transition): Promise<boolean> {
-  const rows = await db.$queryRaw<Array<{ updated: number }>>`WITH ${transitionCtes(id, t)} SELECT (SELECT count(*)::int FROM t_upd) AS updated`;
+export async function transition(db: SqlClient, id: string, t: Transition): Promise<boolean> {
+  const rows = await db.query<{ updated: number }>(sql`WITH ${transitionCtes(id, t)} SELECT (SELECT count(*)::int FROM t_upd) AS updated`);
   return (rows[0]?.updated ?? 0) > 0;
 }
 
 export async function appendEvent(
-  db: DbClient,
+  db: SqlClient,
   id: string,
   event: { status: RecordStatus; step: Step | null; actor: Actor; detail: Record<string, unknown> },
 ): Promise<void> {
-  await db.recordEvent.create({
-    data: { recordId: id, fromStatus: event.status, toStatus: event.status, step: event.step, actor: event.actor, detail: event.detail as Prisma.InputJsonObject },
-  });
+  await db.execute(sql`
+    INSERT INTO record_events (record_id, from_status, to_status, step, actor, detail, created_at)
+    VALUES (${id}, ${event.status}, ${event.status}, ${event.step}, ${event.actor}, ${JSON.stringify(event.detail)}::jsonb, now())`);
 }

@@ -5,9 +5,8 @@
  * dies, and the workflow task's attempt does not move when the dead worker's sticky queue merely
  * times out. Tests that cannot lose their process swap the kill.
  */
-import { Prisma } from '../prisma/generated/client';
 import type { StepFault } from '../contract';
-import type { Db } from '../db/client';
+import { sql, type SqlClient } from '../db/sql';
 
 export interface CrashSite {
   recordId: string;
@@ -24,15 +23,15 @@ export interface FaultHooks {
 
 const detailOf = ({ step, when }: CrashSite) => JSON.stringify({ injectedCrash: { step, when } });
 
-export function processFaultHooks(db: Db, kill: () => never | void = () => process.kill(process.pid, 'SIGKILL')): FaultHooks {
+export function processFaultHooks(db: SqlClient, kill: () => never | void = () => process.kill(process.pid, 'SIGKILL')): FaultHooks {
   return {
     crashesSoFar: async (site) => {
-      const [row] = await db.$queryRaw<Array<{ n: number }>>(Prisma.sql`
+      const [row] = await db.query<{ n: number }>(sql`
         SELECT count(*)::int AS n FROM record_events WHERE record_id = ${site.recordId} AND detail @> ${detailOf(site)}::jsonb`);
       return row?.n ?? 0;
     },
     crash: async (site) => {
-      await db.$executeRaw(Prisma.sql`
+      await db.execute(sql`
         INSERT INTO record_events (record_id, from_status, to_status, step, actor, detail)
         SELECT id, status, status, step, 'system', ${detailOf(site)}::jsonb FROM records WHERE id = ${site.recordId}`);
       return kill();

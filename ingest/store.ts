@@ -4,10 +4,10 @@
  * re-checks against the row's newest version when concurrent ingests queue on its lock: a budget
  * for ten records admits exactly ten, however many arrive at once.
  */
-import { Prisma } from '../prisma/generated/client';
 import type { RecordInput, Source } from '../contract';
 import type { Db } from '../db/client';
 import { countEach } from '../db/metrics';
+import { sql } from '../db/sql';
 
 export interface NewRecord {
   id: string;
@@ -47,7 +47,7 @@ interface StoreRow {
 }
 
 // `month` is the UTC calendar month, read from the database's clock so every process agrees.
-const STORE = (r: NewRecord) => Prisma.sql`
+const STORE = (r: NewRecord) => sql`
   WITH m AS (SELECT date_trunc('month', timezone('UTC', now()))::date AS month),
   acct AS (
     SELECT a.id, COALESCE(a.price_cents, ${r.defaultPriceCents}::int) AS price, a.currency, a.budget_cents,
@@ -73,7 +73,7 @@ const STORE = (r: NewRecord) => Prisma.sql`
     ON CONFLICT DO NOTHING
     RETURNING input_hash, status, memo, source
   ),
-  ${countEach('counted', 'ins', 'records_total', Prisma.sql`jsonb_build_object('status', status)`)},
+  ${countEach('counted', 'ins', 'records_total', sql`jsonb_build_object('status', status)`)},
   row AS (SELECT * FROM ins UNION ALL SELECT * FROM found)
   SELECT EXISTS (SELECT 1 FROM acct) AS account_found,
          EXISTS (SELECT 1 FROM ins) AS inserted,
@@ -83,7 +83,7 @@ const STORE = (r: NewRecord) => Prisma.sql`
   FROM (SELECT 1) one LEFT JOIN row ON true LEFT JOIN acct ON true`;
 
 /** Gives back a reservation made for a row that a concurrent ingest of the same id wrote first. */
-const RELEASE = (account: string, priceCents: number) => Prisma.sql`
+const RELEASE = (account: string, priceCents: number) => sql`
   UPDATE accounts SET reserved_cents = reserved_cents - ${priceCents}::int
   WHERE id = ${account} AND budget_month = date_trunc('month', timezone('UTC', now()))::date`;
 
@@ -91,7 +91,7 @@ const RELEASE = (account: string, priceCents: number) => Prisma.sql`
  * What the account has left now. The refusing statement's own snapshot may predate the reservation
  * that filled the budget (its UPDATE saw that row version, its SELECT did not), so this is read afresh.
  */
-const LEFT = (account: string) => Prisma.sql`
+const LEFT = (account: string) => sql`
   SELECT budget_cents, CASE WHEN budget_month = date_trunc('month', timezone('UTC', now()))::date THEN reserved_cents ELSE 0 END AS reserved_cents
   FROM accounts WHERE id = ${account}`;
 

@@ -6,7 +6,7 @@ import type { AppConfig } from '../config';
 import { createLogger } from '../config/logger';
 import { requireDatabaseUrl } from '../config/runtime';
 import { ensureDefaultAccount } from '../db/accounts';
-import { createDb } from '../db/client';
+import { createDb, statementsOf } from '../db/client';
 import { createIngest } from '../ingest';
 import { ingestSettings } from '../ingest/settings';
 import { connectClient } from '../temporal/client';
@@ -15,7 +15,7 @@ import { startMllpListener, type MllpListener } from './listener';
 export async function startMllp(config: AppConfig): Promise<MllpListener> {
   const log = createLogger(config.log, 'mllp');
   const db = createDb(requireDatabaseUrl(config));
-  await ensureDefaultAccount(db, config.billing.currency);
+  await ensureDefaultAccount(statementsOf(db), config.billing.currency);
   const temporal = await connectClient(config.temporal);
   const ingest = createIngest(ingestSettings(config, db, temporal));
   const listener = await startMllpListener({ settings: config.mllp, host: config.host, ingest, log });

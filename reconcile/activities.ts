@@ -11,20 +11,27 @@ import { Context } from '@temporalio/activity';
 import type { Client } from '@temporalio/client';
 import pLimit from 'p-limit';
 import type { ReconcileActivities, ReconcileInput, ReconcileResult, Step } from '../contract';
-import type { Db } from '../db/client';
+import { sql, type Sql, type SqlClient } from '../db/sql';
 import { transition } from '../db/transitions';
 import type { RecordStarter, StartMemo } from '../ingest';
 import { findStuckRecords, type StuckRecord } from './stuck';
 
 const REPAIRS_AT_ONCE = 16;
 
-export function createReconcileActivities({ db, temporal, start }: { db: Db; temporal: Client; start: RecordStarter }): ReconcileActivities {
+export function createReconcileActivities({ db, temporal, start }: { db: SqlClient; temporal: Client; start: RecordStarter }): ReconcileActivities {
+  /** The record's row, which the reconciler only reaches from a row it has just listed. */
+  async function rowOf<Row>(id: string, columns: Sql): Promise<Row> {
+    const [row] = await db.query<Row>(sql`SELECT ${columns} FROM records WHERE id = ${id}`);
+    if (!row) throw new Error(`record ${id} vanished while the reconciler repaired it`);
+    return row;
+  }
+
   async function park(id: string, workflow: string): Promise<boolean> {
-    const row = await db.record.findUniqueOrThrow({ where: { id }, select: { step: true } });
+    const row = await rowOf<{ step: Step | null }>(id, sql`step`);
     return transition(db, id, {
       from: ['received', 'processing'],
       to: 'needs_investigation',
-      step: row.step as Step | null,
+      step: row.step,
       actor: 'system',
       lastError: `workflow ${workflow}: no run is left to finish this record; repair it by hand`,
       reason: 'workflow_closed',
@@ -34,8 +41,8 @@ export function createReconcileActivities({ db, temporal, start }: { db: Db; tem
 
   async function repair(record: StuckRecord, result: ReconcileResult): Promise<void> {
     if (record.status === 'received' && record.workflow === 'missing') {
-      const row = await db.record.findUniqueOrThrow({ where: { id: record.id }, select: { accountId: true, memo: true, source: true } });
-      await start(record.id, row.accountId, row.source, (row.memo ?? undefined) as StartMemo | undefined);
+      const row = await rowOf<{ account_id: string; memo: StartMemo | null; source: string }>(record.id, sql`account_id, memo, source`);
+      await start(record.id, row.account_id, row.source, row.memo ?? undefined);
       result.started.push(record.id);
     } else if (await park(record.id, record.workflow)) {
       result.parked.push(record.id);

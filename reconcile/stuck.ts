@@ -5,7 +5,7 @@
  */
 import type { Client } from '@temporalio/client';
 import { workflowIdFor } from '../contract';
-import type { Db } from '../db/client';
+import { sql, type SqlClient } from '../db/sql';
 
 export interface StuckRecord {
   id: string;
@@ -14,13 +14,11 @@ export interface StuckRecord {
   workflow: string;
 }
 
-export async function findStuckRecords(db: Db, temporal: Client, { quietForMs, limit }: { quietForMs: number; limit: number }): Promise<StuckRecord[]> {
-  const candidates = await db.record.findMany({
-    where: { status: { in: ['received', 'processing'] }, updatedAt: { lt: new Date(Date.now() - quietForMs) } },
-    select: { id: true, status: true },
-    orderBy: { updatedAt: 'asc' },
-    take: limit,
-  });
+export async function findStuckRecords(db: Pick<SqlClient, 'query'>, temporal: Client, { quietForMs, limit }: { quietForMs: number; limit: number }): Promise<StuckRecord[]> {
+  const candidates = await db.query<{ id: string; status: string }>(sql`
+    SELECT id, status FROM records
+    WHERE status IN ('received', 'processing') AND updated_at < ${new Date(Date.now() - quietForMs)}
+    ORDER BY updated_at LIMIT ${limit}`);
   const checked = await Promise.all(
     candidates.map(async ({ id, status }) => {
       const workflow = await temporal.workflow

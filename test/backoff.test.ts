@@ -8,6 +8,7 @@ import { createActivities } from '../activities';
 import { temporal } from '@temporalio/proto';
 import { RECORD_SEARCH_ATTRIBUTES, workflowIdFor } from '../contract';
 import { createDb, type Db } from '../db/client';
+import { createSqlClient, type SqlClient } from '../db/sql';
 import { createIngest } from '../ingest';
 import { ingestSettings } from '../ingest/settings';
 import { startSimulator, type Simulator } from '../dev/simulator';
@@ -20,6 +21,8 @@ const MINUTE = 60_000;
 let env: TestWorkflowEnvironment;
 let simulator: Simulator;
 let db: Db;
+/** The worker's side: its steps run on a pool of their own, as in bin/worker.ts. */
+let workerDb: SqlClient;
 
 beforeAll(async () => {
   env = await TestWorkflowEnvironment.createTimeSkipping({
@@ -33,11 +36,13 @@ beforeAll(async () => {
   });
   simulator = await startSimulator({ port: 0 });
   db = createDb(requiredEnv('DATABASE_URL'));
+  workerDb = createSqlClient(requiredEnv('DATABASE_URL'));
 });
 afterAll(async () => {
   await env?.teardown();
   await simulator?.close();
   await db?.$disconnect();
+  await workerDb?.end();
 });
 
 it('a charge failing 4 times with 1 min initial backoff completes, attempts scheduled at +1, +2, +4, +8 min', async () => {
@@ -47,7 +52,7 @@ it('a charge failing 4 times with 1 min initial backoff completes, attempts sche
     RETRY_BACKOFF_COEFFICIENT: '2',
     RETRY_MAXIMUM_ATTEMPTS: '6',
   });
-  const activities = createActivities(testActivityDeps(config, db));
+  const activities = createActivities(testActivityDeps(config, workerDb));
   const startedAt: number[] = [];
   // Outside the fault-injection layer, so every attempt is seen, those it fails included.
   const observeCharges: ActivityInterceptorsFactory = (ctx) => ({
@@ -67,7 +72,7 @@ it('a charge failing 4 times with 1 min initial backoff completes, attempts sche
     connection: env.nativeConnection,
     activities,
     workflowBundle: { codePath: requiredEnv('TEST_WORKFLOW_BUNDLE') },
-    activityInterceptors: [observeCharges, ...testFaults(db).activityInterceptors],
+    activityInterceptors: [observeCharges, ...testFaults(workerDb).activityInterceptors],
   });
   const ingest = createIngest(ingestSettings(config, db, env.client));
   const id = uniqueId('backoff');

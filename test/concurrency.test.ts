@@ -7,20 +7,25 @@ import { MockActivityEnvironment } from '@temporalio/testing';
 import { createActivities } from '../activities';
 import { createLedgerBilling, type ChargeRequest } from '../billing';
 import { createDb, type Db } from '../db/client';
+import { createSqlClient, type SqlClient } from '../db/sql';
 import { inputHashOf } from '../ingest';
 import { startSimulator, type Simulator } from '../dev/simulator';
 import { uniqueId } from './support/records';
 import { requiredEnv, testActivityDeps, testConfig } from './support/stack';
 
 let db: Db;
+/** The worker's side: its steps run on a pool of their own, as in bin/worker.ts. */
+let workerDb: SqlClient;
 let simulator: Simulator;
 beforeAll(async () => {
   db = createDb(requiredEnv('DATABASE_URL'));
+  workerDb = createSqlClient(requiredEnv('DATABASE_URL'));
   // Slow answers and a slow billing call hold each step's window open, so the two attempts really overlap.
   simulator = await startSimulator({ port: 0, baseDelayMs: 300 });
 });
 afterAll(async () => {
   await db?.$disconnect();
+  await workerDb?.end();
   await simulator?.close();
 });
 
@@ -28,7 +33,7 @@ function setup() {
   const config = testConfig(simulator.port);
   const ledger = createLedgerBilling();
   const billed: ChargeRequest[] = [];
-  const activities = createActivities(testActivityDeps(config, db, {
+  const activities = createActivities(testActivityDeps(config, workerDb, {
     billing: {
       ...ledger,
       // A provider the charge is reported to, so the test sees what reached it.

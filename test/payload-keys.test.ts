@@ -12,6 +12,7 @@ import type { temporal } from '@temporalio/proto';
 import { createActivities } from '../activities';
 import { resolveSignal, workflowIdFor, type RecordStatusView } from '../contract';
 import { createDb, type Db } from '../db/client';
+import { createSqlClient, type SqlClient } from '../db/sql';
 import { newPayloadKey, payloadKeysSetting } from '../dev/payload-keys';
 import { startSimulator, type Simulator } from '../dev/simulator';
 import { createIngest } from '../ingest';
@@ -29,16 +30,20 @@ const PARK_AT_PERSIST = { faults: [{ step: 'persist' as const, when: 'before' as
 let env: TestWorkflowEnvironment;
 let simulator: Simulator;
 let db: Db;
+/** The worker's side: its steps run on a pool of their own, as in bin/worker.ts. */
+let workerDb: SqlClient;
 
 beforeAll(async () => {
   env = await startTemporal([K1]);
   simulator = await startSimulator({ port: 0 });
   db = createDb(requiredEnv('DATABASE_URL'));
+  workerDb = createSqlClient(requiredEnv('DATABASE_URL'));
 });
 afterAll(async () => {
   await env?.teardown();
   await simulator?.close();
   await db?.$disconnect();
+  await workerDb?.end();
 });
 
 const configWith = (keys: PayloadKey[]) => testConfig(simulator.port, { PAYLOAD_KEYS: payloadKeysSetting(keys) });
@@ -50,9 +55,9 @@ async function workersWith(keys: PayloadKey[]): Promise<{ workers: Worker[]; sto
   const workers = await createWorkers({
     config,
     connection: env.nativeConnection,
-    activities: createActivities(testActivityDeps(config, db)),
+    activities: createActivities(testActivityDeps(config, workerDb)),
     workflowBundle: { codePath: requiredEnv('TEST_WORKFLOW_BUNDLE') },
-    activityInterceptors: testFaults(db).activityInterceptors,
+    activityInterceptors: testFaults(workerDb).activityInterceptors,
   });
   const running = workers.map((w) => w.run());
   return {

@@ -4,7 +4,8 @@
  * 11 to 18 each (BENCHMARKS.md, what each process loads). The processes that run no worker must
  * not load it through a shared module (the logger, the configuration), no process loads the
  * tracing SDK unless an endpoint is set, a process loads the SDK of a billing kind only when one is
- * configured, and a provider's SDK only at that provider's first call.
+ * configured, and a provider's SDK only at that provider's first call. The worker runs its SQL on
+ * `pg` alone (db/sql.ts): Prisma's client, which the API's model queries use, is not in it.
  */
 import { inFreshNode } from './support/fresh-node';
 
@@ -17,6 +18,7 @@ const WATCHED = [
   'stripe',
   'openai',
   '@anthropic-ai/sdk',
+  '@prisma/client/runtime/client',
 ];
 
 /** Which of WATCHED a fresh Node process has loaded (its main module, not just a part) after `script`. */
@@ -25,12 +27,14 @@ function loadedAfter(script: string): string[] {
   return JSON.parse(inFreshNode(`${script}\n${report}`)) as string[];
 }
 
-it.each(['api/service.ts', 'mllp/service.ts'])('requiring %s loads the Temporal client and none of the SDKs it has not been configured for', (module) => {
-  expect(loadedAfter(`require('./${module}');`)).toEqual(['@temporalio/client']);
+it.each(['api/service.ts', 'mllp/service.ts'])('requiring %s loads the Temporal client, Prisma\'s client and none of the SDKs it has not been configured for', (module) => {
+  expect(loadedAfter(`require('./${module}');`)).toEqual(['@temporalio/client', '@prisma/client/runtime/client']);
 });
 
-it('the worker process loads the worker SDK and its core, so the check above can see them', () => {
-  expect(loadedAfter(`require('./workers/process.ts');`)).toEqual(expect.arrayContaining(['@temporalio/worker', '@temporalio/core-bridge']));
+it("the worker process loads the worker SDK and its core, so the check above can see them, and not Prisma's client", () => {
+  const loaded = loadedAfter(`require('./workers/process.ts');`);
+  expect(loaded).toEqual(expect.arrayContaining(['@temporalio/worker', '@temporalio/core-bridge']));
+  expect(loaded).not.toContain('@prisma/client/runtime/client');
 });
 
 const SDKS = ['stripe', 'openai', '@anthropic-ai/sdk'];

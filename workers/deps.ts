@@ -5,7 +5,7 @@ import type { ActivityDeps } from '../activities';
 import type { BillingProvider } from '../billing';
 import { createBilling } from '../billing/create';
 import type { AppConfig } from '../config';
-import type { Db } from '../db/client';
+import type { SqlClient } from '../db/sql';
 import { createCircuitBreakers, type BreakerState, type CircuitBreakers } from '../providers/breaker';
 import { createProviderClients } from '../providers/registry';
 import type { ProviderClient } from '../providers/types';
@@ -35,7 +35,7 @@ export interface ActivityDepsOptions {
   log?: Logger;
 }
 
-export function createActivityDeps(config: AppConfig, db: Db, { secrets, decorateProvider, billing, decorateBilling = (b) => b, log }: ActivityDepsOptions): ActivityDeps {
+export function createActivityDeps(config: AppConfig, db: SqlClient, { secrets, decorateProvider, billing, decorateBilling = (b) => b, log }: ActivityDepsOptions): ActivityDeps {
   return {
     db,
     billing: decorateBilling(billing ?? createBilling(config.billing)),

@@ -9,7 +9,7 @@ import type { AppConfig } from '../config';
 import { createLogger } from '../config/logger';
 import { requireDatabaseUrl } from '../config/runtime';
 import { ensureDefaultAccount } from '../db/accounts';
-import { createDb } from '../db/client';
+import { createSqlClient } from '../db/sql';
 import { processFaultHooks, workerFaultLayer } from '../faults';
 import { createRecordStarter } from '../ingest';
 import { starterSettings } from '../ingest/settings';
@@ -27,7 +27,7 @@ export async function runWorkerProcess(config: AppConfig): Promise<void> {
   const log = createLogger(config.log, 'worker');
   installTemporalRuntime(log, config.workerMetricsAddress);
   warnDeprecated(config.providers, log);
-  const db = createDb(requireDatabaseUrl(config));
+  const db = createSqlClient(requireDatabaseUrl(config));
   await ensureDefaultAccount(db, config.billing.currency);
   const tracing = await startTracing(config.otlpEndpoint, 'durable-inference-worker');
   const plugins = tracing ? [tracing.plugin] : [];
@@ -43,7 +43,7 @@ export async function runWorkerProcess(config: AppConfig): Promise<void> {
   log.info({ taskQueues: workers.map((w) => w.options.taskQueue), reconcileSchedule: schedule, healthSchedule }, 'workers polling');
   await Promise.all(workers.map((w) => w.run()));
   await connection.close();
-  await db.$disconnect();
+  await db.end();
   await tracing?.shutdown();
 }
 

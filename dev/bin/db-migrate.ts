@@ -11,7 +11,7 @@ import { parseArgs } from 'node:util';
 import { loadConfig } from '../../config';
 import { runMain } from '../../config/runtime';
 import { ensureDefaultAccount } from '../../db/accounts';
-import { createDb } from '../../db/client';
+import { createDb, statementsOf } from '../../db/client';
 import { recountMetrics } from '../../db/metrics';
 import { DEFAULT_EMBEDDED_PG_PORT, startEmbeddedPostgres } from '../postgres';
 import { applyMigrations, createMigration, diffSchemaAgainstMigrations } from '../migrations';
@@ -62,7 +62,7 @@ async function main(): Promise<void> {
     await applyMigrations(url, log);
     // The account every record without one belongs to; the services make sure of it too.
     const db = createDb(url);
-    await ensureDefaultAccount(db, loadConfig(process.env).billing.currency).finally(() => db.$disconnect());
+    await ensureDefaultAccount(statementsOf(db), loadConfig(process.env).billing.currency).finally(() => db.$disconnect());
   });
 }
 

@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { startEmbeddedPostgres } from '../../dev/postgres';
 import { applyMigrations } from '../../dev/migrations';
 import { ensureDefaultAccount } from '../../db/accounts';
-import { createDb } from '../../db/client';
+import { createDb, statementsOf } from '../../db/client';
 import { ensureTemporalCli, ensureTestServer, provisionOptionsFromEnv } from '../../dev/provision';
 import { workflowBundleOptions } from '../../workers/bundle';
 import { freePort } from '../../dev/processes';
@@ -34,7 +34,7 @@ export default async function globalSetup(): Promise<void> {
   }
   await applyMigrations(process.env.DATABASE_URL);
   const db = createDb(process.env.DATABASE_URL);
-  await ensureDefaultAccount(db, 'usd').finally(() => db.$disconnect());
+  await ensureDefaultAccount(statementsOf(db), 'usd').finally(() => db.$disconnect());
   const { code } = await bundleWorkflowCode({ ...workflowBundleOptions, logger: new DefaultLogger('WARN') });
   const bundlePath = join(dir, 'workflow-bundle.js');
   writeFileSync(bundlePath, code);

@@ -12,7 +12,7 @@ import { workflowIdFor, type InvestigationReason, type Step } from '../../contra
 import { createProviderClients } from '../../providers/registry';
 import { payloadDataConverter } from '../../temporal/client';
 import { ensureDefaultAccount } from '../../db/accounts';
-import { createDb, type Db } from '../../db/client';
+import { createDb, statementsOf, type Db } from '../../db/client';
 import { createIngest } from '../../ingest';
 import { ingestSettings } from '../../ingest/settings';
 import { parkSignal } from './resolve-workflow';
@@ -34,7 +34,7 @@ export async function startResolveStack(settings: Record<string, string> = {}): 
   const taskQueue = `resolve-stand-in-${process.pid}`;
   const config = testConfig(0, { DATABASE_URL: requiredEnv('DATABASE_URL'), TEMPORAL_TASK_QUEUE: taskQueue, ...settings });
   const db = createDb(requiredEnv('DATABASE_URL'));
-  await ensureDefaultAccount(db, config.billing.currency);
+  await ensureDefaultAccount(statementsOf(db), config.billing.currency);
   // Decrypts what the API's client encrypts, as every worker does.
   const worker = await Worker.create({
     connection: env.nativeConnection,

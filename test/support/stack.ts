@@ -15,6 +15,7 @@ import { loadConfig, type AppConfig } from '../../config';
 import { RECORD_SEARCH_ATTRIBUTES } from '../../contract';
 import { ensureDefaultAccount } from '../../db/accounts';
 import { createDb, type Db } from '../../db/client';
+import { createSqlClient, type SqlClient } from '../../db/sql';
 import { processFaultHooks, workerFaultLayer } from '../../faults';
 import { createIngest, createRecordStarter, type Ingest } from '../../ingest';
 import { apiIngest, ingestSettings, starterSettings } from '../../ingest/settings';
@@ -77,7 +78,7 @@ const FAST_RETRIES = {
  * The fault-injection layer as a worker with FAULT_INJECTION=enabled installs it, but a crash cannot
  * end the test process: crash tests run a worker process of their own (test/crash.test.ts).
  */
-export const testFaults = (db: Db) =>
+export const testFaults = (db: SqlClient) =>
   workerFaultLayer(
     true,
     processFaultHooks(db, () => {
@@ -85,7 +86,7 @@ export const testFaults = (db: Db) =>
     }),
   );
 
-export function testActivityDeps(config: AppConfig, db: Db, options: Pick<StackOptions, 'billing'> = {}): ActivityDeps {
+export function testActivityDeps(config: AppConfig, db: SqlClient, options: Pick<StackOptions, 'billing'> = {}): ActivityDeps {
   return createActivityDeps(config, db, { secrets: TEST_SECRETS, decorateProvider: testFaults(db).decorateProvider, billing: options.billing });
 }
 
@@ -136,12 +137,14 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
   const config = testConfig(simulator.port, { DATABASE_URL: databaseUrl, ...settings });
   const env = await startTemporal(config.temporal.payloadKeys);
   const db = createDb(databaseUrl);
-  await ensureDefaultAccount(db, config.billing.currency);
-  const deps = testActivityDeps(config, db, options);
+  // The worker's side runs its statements on a pool of its own, as bin/worker.ts does.
+  const workerDb = createSqlClient(databaseUrl);
+  await ensureDefaultAccount(workerDb, config.billing.currency);
+  const deps = testActivityDeps(config, workerDb, options);
   const activities = createActivities(deps);
   const plugins = options.tracing ? [options.tracing.plugin] : [];
   const temporal = plugins.length > 0 ? temporalClient(config.temporal, env.connection, plugins) : env.client;
-  const reconcile = createReconcileActivities({ db, temporal, start: createRecordStarter(starterSettings(config, temporal)) });
+  const reconcile = createReconcileActivities({ db: workerDb, temporal, start: createRecordStarter(starterSettings(config, temporal)) });
   const startWorkers = async (workflowBundle: WorkflowBundleOption = { codePath: requiredEnv('TEST_WORKFLOW_BUNDLE') }) => {
     const workers = await createWorkers({
       config,
@@ -150,7 +153,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
       reconcile,
       workflowBundle,
       plugins,
-      activityInterceptors: testFaults(db).activityInterceptors,
+      activityInterceptors: testFaults(workerDb).activityInterceptors,
     });
     return { workers, running: Promise.all(workers.map((w) => w.run())) };
   };
@@ -191,6 +194,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
       await env.teardown();
       await simulator.close();
       await db.$disconnect();
+      await workerDb.end();
     },
   };
   return stack;
