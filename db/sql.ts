@@ -1,6 +1,6 @@
 /**
- * SQL statements as values (`sql`, with `join`, `raw` and `empty` to compose them), and the client
- * that runs them on a `pg` pool: what the worker's steps, the reconciler and the fault hooks use.
+ * SQL statements as values (`sql`, and `raw` for a name spliced into one), and the client
+ * that runs them on a `pg` pool: what the worker's steps and its reconciler use.
  *
  * Why not Prisma's client there: a record's path is raw SQL only, and Prisma's client adds its
  * runtime and its WebAssembly query compiler to each statement it forwards to this same `pg`. In
@@ -12,9 +12,9 @@
  * in the API's statements and Prisma's `$queryRaw` runs it.
  */
 import { Pool, types, type CustomTypesConfig, type PoolConfig } from 'pg';
-import { empty, join, raw, sql, type Sql } from '@prisma/client-runtime-utils';
+import { raw, sql, type Sql } from '@prisma/client-runtime-utils';
 
-export { empty, join, raw, sql, type Sql };
+export { raw, sql, type Sql };
 
 export interface SqlClient {
   /** The rows the statement returns, as `pg` parses them (jsonb as values, int8 and numeric as strings). */
