@@ -2,11 +2,11 @@
  * SQL statements as values (`sql`, and `raw` for a name spliced into one), and the client
  * that runs them on a `pg` pool: what the worker's steps and its reconciler use.
  *
- * Why not Prisma's client there: a record's path is raw SQL only, and Prisma's client adds its
- * runtime and its WebAssembly query compiler to each statement it forwards to this same `pg`. In
- * a bare process running 20,000 raw statements the client took 0.25 ms of CPU per statement against
- * 0.07 on the pool alone, and peaked about 65 MiB higher (BENCHMARKS.md, *The worker without
- * Prisma's client*). The API, whose queries are Prisma's model queries, keeps the client.
+ * Why not Prisma's client there: a record's path is raw SQL only, which Prisma's client would only
+ * pass on to this same `pg`, through its runtime and after loading its WebAssembly query compiler.
+ * In a bare process sending 20,000 raw statements the client took 0.25 ms of CPU per statement
+ * against 0.07 on the pool alone, and peaked about 70 MiB higher (BENCHMARKS.md, *The worker
+ * without Prisma's client*). The API, whose queries are Prisma's model queries, keeps the client.
  *
  * The statement values are Prisma's own (`Prisma.sql` is this `sql`), so a fragment built here nests
  * in the API's statements and Prisma's `$queryRaw` runs it.
