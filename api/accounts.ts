@@ -6,8 +6,9 @@
 import { Router, type Request, type Response } from 'express';
 import { createAccountBodySchema, createKeyBodySchema, patchAccountBodySchema, accountIdSchema } from '../contract';
 import type { Db, DbClient } from '../db/client';
-import { Prisma, type Account } from '../prisma/generated/client';
+import type { Account } from '../prisma/generated/client';
 import { budgetOf } from '../db/accounts';
+import { sql } from '../db/sql';
 import { allow, isStaticKeyId, newKey, type KeyStore } from './auth';
 import { invalid, Problem } from './problem';
 
@@ -47,7 +48,7 @@ async function liveAccount(db: DbClient, id: string): Promise<Account> {
   return account;
 }
 
-const RESERVED_THIS_MONTH = (id: string) => Prisma.sql`
+const RESERVED_THIS_MONTH = (id: string) => sql`
   SELECT CASE WHEN budget_month = date_trunc('month', timezone('UTC', now()))::date THEN reserved_cents ELSE 0 END AS reserved
   FROM accounts WHERE id = ${id} AND deleted_at IS NULL FOR UPDATE`;
 

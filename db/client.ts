@@ -10,7 +10,11 @@ export function createDb(connectionString: string, options: PoolOptions = {}): D
   return new PrismaClient({ adapter: new PrismaPg(poolConfig(connectionString, options)) });
 }
 
-/** The client's raw statements, for a helper the worker runs on its `pg` pool too (db/accounts.ts). */
+/**
+ * The client's raw statements, for a helper the worker runs on its `pg` pool too (db/accounts.ts,
+ * reconcile/stuck.ts). Prisma parses int8 and numeric other than `pg` does (db/sql.ts): such a
+ * helper casts what it reads.
+ */
 export function statementsOf(db: DbClient): Pick<SqlClient, 'query' | 'execute'> {
   return {
     query: <Row>(statement: Sql) => db.$queryRaw<Row[]>(statement),

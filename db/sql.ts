@@ -9,12 +9,15 @@
  * without Prisma's client*). The API, whose queries are Prisma's model queries, keeps the client.
  *
  * The statement values are Prisma's own (`Prisma.sql` is this `sql`), so a fragment built here nests
- * in the API's statements and Prisma's `$queryRaw` runs it.
+ * in the API's statements and Prisma's `$queryRaw` runs it. Prisma returns int8 as `BigInt` and
+ * numeric as `Decimal` where `pg` returns strings: a statement both sides run casts what it returns
+ * (`::int`, `::text`). Left as `pg` has them, since the worker reads none: `date` columns (local
+ * midnight) and dates inside arrays.
  */
 import { Pool, types, type CustomTypesConfig, type PoolConfig } from 'pg';
-import { raw, sql, type Sql } from '@prisma/client-runtime-utils';
+import { raw, sql, Sql } from '@prisma/client-runtime-utils';
 
-export { raw, sql, type Sql };
+export { raw, sql, Sql };
 
 export interface SqlClient {
   /** The rows the statement returns, as `pg` parses them (jsonb as values, int8 and numeric as strings). */
@@ -38,6 +41,9 @@ const DEFAULT_POOL_SIZE = 10;
 export function poolConfig(connectionString: string, options: PoolOptions = {}): PoolConfig {
   return {
     connectionString,
+    // `now()` written into a `timestamp` column is in the session's time zone: UTC, as every
+    // timestamp the tables hold, whatever the server's own setting.
+    options: '-c TimeZone=UTC',
     max: options.poolSize ?? DEFAULT_POOL_SIZE,
     // A bounded wait turns a dead or saturated database into an error Temporal can retry, not a hang.
     connectionTimeoutMillis: 10_000,

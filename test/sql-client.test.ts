@@ -1,16 +1,22 @@
 /**
  * The worker's statements run on `pg` (db/sql.ts), the API's through Prisma, on the same tables.
- * Both must agree on what a timestamp means: the columns are `timestamp(3)` holding UTC, and a
- * process whose local time zone is not UTC must neither write nor read them as local time.
+ * Both must agree on what a timestamp means: the columns are `timestamp(3)` holding UTC, and
+ * neither a process nor a database server whose time zone is not UTC may write or read them as
+ * local time. And a statement fragment must be one kind of value on both sides, or it would not
+ * nest in the other's statements.
  */
-import { migratedDatabase } from './support/database';
+import { sql, Sql } from '../db/sql';
+import { Prisma } from '../prisma/generated/client';
+import { migratedDatabase, query } from './support/database';
 import { inFreshNode } from './support/fresh-node';
 
 const ZONE = 'America/New_York';
 let database: { url: string; drop: () => Promise<void> };
 beforeAll(async () => {
-  // Its own database: rows of other suites' records are none of its business, and its rows none of theirs.
-  database = await migratedDatabase(`sql_client_test_${process.pid}`);
+  // Its own database, whose server-side zone it can set: other suites' rows are none of its business.
+  const name = `sql_client_test_${process.pid}`;
+  database = await migratedDatabase(name);
+  await query(database.url, `ALTER DATABASE "${name}" SET timezone = '${ZONE}'`);
 });
 afterAll(async () => {
   await database?.drop();
@@ -28,20 +34,30 @@ const ROUND_TRIP = `
     await db.record.create({ data: { ...row, id: 'by-prisma', createdAt: at } });
     await db.record.create({ data: { ...row, id: 'by-pg' } });
     await workerDb.execute(sql\`UPDATE records SET created_at = \${at} WHERE id = 'by-pg'\`);
-    const readByPg = await workerDb.query(sql\`SELECT id, created_at FROM records ORDER BY id\`);
+    const before = Date.now();
+    await workerDb.execute(sql\`UPDATE records SET updated_at = now() WHERE id = 'by-pg'\`);
+    await db.$executeRaw(sql\`UPDATE records SET updated_at = now() WHERE id = 'by-prisma'\`);
+    const after = Date.now();
+    const readByPg = await workerDb.query(sql\`SELECT id, created_at, updated_at FROM records ORDER BY id\`);
     const readByPrisma = await db.record.findMany({ select: { id: true, createdAt: true }, orderBy: { id: 'asc' } });
     process.stdout.write(JSON.stringify({
       offsetMinutes: at.getTimezoneOffset(),
-      written: at.toISOString(),
       readByPg: readByPg.map((r) => [r.id, r.created_at.toISOString()]),
       readByPrisma: readByPrisma.map((r) => [r.id, r.createdAt.toISOString()]),
+      nowWithinTheCall: readByPg.map((r) => r.updated_at.getTime() >= before - 1 && r.updated_at.getTime() <= after + 1),
     }));
     await db.$disconnect();
     await workerDb.end();
   })();`;
 
-it(`in a process on ${ZONE}, pg and Prisma write and read a record's timestamps as the same instant`, () => {
-  const seen = JSON.parse(inFreshNode(ROUND_TRIP, { TZ: ZONE, DATABASE_URL: database.url })) as Record<string, unknown>;
-  const both = [['by-pg', seen.written], ['by-prisma', seen.written]];
-  expect(seen).toEqual({ offsetMinutes: 300, written: '2026-12-02T12:34:56.789Z', readByPg: both, readByPrisma: both });
+it(`with the process and the database on ${ZONE}, pg and Prisma write and read a record's timestamps as the same instant`, () => {
+  const seen: unknown = JSON.parse(inFreshNode(ROUND_TRIP, { TZ: ZONE, DATABASE_URL: database.url }));
+  const both = [['by-pg', '2026-12-02T12:34:56.789Z'], ['by-prisma', '2026-12-02T12:34:56.789Z']];
+  expect(seen).toEqual({ offsetMinutes: 300, readByPg: both, readByPrisma: both, nowWithinTheCall: [true, true] });
+});
+
+it("a fragment built with db/sql is Prisma's own statement value, so it nests in Prisma.sql", () => {
+  expect(Prisma.Sql).toBe(Sql);
+  const nested = Prisma.sql`SELECT ${1} WHERE ${sql`x = ${2}`}`;
+  expect({ text: nested.text, values: nested.values }).toEqual({ text: 'SELECT $1 WHERE x = $2', values: [1, 2] });
 });

@@ -14,8 +14,8 @@ import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { createDb, type Db } from '../../db/client';
 import { countEach, recountMetrics } from '../../db/metrics';
+import { sql } from '../../db/sql';
 import { createApiMetrics } from '../../metrics/api';
-import { Prisma } from '../../prisma/generated/client';
 import { applyMigrations } from '../migrations';
 import { startEmbeddedPostgres } from '../postgres';
 import { freePort } from '../processes';
@@ -88,21 +88,21 @@ async function timed(run: () => Promise<unknown>): Promise<number> {
 /** What happens between two scrapes 15 s apart at about 40 records/s: records finish, models are called. */
 const TRAFFIC_PER_SCRAPE = 200;
 const TRAFFIC = [
-  Prisma.sql`
+  sql`
     WITH moved AS (
       UPDATE records SET status = 'completed', step = NULL, updated_at = now()
       WHERE id IN (SELECT id FROM records WHERE status = 'needs_investigation' LIMIT ${TRAFFIC_PER_SCRAPE})
       RETURNING 1
     ), moves AS (SELECT v.* FROM moved, (VALUES ('needs_investigation', -1), ('completed', 1)) AS v(status, delta)),
-    ${countEach('counted', 'moves', 'records_total', Prisma.sql`jsonb_build_object('status', status)`, Prisma.sql`delta`)}
+    ${countEach('counted', 'moves', 'records_total', sql`jsonb_build_object('status', status)`, sql`delta`)}
     SELECT 1`,
-  Prisma.sql`
+  sql`
     WITH call AS (
       INSERT INTO model_calls (record_id, provider, model, attempt, outcome, latency_ms, cost_micros)
       SELECT id, 'primary', 'model-2026-11-01', 2, 'ok', 200, 150 FROM records WHERE status = 'completed' LIMIT ${TRAFFIC_PER_SCRAPE}
       RETURNING provider, outcome, cost_micros
-    ), ${countEach('counted', 'call', 'model_calls_total', Prisma.sql`jsonb_build_object('provider', provider, 'outcome', outcome)`)},
-    ${countEach('costed', 'call', 'model_cost_micros_total', Prisma.sql`jsonb_build_object('provider', provider)`, Prisma.sql`cost_micros`)}
+    ), ${countEach('counted', 'call', 'model_calls_total', sql`jsonb_build_object('provider', provider, 'outcome', outcome)`)},
+    ${countEach('costed', 'call', 'model_cost_micros_total', sql`jsonb_build_object('provider', provider)`, sql`cost_micros`)}
     SELECT 1`,
 ];
 

@@ -28,7 +28,9 @@ export default async function globalSetup(): Promise<void> {
   process.env.TEST_TEMPORAL_CLI = cli;
   process.env.TEST_TEMPORAL_TEST_SERVER = testServer;
   if (!process.env.DATABASE_URL) {
-    const pg = await startEmbeddedPostgres({ dataDir: join(dir, 'postgres'), port: await freePort() });
+    // Two suites at once, some with two stacks or worker processes of their own, each stack with the
+    // API's pool and the worker's (10 connections each, opened as needed): more than the default 100.
+    const pg = await startEmbeddedPostgres({ dataDir: join(dir, 'postgres'), port: await freePort(), maxConnections: 200 });
     globalThis.stopTestDatabase = () => pg.stop();
     process.env.DATABASE_URL = pg.connectionString;
   }

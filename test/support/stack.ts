@@ -193,8 +193,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
       await stopWorkers();
       await env.teardown();
       await simulator.close();
-      await db.$disconnect();
-      await workerDb.end();
+      await Promise.all([db.$disconnect(), workerDb.end()]);
     },
   };
   return stack;
