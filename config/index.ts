@@ -149,6 +149,8 @@ export interface AppConfig {
     taskQueue: string;
     uiUrl: string;
     uiPort: number;
+    /** TEMPORAL_DEV_PORT: where the server `npm start` runs when it is `managed` listens. */
+    devPort: number;
     managed: boolean;
     apiKey: string | undefined;
     /**
@@ -385,6 +387,7 @@ export function loadConfig(source: NodeJS.ProcessEnv): AppConfig {
       taskQueue: env.TEMPORAL_TASK_QUEUE,
       uiUrl: env.TEMPORAL_UI_URL ?? `http://localhost:${env.TEMPORAL_UI_PORT}`,
       uiPort: env.TEMPORAL_UI_PORT,
+      devPort: env.TEMPORAL_DEV_PORT,
       managed: env.TEMPORAL_ADDRESS === undefined,
       apiKey: env.TEMPORAL_API_KEY,
       // Production has refused a missing PAYLOAD_KEYS by now.

@@ -39,7 +39,6 @@ const dialHost = (host: string | undefined): string => (host === undefined || ho
 async function startDevServer(config: AppConfig, stoppers: Stopper[]): Promise<void> {
   if (!config.temporal.managed) return log(`using Temporal at ${config.temporal.address}`);
   const cli = await ensureTemporalCli(log, provisionOptionsFromEnv(process.env));
-  const [, port = '7233'] = config.temporal.address.split(':');
   const relay = await startCodecRelay({ target: `http://${dialHost(config.host)}:${config.port}/codec`, authorization: `Bearer ${config.apiKeys[0]}` });
   stoppers.unshift(() => relay.close());
   const server = supervise(
@@ -49,7 +48,7 @@ async function startDevServer(config: AppConfig, stoppers: Stopper[]): Promise<v
       args: [
         'server', 'start-dev',
         '--ip', config.host ?? '127.0.0.1',
-        '--port', port,
+        '--port', String(config.temporal.devPort),
         '--ui-port', String(config.temporal.uiPort),
         '--ui-codec-endpoint', relay.url,
         '--namespace', config.temporal.namespace,
@@ -62,13 +61,12 @@ async function startDevServer(config: AppConfig, stoppers: Stopper[]): Promise<v
     log,
   );
   stoppers.unshift(() => server.stop());
-  await waitForPort(Number(port), dialHost(config.host), 60_000);
+  await waitForPort(config.temporal.devPort, dialHost(config.host), 60_000);
 }
 
 async function startProductionServer(config: AppConfig, databaseUrl: string, stoppers: Stopper[]): Promise<void> {
   if (!config.temporal.managed) return log(`using Temporal at ${config.temporal.address}`);
-  const frontendPort = Number(config.temporal.address.split(':')[1]);
-  const server = await startTemporalServer({ adminDatabaseUrl: databaseUrl, frontendPort, namespace: config.temporal.namespace, provision: provisionOptionsFromEnv(process.env), log });
+  const server = await startTemporalServer({ adminDatabaseUrl: databaseUrl, frontendPort: config.temporal.devPort, namespace: config.temporal.namespace, provision: provisionOptionsFromEnv(process.env), log });
   stoppers.unshift(() => server.stop());
 }
 

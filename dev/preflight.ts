@@ -20,13 +20,12 @@ function listenersOf(config: AppConfig, layout: Layout): Listener[] {
     return address ? [{ setting: 'WORKER_METRICS_ADDRESS', value, ...address }] : [];
   });
   const managed = config.temporal.managed;
-  const temporalPort = hostAndPort(config.temporal.address)?.port ?? 0;
   return [
     ...layout.apiPorts.map((port) => ({ setting: 'PORT', host, port })),
     { setting: 'MLLP_PORT', host, port: config.mllp.port },
     ...metrics,
     // The production topology's server listens on loopback whatever HOST says (topology/temporal-server.ts).
-    ...(managed ? [{ setting: 'TEMPORAL_DEV_PORT', host: layout.topology === 'dev' ? host : '127.0.0.1', port: temporalPort }] : []),
+    ...(managed ? [{ setting: 'TEMPORAL_DEV_PORT', host: layout.topology === 'dev' ? host : '127.0.0.1', port: config.temporal.devPort }] : []),
     ...(managed && layout.topology === 'dev' ? [{ setting: 'TEMPORAL_UI_PORT', host, port: config.temporal.uiPort }] : []),
     ...(config.simulatedProviders ? [{ setting: 'SIMULATOR_PORT', host, port: config.simulatorPort }] : []),
   ].filter((listener) => listener.port > 0);

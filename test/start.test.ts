@@ -84,6 +84,16 @@ const accepts = (host: string, port: number) =>
   });
 
 /** A newcomer's machine: every port `npm start` takes free, and a fresh data folder. */
+/** Binding the port succeeds: nothing listens on it any more. */
+async function expectFree(port: number): Promise<void> {
+  const server = createServer();
+  await new Promise<void>((listening, failed) => {
+    server.once('error', failed);
+    server.listen(port, '127.0.0.1', listening);
+  });
+  await new Promise((closed) => server.close(closed));
+}
+
 async function freshMachine() {
   const dataDir = mkdtempSync(join(tmpdir(), 'durable-inference-start-'));
   const [port, temporalPort, uiPort, pgPort, simulatorPort, mllpPort, workerMetricsPort] = await Promise.all(Array.from({ length: 7 }, freePort));
@@ -179,6 +189,26 @@ it('runs the whole system, shows the workflow in the Web UI decrypted, and keeps
     expect(await ctrlC(second)).toBe(0);
   }
 }, 600_000);
+
+it("stops everything with exit code 78 when a child refuses its configuration at its first start, restarting nothing", async () => {
+  const { dataDir, env, ports } = await freshMachine();
+  // Only the API and the worker make provider clients, so only they can see that the key is missing.
+  const provider = { name: 'primary', kind: 'openai', baseURL: `http://127.0.0.1:${ports.simulatorPort}/v1`, model: 'sim-primary-2026-11-01', apiKeyEnv: 'NO_SUCH_KEY' };
+  const { child, output } = spawnStart({ ...env, PROVIDERS: JSON.stringify([provider]) });
+  try {
+    const code = await new Promise<number | null>((exited) => child.once('exit', exited));
+    expect(code).toBe(78);
+    expect(output()).toContain('configuration error: missing API key: set the environment variable(s) NO_SUCH_KEY');
+    expect(output()).toMatch(/refused its configuration \(its own "configuration error" line says why\); not restarting it/);
+    expect(output()).not.toContain('restarting in');
+    expect(output()).not.toContain('[start] ready:');
+    // What it started before the refusal is stopped: the Temporal server's port is free again.
+    await expectFree(Number(env.TEMPORAL_DEV_PORT));
+  } finally {
+    child.kill('SIGKILL');
+    rmSync(dataDir, { recursive: true, force: true });
+  }
+}, 300_000);
 
 it('refuses at once, naming the setting, when another program holds a port it needs, and starts nothing', async () => {
   const { dataDir, env, ports } = await freshMachine();
