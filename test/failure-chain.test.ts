@@ -5,9 +5,10 @@
  * and retryability).
  */
 import { temporal } from '@temporalio/proto';
+import { readFileSync } from 'node:fs';
 import { FailureType, workflowIdFor, type RecordStatusView } from '../contract';
 import { submit, uniqueId, waitForStatus } from './support/records';
-import { startStack, type Stack } from './support/stack';
+import { requiredEnv, startStack, type Stack } from './support/stack';
 
 const { EVENT_TYPE_ACTIVITY_TASK_FAILED, EVENT_TYPE_ACTIVITY_TASK_TIMED_OUT } = temporal.api.enums.v1.EventType;
 const { RETRY_STATE_MAXIMUM_ATTEMPTS_REACHED, RETRY_STATE_NON_RETRYABLE_FAILURE } = temporal.api.enums.v1.RetryState;
@@ -114,6 +115,16 @@ it('every provider answering malformed output: bounded retries, then non-retryab
   const { view, last } = await parked({ faults: ['primary', 'fallback'].map((provider) => ({ provider, kind: 'malformed', times: 10 })) });
   expect(view.investigation).toMatchObject({ step: 'inference', reason: 'non_retryable', failureType: FailureType.ProviderMalformed });
   expect(last).toEqual({ activityType: 'infer', local: false, retryState: RETRY_STATE_NON_RETRYABLE_FAILURE, type: FailureType.ProviderMalformed, nonRetryable: true, timeout: false });
+});
+
+it("a parked record's stack trace names our workflow's file and line: the bundle maps its code without carrying the sources", async () => {
+  const { id } = await parked({ faults: ['primary', 'fallback'].map((provider) => ({ provider, status: 400, times: 10 })) });
+  const trace = await stack.env.client.workflow.getHandle(workflowIdFor(id)).query<string>('__stack_trace');
+  expect(trace).toMatch(/workflows\/processRecord\.ts:\d+:\d+/);
+  const bundle = readFileSync(requiredEnv('TEST_WORKFLOW_BUNDLE'), 'utf8');
+  const sourceMap = JSON.parse(Buffer.from(bundle.slice(bundle.lastIndexOf('base64,') + 'base64,'.length), 'base64').toString()) as { sources: string[]; sourcesContent?: unknown };
+  expect(sourceMap.sources).toEqual(expect.arrayContaining([expect.stringMatching(/workflows\/processRecord\.ts$/)]));
+  expect(sourceMap.sourcesContent).toBeUndefined();
 });
 
 it('a workflow whose record row does not exist: non-retryable RecordNotFound, nothing charged', async () => {

@@ -25,7 +25,7 @@ export interface WorkerSetOptions {
 }
 
 export async function createWorkers({ config, connection, activities, reconcile, workflowBundle, plugins = [], activityInterceptors = [] }: WorkerSetOptions): Promise<Worker[]> {
-  const { workflowsPath, preloadModules, workflowInterceptorModules } = workflowBundleOptions;
+  const { workflowsPath, preloadModules, webpackConfigHook, workflowInterceptorModules } = workflowBundleOptions;
   const common = {
     connection,
     namespace: config.temporal.namespace,
@@ -38,7 +38,7 @@ export async function createWorkers({ config, connection, activities, reconcile,
     taskQueue: config.temporal.taskQueue,
     ...(workflowBundle && plugins.length === 0
       ? { workflowBundle }
-      : { workflowsPath, bundlerOptions: { preloadModules }, interceptors: { ...common.interceptors, workflowModules: workflowInterceptorModules } }),
+      : { workflowsPath, bundlerOptions: { preloadModules, webpackConfigHook }, interceptors: { ...common.interceptors, workflowModules: workflowInterceptorModules } }),
     activities: { ...activities, ...reconcile },
     ...(config.maxCachedWorkflows ? { maxCachedWorkflows: config.maxCachedWorkflows } : {}),
   });

@@ -36,9 +36,8 @@ export async function bundleNextVersion(edits: Edit[]): Promise<WorkflowBundle> 
     for (const shared of ['contract', 'node_modules']) symlinkSync(path.join(ROOT, shared), path.join(dir, shared));
     for (const edit of edits) apply(dir, edit);
     return await bundleWorkflowCode({
+      ...workflowBundleOptions,
       workflowsPath: path.join(dir, 'workflows', path.basename(workflowBundleOptions.workflowsPath)),
-      preloadModules: workflowBundleOptions.preloadModules,
-      workflowInterceptorModules: workflowBundleOptions.workflowInterceptorModules,
       logger: new DefaultLogger('WARN'),
     });
   } finally {
