@@ -26,6 +26,7 @@ import {
   recordDetailSchema,
   recordListSchema,
   resolvedSchema,
+  resolveHeadersSchema,
   reviewSummaryQuerySchema,
   reviewSummarySchema,
   uploadReportSchema,
@@ -45,6 +46,7 @@ interface Operation {
   role?: ApiRole;
   params?: Record<string, { schema: z.ZodType; description: string }>;
   query?: z.ZodObject;
+  headers?: z.ZodObject;
   body?: z.ZodType | 'multipart';
   ok: Record<number, { description: string; schema?: z.ZodType; mediaType?: string }>;
   problems?: ProblemCode[];
@@ -125,6 +127,7 @@ export const OPERATIONS: Operation[] = [
     summary: "Resolve a parked record through its workflow's `resolve` Update.",
     role: 'operate',
     params: recordId,
+    headers: resolveHeadersSchema,
     body: makeResolveSchema(),
     ok: { 200: json("Accepted: the record's new state.", resolvedSchema) },
     problems: ['invalid_request', 'not_found', 'conflict', 'unavailable'],
@@ -232,7 +235,14 @@ function parameters(op: Operation): unknown[] {
     required: !(field as z.ZodType).safeParse(undefined).success,
     schema: jsonSchema(field as z.ZodType, 'input'),
   }));
-  return [...inPath, ...inQuery];
+  const inHeader = Object.entries(op.headers?.shape ?? {}).map(([name, field]) => ({
+    name,
+    in: 'header',
+    required: !(field as z.ZodType).safeParse(undefined).success,
+    description: (field as z.ZodType).description,
+    schema: jsonSchema(field as z.ZodType, 'input'),
+  }));
+  return [...inPath, ...inQuery, ...inHeader];
 }
 
 function requestBody(body: Operation['body']): Record<string, unknown> | undefined {
@@ -257,7 +267,7 @@ function operation(op: Operation): Record<string, unknown> {
   return {
     summary: op.summary,
     ...(op.role ? { security: [{ apiKey: [] }], description: `Needs a key with the role ${op.role} or above.` } : { security: [] }),
-    ...(op.params || op.query ? { parameters: parameters(op) } : {}),
+    ...(op.params || op.query || op.headers ? { parameters: parameters(op) } : {}),
     ...(body ? { requestBody: body } : {}),
     responses: { ...ok, ...problemsOf(op) },
   };

@@ -130,6 +130,19 @@ export const recordDetailSchema = recordSummarySchema.extend({
   ),
 });
 
+/**
+ * The headers POST /v1/records/:id/resolve reads. An `Idempotency-Key` makes a resend of the same
+ * action (after a 503, or a connection lost before the answer) hear the outcome of the first
+ * instead of a 409 from a record the first has already moved on.
+ */
+export const resolveHeadersSchema = z.object({
+  'Idempotency-Key': z
+    .string()
+    .regex(/^[\x21-\x7e]{1,255}$/, 'must be 1 to 255 printable ASCII characters without spaces')
+    .optional()
+    .describe('Any string of your own, the same on every resend of one action: a resend with it answers as the first did.'),
+});
+
 export const resolvedSchema = z.object({
   id: z.string(),
   account: z.string(),

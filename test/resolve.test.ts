@@ -28,7 +28,8 @@ afterAll(async () => {
 });
 
 const output = { summary: 'Potassium within range.', labels: ['lab'], confidence: 0.93 };
-const resolve = (id: string, body: unknown, key = operator.key) => call(stack.baseUrl, 'POST', `/v1/records/${encodeURIComponent(id)}/resolve`, { key, body });
+const resolve = (id: string, body: unknown, key = operator.key, headers?: Record<string, string>) =>
+  call(stack.baseUrl, 'POST', `/v1/records/${encodeURIComponent(id)}/resolve`, { key, body, headers });
 const statusOf = (id: string) => stack.env.client.workflow.getHandle(workflowIdFor(globalIdOf(account, id))).query<RecordStatusView>(statusQuery);
 
 async function submitted(label: string, into = account): Promise<string> {
@@ -118,6 +119,31 @@ describe('refused', () => {
     const answer = await resolve(orphan, { action: 'retry' });
     expectProblem(answer, 409, 'conflict');
     expect(answer.body.detail).toBe(`record ${orphan} is needs_investigation and has no running workflow to resolve it`);
+  });
+});
+
+describe('resent with an Idempotency-Key', () => {
+  it('the same action with the same key answers as the first did, also once the first has closed the workflow; without the key, or with another action, the record is judged as it is now', async () => {
+    const id = await parked('resent', 'persist', 'exhausted');
+    const headers = { 'Idempotency-Key': `operator-${id}-1` };
+    const first = await resolve(id, { action: 'retry' }, operator.key, headers);
+    expect(first).toMatchObject({ status: 200, body: { id, status: 'completed' } });
+    await stack.env.client.workflow.getHandle(workflowIdFor(`${account}/${id}`)).result();
+    const again = await resolve(id, { action: 'retry' }, operator.key, headers);
+    expect(again.status).toBe(200);
+    expect(again.body).toEqual(first.body);
+    expect((await resolve(id, { action: 'retry' })).body.detail).toContain('has no running workflow');
+    expect((await resolve(id, { action: 'abandon', reason: 'changed my mind' }, operator.key, headers)).body.detail).toContain('has no running workflow');
+  });
+
+  it('a key that is not 1 to 255 printable characters: 400 naming the header, and nothing reaches the workflow', async () => {
+    const id = await parked('bad-key', 'persist', 'exhausted');
+    for (const key of ['', 'two words', 'k'.repeat(256)]) {
+      const answer = await resolve(id, { action: 'retry' }, operator.key, { 'Idempotency-Key': key });
+      expectProblem(answer, 400, 'invalid_request');
+      expect(answer.body.issues.map((i: { path: string[] }) => i.path)).toEqual([['Idempotency-Key']]);
+    }
+    expect(await statusOf(id)).toMatchObject({ status: 'needs_investigation' });
   });
 });
 

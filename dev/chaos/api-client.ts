@@ -2,6 +2,7 @@
  * The HTTP API as its clients see it (DESIGN §6), with the retries a well-behaved client makes:
  * 503, 5xx and a refused or dropped connection mean "try again"; any other answer is final.
  */
+import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
 import type { FaultPlan, ResolveAction } from '../../contract';
 import { networkFailure, untilDone, type Attempt, type RetryPolicy } from './retry';
@@ -60,7 +61,7 @@ export function createApiClient(options: ApiClientOptions) {
     }
   }
 
-  const json = (body: unknown): RequestInit => ({ method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+  const json = (body: unknown, more: Record<string, string> = {}): RequestInit => ({ method: 'POST', headers: { 'content-type': 'application/json', ...more }, body: JSON.stringify(body) });
 
   async function postRecord(body: RecordBody): Promise<IngestAnswer> {
     return untilDone(async (): Promise<Attempt<IngestAnswer>> => {
@@ -99,8 +100,11 @@ export function createApiClient(options: ApiClientOptions) {
   }
 
   async function resolve(id: string, action: ResolveAction): Promise<ResolveAnswer> {
+    // One key for every attempt of this send: an attempt whose answer was lost (a 503 while the
+    // action still took effect, an API killed mid-request) is answered by its outcome when resent.
+    const request = json(action, { 'Idempotency-Key': randomUUID() });
     return untilDone(async (): Promise<Attempt<ResolveAnswer>> => {
-      const answer = await call(`/v1/records/${encodeURIComponent(id)}/resolve`, json(action));
+      const answer = await call(`/v1/records/${encodeURIComponent(id)}/resolve`, request);
       if ('retry' in answer) return answer;
       if (answer.status === 200) return { done: { outcome: 'accepted' } };
       const { message } = messageSchema.parse(answer.body);
