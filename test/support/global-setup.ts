@@ -1,7 +1,7 @@
 /**
  * Provisions once for the whole run what every test file shares: the Temporal binaries, one
- * PostgreSQL with migrations applied, and the workflow bundle (bundling per file would cost
- * seconds each). Handed to the test files through the environment.
+ * PostgreSQL with migrations applied, the workflow bundle (bundling per file would cost
+ * seconds each) and Chromium. Handed to the test files through the environment.
  */
 import { bundleWorkflowCode, DefaultLogger } from '@temporalio/worker';
 import { mkdtempSync, writeFileSync } from 'node:fs';
@@ -14,6 +14,7 @@ import { createDb, statementsOf } from '../../db/client';
 import { ensureTemporalCli, ensureTestServer, provisionOptionsFromEnv } from '../../dev/provision';
 import { workflowBundleOptions } from '../../workers/bundle';
 import { freePort } from '../../dev/processes';
+import { ensureChromium } from '../../dev/browser';
 
 declare global {
   var stopTestDatabase: (() => Promise<void>) | undefined;
@@ -23,6 +24,14 @@ declare global {
 export default async function globalSetup(): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'durable-inference-test-'));
   globalThis.testScratchDir = dir;
+  // The browser suites run side by side, and on a fresh machine each would start apt-get: one
+  // failed on the other's dpkg lock (CI of d964486). Installed here, once; where that
+  // cannot be done, each browser suite throws the same error and says what to do.
+  try {
+    ensureChromium();
+  } catch {
+    // left to the browser suites
+  }
   const options = provisionOptionsFromEnv(process.env);
   const [cli, testServer] = await Promise.all([ensureTemporalCli(undefined, options), ensureTestServer(undefined, options)]);
   process.env.TEST_TEMPORAL_CLI = cli;
