@@ -65,8 +65,8 @@ export function resolveRoutes({ db, temporal, updateTimeoutMs, log }: ResolveRou
     if (!record) throw new Problem('not_found', `no record ${req.params.id}`);
     const context: ResolveContext = { keyId: auth.keyId };
     const handle = temporal.workflow.getHandle(workflowIdFor(ref.id));
+    const updateId = updateIdOf(headers.data['Idempotency-Key'], action.data);
     try {
-      const updateId = updateIdOf(headers.data['Idempotency-Key'], action.data);
       const view = await temporal.withDeadline(Date.now() + updateTimeoutMs, () => handle.executeUpdate(resolveUpdate, { args: [action.data, context], updateId }));
       res.json({ ...view, id: ref.recordKey, account: ref.account, workflowId: workflowIdFor(ref.id) });
     } catch (err) {
@@ -78,7 +78,7 @@ export function resolveRoutes({ db, temporal, updateTimeoutMs, log }: ResolveRou
       if (unreachable(err)) {
         log.warn({ err, requestId: res.locals.requestId }, 'resolve Update did not complete in time');
         res.set('Retry-After', '5');
-        throw new Problem('unavailable', `the workflow of record ${req.params.id} did not answer within ${updateTimeoutMs} ms; the action may still take effect: resend it with the same Idempotency-Key to hear its outcome`);
+        throw new Problem('unavailable', `the workflow of record ${req.params.id} did not answer within ${updateTimeoutMs} ms; the action may still take effect: ${updateId ? 'resend it with the same Idempotency-Key to hear its outcome' : 'read the record before sending it again, or send an Idempotency-Key so a resend hears the outcome'}`);
       }
       throw err;
     }

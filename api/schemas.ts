@@ -138,9 +138,11 @@ export const recordDetailSchema = recordSummarySchema.extend({
 export const resolveHeadersSchema = z.object({
   'Idempotency-Key': z
     .string()
-    .regex(/^[\x21-\x7e]{1,255}$/, 'must be 1 to 255 printable ASCII characters without spaces')
+    .regex(/^[\x21-\x7e]{1,255}$/, 'must be 1–255 visible ASCII characters, no spaces')
     .optional()
-    .describe('Any string of your own, the same on every resend of one action: a resend with it answers as the first did.'),
+    .describe(
+      '1–255 visible ASCII characters, no spaces, of your own choosing: the same on every resend of one decision, a new one for each decision. A resend with the same key and action answers as the first did and does nothing more.',
+    ),
 });
 
 export const resolvedSchema = z.object({

@@ -136,7 +136,7 @@ describe('resent with an Idempotency-Key', () => {
     expect((await resolve(id, { action: 'abandon', reason: 'changed my mind' }, operator.key, headers)).body.detail).toContain('has no running workflow');
   });
 
-  it('a key that is not 1 to 255 printable characters: 400 naming the header, and nothing reaches the workflow', async () => {
+  it('a key that is not 1–255 visible ASCII characters: 400 naming the header, and nothing reaches the workflow', async () => {
     const id = await parked('bad-key', 'persist', 'exhausted');
     for (const key of ['', 'two words', 'k'.repeat(256)]) {
       const answer = await resolve(id, { action: 'retry' }, operator.key, { 'Idempotency-Key': key });
@@ -147,7 +147,7 @@ describe('resent with an Idempotency-Key', () => {
   });
 });
 
-it('a workflow no worker runs: 503 with Retry-After once the deadline passes, not a hang', async () => {
+it('a workflow no worker runs: 503 with Retry-After once the deadline passes, not a hang, and advice that fits the request', async () => {
   const id = uniqueId('no-worker');
   const globalId = `${account}/${id}`;
   await stack.db.record.create({ data: { id: globalId, accountId: account, recordKey: id, source: 'api', input: { text: 'x' }, inputHash: 'x', status: 'needs_investigation' } });
@@ -159,6 +159,11 @@ it('a workflow no worker runs: 503 with Retry-After once the deadline passes, no
   expect(answer.headers.get('retry-after')).toBe('5');
   expect(took).toBeGreaterThanOrEqual(UPDATE_TIMEOUT_MS - 100);
   expect(took).toBeLessThan(5_000);
+  // Without a key a blind resend could act twice, so the caller is told to read first.
+  expect(answer.body.detail).toMatch(/read the record before sending it again/);
+  const keyed = await resolve(id, { action: 'retry' }, operator.key, { 'Idempotency-Key': 'no-worker-1' });
+  expectProblem(keyed, 503, 'unavailable');
+  expect(keyed.body.detail).toMatch(/resend it with the same Idempotency-Key/);
   await stack.env.client.workflow.getHandle(workflowIdFor(globalId)).terminate('test over');
 });
 
