@@ -5,14 +5,14 @@
 
 const POLL_MS = 5000;
 const $ = (id) => document.getElementById(id);
-const state = { open: undefined, record: undefined, busy: false, outputSchema: undefined };
+const state = { open: undefined, record: undefined, busy: false, outputSchema: undefined, unanswered: new Map() };
 
 const apiKey = () => $('api-key').value.trim();
 /** A record's path id: `<account>/<id>` names it for an operator key of that account and for an admin key alike. */
 const pathOf = (record) => encodeURIComponent(`${record.account}/${record.id}`);
 
 async function api(path, init = {}) {
-  const res = await fetch(path, { ...init, headers: { Authorization: `Bearer ${apiKey()}`, ...(init.body ? { 'Content-Type': 'application/json' } : {}) } });
+  const res = await fetch(path, { ...init, headers: { Authorization: `Bearer ${apiKey()}`, ...(init.body ? { 'Content-Type': 'application/json' } : {}), ...init.headers } });
   const body = await res.json().catch(() => null);
   return { ok: res.ok, status: res.status, body };
 }
@@ -234,6 +234,20 @@ function cancelForm() {
   opener.focus();
 }
 
+/**
+ * The Idempotency-Key of each decision sent and not answered (a 503, or an answer lost): the same
+ * decision sent again on the same parking reuses its key, so the resend hears the first one's
+ * outcome. Random bytes, not crypto.randomUUID, which a page served over plain HTTP to another
+ * host lacks.
+ */
+function decisionKey(record, body) {
+  const decision = `${record.account}/${record.id}@${record.updatedAt} ${JSON.stringify(body)}`;
+  if (!state.unanswered.has(decision)) {
+    state.unanswered.set(decision, Array.from(crypto.getRandomValues(new Uint8Array(16)), (b) => b.toString(16).padStart(2, '0')).join(''));
+  }
+  return { decision, key: state.unanswered.get(decision) };
+}
+
 async function resolve(body) {
   if (state.busy || !state.record) return;
   state.busy = true;
@@ -242,14 +256,21 @@ async function resolve(body) {
   $('review-message').dataset.outcome = 'pending';
   $('review-message').textContent = `Sending ${body.action} for record ${record.id}…`;
   try {
-    const answer = await api(`/v1/records/${pathOf(record)}/resolve`, { method: 'POST', body: JSON.stringify(body) });
+    const { decision, key } = decisionKey(record, body);
+    const answer = await api(`/v1/records/${pathOf(record)}/resolve`, { method: 'POST', body: JSON.stringify(body), headers: { 'Idempotency-Key': key } });
+    if (answer.status === 503) {
+      $('review-message').textContent = `Record ${record.id}: ${body.action} sent, but the workflow did not answer in time; it may still take effect. Send the same decision again to hear its outcome.`;
+      $('review-message').dataset.outcome = 'unknown';
+      return;
+    }
+    state.unanswered.delete(decision);
     $('review-message').textContent = answer.ok
       ? `Record ${record.id}: ${body.action} accepted; it is now ${answer.body.status}.`
       : `Record ${record.id}: ${body.action} refused. ${problemText(answer)}`;
     $('review-message').dataset.outcome = answer.ok ? 'accepted' : 'refused';
     if (answer.ok) closeForms();
   } catch {
-    $('review-message').textContent = `Record ${record.id}: the API is not reachable; nothing was sent, or the answer was lost. Refresh before trying again.`;
+    $('review-message').textContent = `Record ${record.id}: the API is not reachable; nothing was sent, or the answer was lost. Send the same decision again to hear its outcome.`;
     $('review-message').dataset.outcome = 'unknown';
   } finally {
     state.busy = false;
