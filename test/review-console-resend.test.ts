@@ -7,7 +7,6 @@
  */
 import { Worker } from '@temporalio/worker';
 import { chromium, type Locator, type Page } from 'playwright-core';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { globalIdOf, workflowIdFor } from '../contract';
 import { CHROMIUM_ARGS, ensureChromium } from '../dev/browser';
 import { payloadDataConverter } from '../temporal/client';
@@ -15,6 +14,7 @@ import { createAccount, createKey, uniqueAccount } from './support/accounts';
 import { uniqueId } from './support/records';
 import { resolvedByQuery } from './support/resolve-workflow';
 import { startResolveStack, type ResolveStack } from './support/resolve-stack';
+import { eventually } from './support/until';
 import { testConfig } from './support/stack';
 
 const UPDATE_TIMEOUT_MS = 1_500;
@@ -30,19 +30,6 @@ afterAll(async () => {
   await stack?.stop();
 });
 
-/** Retries an assertion about the page until it holds or the deadline passes. */
-async function eventually(check: () => Promise<unknown>, timeoutMs = 15_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    try {
-      await check();
-      return;
-    } catch (err) {
-      if (Date.now() > deadline) throw err;
-    }
-    await sleep(50);
-  }
-}
 const button = (page: Page, name: string) => page.getByRole('button', { name, exact: true });
 
 /** What the page says once a send is answered and the case shown again (the row stays parked: the stand-in does not write it). */

@@ -7,11 +7,11 @@
  */
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { chromium, type Locator, type Page } from 'playwright-core';
 import { CHROMIUM_ARGS, ensureChromium } from '../dev/browser';
 import { call, createAccount, createKey, uniqueAccount } from './support/accounts';
 import { invariantViolations, uniqueId, waitForStatus } from './support/records';
+import { eventually } from './support/until';
 import { startStack, type Stack } from './support/stack';
 
 const ARTIFACTS = join(__dirname, 'artifacts');
@@ -64,19 +64,6 @@ async function untilStatus(id: string, status: string, timeoutMs = 60_000) {
   }
 }
 
-/** Retries an assertion about the page until it holds or the deadline passes: a state polled for, not slept for. */
-async function eventually(check: () => Promise<unknown>, timeoutMs = 15_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    try {
-      await check();
-      return;
-    } catch (err) {
-      if (Date.now() > deadline) throw err;
-    }
-    await sleep(50);
-  }
-}
 const hasText = (locator: Locator, expected: string) => eventually(async () => expect(await locator.textContent()).toBe(expected));
 const hasCount = (locator: Locator, expected: number) => eventually(async () => expect(await locator.count()).toBe(expected));
 const isFocused = (page: Page, id: string) => eventually(async () => expect(await page.evaluate<string | undefined>('document.activeElement?.id')).toBe(id));

@@ -8,3 +8,17 @@ export async function until<T>(what: string, probe: () => Promise<T | undefined>
     await new Promise((done) => setTimeout(done, 50));
   }
 }
+
+/** Retries an assertion until it holds or the deadline passes, then throws its last failure: a state polled for, not slept for. */
+export async function eventually(check: () => Promise<unknown>, timeoutMs = 15_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      await check();
+      return;
+    } catch (err) {
+      if (Date.now() > deadline) throw err;
+    }
+    await new Promise((done) => setTimeout(done, 50));
+  }
+}
