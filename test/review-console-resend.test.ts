@@ -6,13 +6,12 @@
  * again, so the resend hears the outcome of the first instead of a 409 from the record it moved on.
  */
 import { Worker } from '@temporalio/worker';
-import { chromium, type Locator, type Page } from 'playwright-core';
-import { globalIdOf, workflowIdFor } from '../contract';
+import { chromium, type Browser, type Locator, type Page } from 'playwright-core';
+import { globalIdOf, statusQuery, workflowIdFor } from '../contract';
 import { CHROMIUM_ARGS, ensureChromium } from '../dev/browser';
 import { payloadDataConverter } from '../temporal/client';
 import { createAccount, createKey, uniqueAccount } from './support/accounts';
 import { uniqueId } from './support/records';
-import { resolvedByQuery } from './support/resolve-workflow';
 import { startResolveStack, type ResolveStack } from './support/resolve-stack';
 import { eventually } from './support/until';
 import { testConfig } from './support/stack';
@@ -39,59 +38,91 @@ async function answered(page: Page, message: Locator): Promise<string> {
   return (await message.textContent()) ?? '';
 }
 
-it('a decision the workflow did not answer: sent again from the page, it hears the first send’s outcome', async () => {
-  const id = uniqueId('late');
+/** A record parked at persist, its stand-in workflow on a queue of its own that no worker polls yet. */
+async function parkedRecord(prefix: string) {
+  const id = uniqueId(prefix);
   const globalId = globalIdOf(account, id);
-  const lateQueue = `late-${process.pid}`;
+  const taskQueue = `${prefix}-${process.pid}`;
   await stack.db.record.create({ data: { id: globalId, accountId: account, recordKey: id, source: 'api', input: { text: 'x' }, inputHash: 'x', status: 'needs_investigation', step: 'persist', reason: 'exhausted' } });
-  // No worker polls this queue yet: the workflow cannot answer, so every send meets the API's deadline.
-  await stack.env.client.workflow.start('processRecord', { workflowId: workflowIdFor(globalId), taskQueue: lateQueue, args: [{ id: globalId, account }] });
-  await stack.env.client.workflow.getHandle(workflowIdFor(globalId)).signal('park', { step: 'persist', reason: 'exhausted' });
+  await stack.env.client.workflow.start('processRecord', { workflowId: workflowIdFor(globalId), taskQueue, args: [{ id: globalId, account }] });
+  const handle = stack.env.client.workflow.getHandle(workflowIdFor(globalId));
+  await handle.signal('park', { step: 'persist', reason: 'exhausted' });
+  const worker = () =>
+    Worker.create({
+      connection: stack.env.nativeConnection,
+      taskQueue,
+      workflowsPath: require.resolve('./support/resolve-workflow'),
+      dataConverter: payloadDataConverter(testConfig(0, {}).temporal.payloadKeys),
+    });
+  return { id, handle, worker };
+}
 
-  const browser = await chromium.launch({ executablePath: ensureChromium(), args: CHROMIUM_ARGS });
+/** The record's case open in the console; `keys` collects the Idempotency-Key of every resolve the page sends. */
+async function openCase(browser: Browser, id: string) {
   const keys: Array<string | undefined> = [];
   const pageErrors: string[] = [];
-  try {
-    const page = await browser.newPage();
-    page.on('pageerror', (error) => pageErrors.push(error.message));
-    page.on('request', (request) => void (request.url().endsWith('/resolve') && keys.push(request.headers()['idempotency-key'])));
-    await page.goto(`${stack.baseUrl}/`);
-    await page.fill('#api-key', operator.key);
-    await page.dispatchEvent('#api-key', 'change');
-    await page.getByRole('button', { name: /^Review queue/ }).click();
-    await button(page, `Review record ${id}`).click();
-    const message = page.locator('#review-message');
+  const page = await browser.newPage();
+  page.on('pageerror', (error) => pageErrors.push(error.message));
+  page.on('request', (request) => void (request.url().endsWith('/resolve') && keys.push(request.headers()['idempotency-key'])));
+  await page.goto(`${stack.baseUrl}/`);
+  await page.fill('#api-key', operator.key);
+  await page.dispatchEvent('#api-key', 'change');
+  await page.getByRole('button', { name: /^Review queue/ }).click();
+  await button(page, `Review record ${id}`).click();
+  return { page, message: page.locator('#review-message'), keys, pageErrors };
+}
 
+let browser: Browser;
+beforeAll(async () => {
+  browser = await chromium.launch({ executablePath: ensureChromium(), args: CHROMIUM_ARGS });
+});
+afterAll(async () => {
+  await browser?.close();
+});
+
+it('a decision the workflow did not answer: sent again from the page, it hears the first send’s outcome', async () => {
+  const { id, handle, worker } = await parkedRecord('late');
+  const { page, message, keys, pageErrors } = await openCase(browser, id);
+
+  await button(page, 'Retry').click();
+  expect(await answered(page, message)).toBe(`Record ${id}: retry sent, but the workflow did not answer in time; it may still take effect. Send the same decision again to hear its outcome.`);
+  // Another decision is another key; the workflow will take whichever it meets first.
+  await button(page, 'Abandon').click();
+  await page.fill('#abandon-reason', 'sent while the workflow was not answering');
+  await button(page, 'Abandon and refund').click();
+  expect(await answered(page, message)).toMatch(/^Record .*: abandon sent, but the workflow did not answer in time/);
+
+  // A worker comes back: the workflow meets the sends in their order, accepts the retry and refuses the abandon.
+  await (await worker()).runUntil(async () => {
+    await eventually(async () => expect(await handle.query(statusQuery)).toMatchObject({ status: 'completed' }));
     await button(page, 'Retry').click();
-    expect(await answered(page, message)).toBe(`Record ${id}: retry sent, but the workflow did not answer in time; it may still take effect. Send the same decision again to hear its outcome.`);
-    // Another decision is another key; the workflow will take whichever it meets first.
-    await button(page, 'Abandon').click();
-    await page.fill('#abandon-reason', 'sent while the workflow was not answering');
-    await button(page, 'Abandon and refund').click();
-    expect(await answered(page, message)).toMatch(/^Record .*: abandon sent, but the workflow did not answer in time/);
-
-    // A worker comes back: the workflow meets the sends in their order, accepts the retry and refuses the abandon.
-    const config = testConfig(0, {});
-    const worker = await Worker.create({
-      connection: stack.env.nativeConnection,
-      taskQueue: lateQueue,
-      workflowsPath: require.resolve('./support/resolve-workflow'),
-      dataConverter: payloadDataConverter(config.temporal.payloadKeys),
-    });
-    await worker.runUntil(async () => {
-      const handle = stack.env.client.workflow.getHandle(workflowIdFor(globalId));
-      await eventually(async () => expect(await handle.query(resolvedByQuery)).toBe(operator.id));
-      await button(page, 'Retry').click();
-      expect(await answered(page, message)).toBe(`Record ${id}: retry accepted; it is now completed.`);
-      await handle.result();
-    });
-  } finally {
-    await browser.close();
-  }
+    expect(await answered(page, message)).toBe(`Record ${id}: retry accepted; it is now completed.`);
+    await handle.result();
+  });
   expect(pageErrors).toEqual([]);
   expect(keys).toHaveLength(3);
   expect(keys[0]).toMatch(/^[0-9a-f]{32}$/);
   expect(keys[1]).toMatch(/^[0-9a-f]{32}$/);
   expect(keys[1]).not.toBe(keys[0]);
   expect(keys[2]).toBe(keys[0]);
+});
+
+it('a send whose answer is lost with the API out of reach: the page stays usable, and the same decision goes again with the same key', async () => {
+  const { id, handle, worker } = await parkedRecord('lost');
+  const { page, message, keys, pageErrors } = await openCase(browser, id);
+
+  await (await worker()).runUntil(async () => {
+    // Out of reach for the send and for the page's reload of the case after it.
+    await page.route('**/v1/**', (route) => route.abort('internetdisconnected'));
+    await button(page, 'Retry').click();
+    expect(await answered(page, message)).toBe(`Record ${id}: the API is not reachable; nothing was sent, or the answer was lost. Send the same decision again to hear its outcome.`);
+    await page.unroute('**/v1/**');
+    await button(page, 'Retry').click();
+    expect(await answered(page, message)).toBe(`Record ${id}: retry accepted; it is now completed.`);
+    await handle.result();
+  });
+  expect(pageErrors).toEqual([]);
+  expect(keys).toHaveLength(2);
+  expect(keys[0]).toMatch(/^[0-9a-f]{32}$/);
+  expect(keys[1]).toBe(keys[0]);
 });

@@ -235,7 +235,7 @@ function cancelForm() {
 }
 
 /**
- * The Idempotency-Key of each decision sent and not answered (a 503, or an answer lost): the same
+ * The Idempotency-Key of each decision sent and not answered (a 5xx, or an answer lost): the same
  * decision sent again on the same parking reuses its key, so the resend hears the first one's
  * outcome. Random bytes, not crypto.randomUUID, which a page served over plain HTTP to another
  * host lacks.
@@ -258,8 +258,11 @@ async function resolve(body) {
   try {
     const { decision, key } = decisionKey(record, body);
     const answer = await api(`/v1/records/${pathOf(record)}/resolve`, { method: 'POST', body: JSON.stringify(body), headers: { 'Idempotency-Key': key } });
-    if (answer.status === 503) {
-      $('review-message').textContent = `Record ${record.id}: ${body.action} sent, but the workflow did not answer in time; it may still take effect. Send the same decision again to hear its outcome.`;
+    // A 503 is the API's "sent, not answered in time"; any other 5xx (the API failing after the
+    // Update was admitted, a proxy's timeout) leaves the outcome just as open, so the key is kept.
+    if (answer.status >= 500) {
+      const why = answer.status === 503 ? 'the workflow did not answer in time' : `the answer was an error (HTTP ${answer.status})`;
+      $('review-message').textContent = `Record ${record.id}: ${body.action} sent, but ${why}; it may still take effect. Send the same decision again to hear its outcome.`;
       $('review-message').dataset.outcome = 'unknown';
       return;
     }
@@ -274,8 +277,11 @@ async function resolve(body) {
     $('review-message').dataset.outcome = 'unknown';
   } finally {
     state.busy = false;
-    await loadCase(record);
-    await refreshQueue();
+    // Before the reload: with the API out of reach it fails too, and the decision must stay sendable again.
+    setButtons();
+    await loadCase(record)
+      .then(refreshQueue)
+      .catch(() => {});
   }
 }
 
