@@ -34,6 +34,11 @@ export interface PoolOptions {
    * than fail.
    */
   poolSize?: number;
+  /**
+   * Hears an idle connection that the server dropped (a restart, a failover). The pool has already
+   * discarded it and the next statement connects anew, so this is for the operator's log only.
+   */
+  onIdleError?: (error: Error) => void;
 }
 
 const DEFAULT_POOL_SIZE = 10;
@@ -62,9 +67,9 @@ const parameter = (value: unknown): unknown => (value instanceof Date ? value.to
 
 export function createSqlClient(connectionString: string, options: PoolOptions = {}): SqlClient {
   const pool = new Pool({ ...poolConfig(connectionString, options), types: utcTypes });
-  // An idle connection that the server drops (a restart, a failover) is an 'error' event on the pool,
-  // which would end the process unheard; the pool discards it, and the next statement connects anew.
-  pool.on('error', () => undefined);
+  // An idle connection that the server drops is an 'error' event on the pool, which would end the
+  // process if nothing listened.
+  pool.on('error', (error) => options.onIdleError?.(error));
   const run = (statement: Sql) => pool.query(statement.text, statement.values.map(parameter));
   return {
     query: async <Row>(statement: Sql) => (await run(statement)).rows as Row[],

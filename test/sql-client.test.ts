@@ -5,10 +5,11 @@
  * local time. And a statement fragment must be one kind of value on both sides, or it would not
  * nest in the other's statements.
  */
-import { sql, Sql } from '../db/sql';
+import { createSqlClient, sql, Sql } from '../db/sql';
 import { Prisma } from '../prisma/generated/client';
 import { migratedDatabase, query } from './support/database';
 import { inFreshNode } from './support/fresh-node';
+import { until } from './support/until';
 
 const ZONE = 'America/New_York';
 let database: { url: string; drop: () => Promise<void> };
@@ -60,4 +61,20 @@ it("a fragment built with db/sql is Prisma's own statement value, so it nests in
   expect(Prisma.Sql).toBe(Sql);
   const nested = Prisma.sql`SELECT ${1} WHERE ${sql`x = ${2}`}`;
   expect({ text: nested.text, values: nested.values }).toEqual({ text: 'SELECT $1 WHERE x = $2', values: [1, 2] });
+});
+
+it('an idle connection the server drops is heard once, not left to end the process, and the next statement connects anew', async () => {
+  const dropped: Error[] = [];
+  const workerDb = createSqlClient(database.url, { poolSize: 1, onIdleError: (err) => dropped.push(err) });
+  try {
+    const backendPid = async () => (await workerDb.query<{ pid: number }>(sql`SELECT pg_backend_pid() AS pid`))[0]?.pid;
+    const before = await backendPid();
+    await query(database.url, `SELECT pg_terminate_backend(${before})`);
+    await until('the pool to hear that its idle connection was dropped', async () => (dropped.length > 0 ? true : undefined));
+    expect(dropped.map((err) => err.message)).toEqual([expect.stringMatching(/terminating connection/)]);
+    expect(before).toEqual(expect.any(Number));
+    expect(await backendPid()).not.toBe(before);
+  } finally {
+    await workerDb.end();
+  }
 });

@@ -27,7 +27,9 @@ export async function runWorkerProcess(config: AppConfig): Promise<void> {
   const log = createLogger(config.log, 'worker');
   installTemporalRuntime(log, config.workerMetricsAddress);
   warnDeprecated(config.providers, log);
-  const db = createSqlClient(requireDatabaseUrl(config));
+  const db = createSqlClient(requireDatabaseUrl(config), {
+    onIdleError: (err) => log.warn({ err }, 'PostgreSQL dropped an idle connection; the next statement connects anew'),
+  });
   await ensureDefaultAccount(db, config.billing.currency);
   const tracing = await startTracing(config.otlpEndpoint, 'durable-inference-worker');
   const plugins = tracing ? [tracing.plugin] : [];
