@@ -6,7 +6,7 @@
  * again, so the resend hears the outcome of the first instead of a 409 from the record it moved on.
  */
 import { Worker } from '@temporalio/worker';
-import { chromium, type Browser, type Locator, type Page } from 'playwright-core';
+import { chromium, type Browser, type Locator, type Page, type Route } from 'playwright-core';
 import { globalIdOf, statusQuery, workflowIdFor } from '../contract';
 import { CHROMIUM_ARGS, ensureChromium } from '../dev/browser';
 import { payloadDataConverter } from '../temporal/client';
@@ -107,15 +107,25 @@ it('a decision the workflow did not answer: sent again from the page, it hears t
   expect(keys[2]).toBe(keys[0]);
 });
 
-it('a send whose answer is lost with the API out of reach: the page stays usable, and the same decision goes again with the same key', async () => {
+// Both ways the send and the page's reload of the case after it can fail: no answer at all, and a
+// gateway's error page (whose reload error must not replace what the send's answer was).
+const lost: Array<[string, (route: Route) => Promise<void>, string]> = [
+  ['the API out of reach', (route) => route.abort('internetdisconnected'), 'the API is not reachable; nothing was sent, or the answer was lost.'],
+  ['a gateway answering 502', (route) => route.fulfill({ status: 502, contentType: 'text/html', body: '<h1>Bad Gateway</h1>' }), 'retry sent, but the answer was an error (HTTP 502); it may still take effect.'],
+];
+it.each(lost)('a send whose answer is lost with %s: the page stays usable and says so, and the same decision goes again with the same key', async (_, lose, said) => {
   const { id, handle, worker } = await parkedRecord('lost');
   const { page, message, keys, pageErrors } = await openCase(browser, id);
 
   await (await worker()).runUntil(async () => {
-    // Out of reach for the send and for the page's reload of the case after it.
-    await page.route('**/v1/**', (route) => route.abort('internetdisconnected'));
+    const reloads: string[] = [];
+    await page.route('**/v1/**', (route) => {
+      if (route.request().method() === 'GET' && route.request().url().endsWith(encodeURIComponent(`/${id}`))) reloads.push(route.request().url());
+      return lose(route);
+    });
     await button(page, 'Retry').click();
-    expect(await answered(page, message)).toBe(`Record ${id}: the API is not reachable; nothing was sent, or the answer was lost. Send the same decision again to hear its outcome.`);
+    await eventually(async () => expect(reloads).toHaveLength(1));
+    expect(await answered(page, message)).toBe(`Record ${id}: ${said} Send the same decision again to hear its outcome.`);
     await page.unroute('**/v1/**');
     await button(page, 'Retry').click();
     expect(await answered(page, message)).toBe(`Record ${id}: retry accepted; it is now completed.`);

@@ -198,14 +198,12 @@ function renderCase(record) {
   setButtons();
 }
 
+/** Shows the record's case; on an error answer, the reason, for the caller to show or not. */
 async function loadCase(ref) {
   const answer = await api(`/v1/records/${pathOf(ref)}`);
-  if (!answer.ok) {
-    $('review-message').textContent = problemText(answer);
-    return false;
-  }
+  if (!answer.ok) return problemText(answer);
   renderCase(answer.body);
-  return true;
+  return undefined;
 }
 
 async function openCase(ref) {
@@ -213,7 +211,11 @@ async function openCase(ref) {
   closeForms();
   $('review-message').textContent = '';
   delete $('review-message').dataset.outcome;
-  if (!(await loadCase(ref))) return;
+  const problem = await loadCase(ref);
+  if (problem) {
+    $('review-message').textContent = problem;
+    return;
+  }
   $('case').hidden = false;
   for (const row of $('queue').tBodies[0].rows) row.toggleAttribute('aria-selected', row.dataset.id === ref.id);
   $('case-title').focus();
@@ -277,7 +279,8 @@ async function resolve(body) {
     $('review-message').dataset.outcome = 'unknown';
   } finally {
     state.busy = false;
-    // Before the reload: with the API out of reach it fails too, and the decision must stay sendable again.
+    // Before the reload: with the API out of reach it fails too, and the decision must stay sendable
+    // again. What the send's answer was stays in the message whatever the reload's is.
     setButtons();
     await loadCase(record)
       .then(refreshQueue)
