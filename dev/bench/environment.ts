@@ -39,6 +39,8 @@ export interface BenchEnvironment {
   logDir: string;
   databaseUrl: string;
   temporalAddress: string;
+  /** The Temporal server's Prometheus metrics. */
+  temporalMetricsUrl: string;
   /** Every process of the run encrypts with these, the bench's client too. */
   payloadKeys: PayloadKey[];
   client: Client;
@@ -51,7 +53,7 @@ export interface BenchEnvironment {
 }
 
 async function startDevServer(cli: string, store: TemporalStore, dir: string, logDir: string, env: NodeJS.ProcessEnv) {
-  const port = await freePort();
+  const [port, metricsPort] = [await freePort(), await freePort()];
   const server = spawnChild({
     name: 'temporal',
     command: cli,
@@ -63,17 +65,25 @@ async function startDevServer(cli: string, store: TemporalStore, dir: string, lo
       ...(store === 'file' ? ['--db-filename', path.join(dir, 'temporal.sqlite')] : []),
       ...RECORD_SEARCH_ATTRIBUTES.flatMap((key) => ['--search-attribute', `${key.name}=Keyword`]),
       '--log-level', 'warn',
+      '--metrics-port', String(metricsPort),
+      // The CLI turns the search-attribute cache off unless told otherwise, so that an attribute added
+      // at run time is seen at once; every read of a record's attributes is then a read of the
+      // cluster metadata from the store (16 per pipeline record, 6 per mixed-baseline workflow).
+      // A production server caches them; the bench's search attributes are all registered above.
+      '--dynamic-config-value', 'system.forceSearchAttributesCacheRefreshOnRead=false',
     ],
     env,
     logFile: path.join(logDir, 'temporal.log'),
   });
   await waitForPort(port, '127.0.0.1', 60_000);
-  return { address: `127.0.0.1:${port}`, pid: server.pid, stop: () => server.stop() };
+  return { address: `127.0.0.1:${port}`, metricsUrl: metricsUrl(metricsPort), pid: server.pid, stop: () => server.stop() };
 }
+
+const metricsUrl = (port: number): string => `http://127.0.0.1:${port}/metrics`;
 
 interface Started {
   pg: EmbeddedPostgresHandle;
-  temporal: { address: string; pid: number; stop: () => Promise<unknown> };
+  temporal: { address: string; metricsUrl: string; pid: number; stop: () => Promise<unknown> };
 }
 
 async function startServers({ provision, topology, temporalStore, baseEnv, log }: EnvironmentOptions, dir: string, logDir: string): Promise<Started> {
@@ -88,15 +98,17 @@ async function startServers({ provision, topology, temporalStore, baseEnv, log }
   }
   // The production topology: Temporal's store is the app's PostgreSQL, so it comes first.
   const pg = await startEmbeddedPostgres({ dataDir, port: await freePort(), maxConnections: SHARED_POSTGRES_MAX_CONNECTIONS });
+  const metricsPort = await freePort();
   const server = await startTemporalServer({
     adminDatabaseUrl: pg.connectionString,
     frontendPort: await freePort(),
     namespace: 'default',
     logFile: path.join(logDir, 'temporal.log'),
+    metricsPort,
     provision,
     log,
   });
-  return { pg, temporal: { address: server.address, pid: server.pid() ?? 0, stop: () => server.stop() } };
+  return { pg, temporal: { address: server.address, metricsUrl: metricsUrl(metricsPort), pid: server.pid() ?? 0, stop: () => server.stop() } };
 }
 
 async function bundle(options: BundleOptions, out: string): Promise<string> {
@@ -147,6 +159,7 @@ export async function startEnvironment(options: EnvironmentOptions): Promise<Ben
     logDir,
     databaseUrl: pg.connectionString,
     temporalAddress: temporal.address,
+    temporalMetricsUrl: temporal.metricsUrl,
     payloadKeys,
     client: new Client({ connection, dataConverter: payloadDataConverter(payloadKeys) }),
     db,

@@ -9,6 +9,7 @@ import { cpuDelta, machineBusySeconds, otherCores, perRecordMs, type CpuByCompon
 import { historyProfile, type HistoryProfile } from './history';
 import { loadAverage, type LoadAverage } from './machine';
 import { committedTransactions } from './pgstats';
+import { perRecord, type RequestCounts } from './requests';
 import type { Session } from './session';
 import { round } from './stats';
 import { inPool, type Submit } from './submit';
@@ -33,6 +34,8 @@ export interface ThroughputRun {
   pgTransactionsPerRecord: number;
   /** CPU milliseconds per measured workflow, by component. */
   cpuMsPerRecord: CpuByComponent;
+  /** Per measured workflow. Results written before the counts were kept have none. */
+  requestsPerRecord?: RequestCounts;
   history: HistoryProfile;
 }
 
@@ -42,6 +45,7 @@ export async function measureThroughput(bench: BenchEnvironment, session: Sessio
   const loadBefore = loadAverage();
   const commitsBefore = await committedTransactions(bench.db, false);
   const cpuBefore = session.cpu();
+  const requestsBefore = await session.requests();
   const machineBefore = machineBusySeconds();
   const started = Date.now();
   await inPool(plan.submissions, plan.concurrency, plan.submit);
@@ -49,6 +53,7 @@ export async function measureThroughput(bench: BenchEnvironment, session: Sessio
   const closed = await waitForClosed(bench.client, prefix, count, session.assertAlive, timeoutFor(count));
   const seconds = (closed.lastCloseMs - started) / 1000;
   const cpu = cpuDelta(cpuBefore, session.cpu());
+  const requests = await session.requests();
   const other = otherCores(machineBefore, machineBusySeconds(), cpu, (Date.now() - started) / 1000);
   const commits = (await committedTransactions(bench.db)) - commitsBefore;
   const history = await historyProfile(bench.client, Array.from({ length: count }, (_, n) => workflowId(n)));
@@ -61,6 +66,7 @@ export async function measureThroughput(bench: BenchEnvironment, session: Sessio
     byStatus: closed.byStatus,
     pgTransactionsPerRecord: round(commits / plan.submissions, 1),
     cpuMsPerRecord: perRecordMs(cpu, count),
+    requestsPerRecord: perRecord(requestsBefore, requests, count),
     history,
   };
 }

@@ -13,6 +13,7 @@ import { nodeChild, type Child, type Runtime, type WorkerKind } from './children
 import { cpuSeconds, ownCpuSeconds, type CpuByComponent } from './cpu';
 import type { BenchEnvironment } from './environment';
 import { waitUntilPolling } from './readiness';
+import { requestCounts, type RequestCounts } from './requests';
 import { processEnv, simulatedProviders, type ProcessSettings } from './settings';
 
 export interface SessionOptions {
@@ -37,6 +38,8 @@ export interface Session {
   assertAlive: () => void;
   /** CPU seconds so far of the workers, the API, Temporal, PostgreSQL and the bench (ingest, simulator, polling). */
   cpu(): CpuByComponent;
+  /** What the workers and the Temporal server counted so far (the server's since it started, for every session). */
+  requests(): Promise<RequestCounts>;
   stop(): Promise<{ workerPeakRssMiB: Array<number | null>; apiPeakRssMiB: number | null }>;
 }
 
@@ -49,16 +52,18 @@ function delaysByModel(providers: ReturnType<typeof simulatedProviders>, delays:
   }));
 }
 
-async function startWorkers(bench: BenchEnvironment, baseEnv: NodeJS.ProcessEnv, runtime: Runtime, settings: ProcessSettings, options: SessionOptions, config: AppConfig): Promise<Child[]> {
+async function startWorkers(bench: BenchEnvironment, baseEnv: NodeJS.ProcessEnv, runtime: Runtime, settings: ProcessSettings, options: SessionOptions, config: AppConfig) {
   const workers = await Promise.all(
     Array.from({ length: options.workers }, async (_, i) => {
-      const env = processEnv(baseEnv, { ...settings, metricsPort: await freePort() });
+      const metricsPort = await freePort();
+      const env = processEnv(baseEnv, { ...settings, metricsPort });
       const logFile = path.join(bench.logDir, `${options.tag}-worker-${i + 1}.log`);
-      return nodeChild(`${options.kind} worker ${i + 1}`, runtime, options.kind, env, logFile, options.workerNodeFlags);
+      const child = nodeChild(`${options.kind} worker ${i + 1}`, runtime, options.kind, env, logFile, options.workerNodeFlags);
+      return { child, metricsUrl: `http://127.0.0.1:${metricsPort}/metrics` };
     }),
   );
-  await Promise.all(workers.map((w) => waitUntilPolling(bench.client, w, { taskQueue: config.temporal.taskQueue, pipeline: config.pipeline })));
-  return workers;
+  await Promise.all(workers.map((w) => waitUntilPolling(bench.client, w.child, { taskQueue: config.temporal.taskQueue, pipeline: config.pipeline })));
+  return { children: workers.map((w) => w.child), metricsUrls: workers.map((w) => w.metricsUrl) };
 }
 
 async function startApi(bench: BenchEnvironment, baseEnv: NodeJS.ProcessEnv, runtime: Runtime, settings: ProcessSettings, options: SessionOptions): Promise<{ child: Child; url: string }> {
@@ -82,7 +87,7 @@ export async function startSession(bench: BenchEnvironment, baseEnv: NodeJS.Proc
     payloadKeys: payloadKeysSetting(bench.payloadKeys),
   };
   const config = loadConfig(processEnv(baseEnv, settings));
-  const [workers, api] = await Promise.all([
+  const [{ children: workers, metricsUrls }, api] = await Promise.all([
     startWorkers(bench, baseEnv, runtime, settings, options, config),
     options.api ? startApi(bench, baseEnv, runtime, settings, options) : undefined,
   ]);
@@ -99,6 +104,7 @@ export async function startSession(bench: BenchEnvironment, baseEnv: NodeJS.Proc
       ...bench.cpu(),
       bench: ownCpuSeconds(),
     }),
+    requests: () => requestCounts(metricsUrls, bench.temporalMetricsUrl),
     async stop() {
       const [workerPeakRssMiB, apiPeakRssMiB] = await Promise.all([Promise.all(workers.map((w) => w.stop())), api ? api.child.stop() : null]);
       await simulator.close();

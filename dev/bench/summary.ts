@@ -4,6 +4,7 @@
  */
 import type { LoadResult } from './loadgen';
 import type { MeasuredRun } from './runs';
+import { isPersistenceOperation, PERSISTENCE_TOTAL, requestLabel, WORKER_COUNT_NAMES } from './requests';
 import type { LatencyMode, LatencySeries } from './scenarios/latency';
 import type { BenchResults, RepResult } from './run';
 import { round, summarize, type Spread } from './stats';
@@ -51,6 +52,7 @@ export interface CostRow {
   baseline: Spread | undefined;
   mixed: Spread | undefined;
   pipeline: Spread | undefined;
+  twoWorkers: Spread | undefined;
 }
 
 export interface Summary {
@@ -232,15 +234,24 @@ const COMPONENTS: Record<string, string> = {
 };
 
 function costRows(reps: RepResult[]): CostRow[] {
-  const [baseline, mixed, pipeline] = [each(reps, 'baseline'), each(reps, 'mixed'), each(reps, 'pipeline')];
+  const [baseline, mixed, pipeline, twoWorkers] = [each(reps, 'baseline'), each(reps, 'mixed'), each(reps, 'pipeline'), each(reps, 'twoWorkers')];
   const row = (label: string, pick: (run: MeasuredRun) => number | undefined): CostRow => {
     const of = (runs: MeasuredRun[]) => {
       const values = runs.flatMap((run) => (pick(run) === undefined ? [] : [pick(run) as number]));
       return values.length ? summarize(values) : undefined;
     };
-    return { label, baseline: of(baseline), mixed: of(mixed), pipeline: of(pipeline) };
+    return { label, baseline: of(baseline), mixed: of(mixed), pipeline: of(pipeline), twoWorkers: of(twoWorkers) };
   };
   const components = [...new Set(pipeline.flatMap((p) => Object.keys(p.cpuMsPerRecord)))];
+  const all = [...baseline, ...mixed, ...pipeline, ...twoWorkers];
+  // The store's operations that happen at least once in two records of some run, the most frequent first.
+  const operations = [...new Set(all.flatMap((r) => Object.keys(r.requestsPerRecord ?? {})))]
+    .filter(isPersistenceOperation)
+    .map((name) => ({ name, most: Math.max(...all.map((r) => r.requestsPerRecord?.[name] ?? 0)) }))
+    .filter((op) => op.most >= 0.5)
+    .sort((a, b) => b.most - a.most)
+    .map((op) => op.name);
+  const requests = [...WORKER_COUNT_NAMES, PERSISTENCE_TOTAL, ...operations].filter((name) => all.some((r) => r.requestsPerRecord?.[name] !== undefined));
   return [
     row('history events per workflow', (r) => r.history.eventsPerWorkflow),
     row('workflow tasks per workflow', (r) => r.history.workflowTasksPerWorkflow),
@@ -248,6 +259,7 @@ function costRows(reps: RepResult[]): CostRow[] {
     row('markers per workflow (local activities, patches)', (r) => r.history.markersPerWorkflow),
     row('search-attribute upserts per workflow', (r) => r.history.searchAttributeUpsertsPerWorkflow),
     row('Temporal round trips per workflow (start + poll/complete per task)', (r) => r.history.roundTripsPerWorkflow),
+    ...requests.map((name) => row(requestLabel(name), (r) => r.requestsPerRecord?.[name])),
     row('PostgreSQL transactions per record', (r) => r.pgTransactionsPerRecord),
     ...components.map((c) => row(`CPU ms per record: ${COMPONENTS[c] ?? c}`, (r) => r.cpuMsPerRecord[c])),
     row('CPU ms per record: all components', (r) => round(Object.values(r.cpuMsPerRecord).reduce((a, b) => a + b, 0), 2)),

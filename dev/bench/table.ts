@@ -69,8 +69,8 @@ function faultTable(rows: FaultClassRow[]): string {
 
 function costTable(rows: CostRow[]): string {
   return markdownTable(
-    ['per record (median of repetitions)', 'baseline, 3 regular', 'baseline, mixed', 'pipeline'],
-    rows.map((r) => [r.label, median(r.baseline), median(r.mixed), median(r.pipeline)]),
+    ['per record (median of repetitions)', 'baseline, 3 regular', 'baseline, mixed', 'pipeline', 'pipeline, 2 workers'],
+    rows.map((r) => [r.label, median(r.baseline), median(r.mixed), median(r.pipeline), median(r.twoWorkers)]),
   );
 }
 

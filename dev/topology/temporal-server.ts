@@ -58,6 +58,8 @@ export interface TemporalServerOptions {
   historyShards?: number;
   /** The server's output goes here; without it, onto the caller's, prefixed. */
   logFile?: string;
+  /** Where the server serves its Prometheus metrics, on 127.0.0.1; none without it. */
+  metricsPort?: number;
   provision?: ProvisionOptions;
   log: Log;
 }
@@ -147,6 +149,7 @@ async function serverEnv(options: TemporalServerOptions, host: string, port: str
     ...Object.fromEntries(ports),
     DYNAMIC_CONFIG_FILE_PATH: DYNAMIC_CONFIG_FILE,
     LOG_LEVEL: 'warn',
+    ...(options.metricsPort ? { PROMETHEUS_ENDPOINT: `127.0.0.1:${options.metricsPort}` } : {}),
   };
 }
 
