@@ -25,6 +25,7 @@ import { SHARED_POSTGRES_MAX_CONNECTIONS, startTemporalServer, TEMPORAL_ROLE } f
 import { cpuSeconds, isBackendOf, treeCpuSeconds, type CpuByComponent } from './cpu';
 import { workflowBundleOptions } from '../../workers/bundle';
 import { spawnChild, type WorkerKind } from './children';
+import { metricsUrl } from './requests';
 
 export type Log = (line: string) => void;
 /**
@@ -78,8 +79,6 @@ async function startDevServer(cli: string, store: TemporalStore, dir: string, lo
   await waitForPort(port, '127.0.0.1', 60_000);
   return { address: `127.0.0.1:${port}`, metricsUrl: metricsUrl(metricsPort), pid: server.pid, stop: () => server.stop() };
 }
-
-const metricsUrl = (port: number): string => `http://127.0.0.1:${port}/metrics`;
 
 interface Started {
   pg: EmbeddedPostgresHandle;

@@ -13,15 +13,17 @@ interface Counted {
   labels?: Record<string, string>;
 }
 
-const WORKER_COUNTS = {
-  workflowTasksCompleted: [{ metric: 'temporal_request', labels: { operation: 'RespondWorkflowTaskCompleted' } }],
-  activityTasksCompleted: [{ metric: 'temporal_request', labels: { operation: 'RespondActivityTaskCompleted' } }],
-  workflowTaskPolls: [{ metric: 'temporal_long_request', labels: { operation: 'PollWorkflowTaskQueue' } }],
-  activityTaskPolls: [{ metric: 'temporal_long_request', labels: { operation: 'PollActivityTaskQueue' } }],
-  emptyPolls: [{ metric: 'temporal_workflow_task_queue_poll_empty' }, { metric: 'temporal_activity_poll_no_task' }],
-  stickyCacheHits: [{ metric: 'temporal_sticky_cache_hit' }],
-  historiesFetched: [{ metric: 'temporal_request', labels: { operation: 'GetWorkflowExecutionHistory' } }],
-} satisfies Record<string, Counted[]>;
+/** Each worker count: its label in the cost table, and the counters it sums. */
+const WORKER_COUNTS: Record<string, { label: string; counted: Counted[] }> = {
+  workflowTasksCompleted: { label: 'workers: workflow tasks completed', counted: [{ metric: 'temporal_request', labels: { operation: 'RespondWorkflowTaskCompleted' } }] },
+  activityTasksCompleted: { label: 'workers: activity tasks completed', counted: [{ metric: 'temporal_request', labels: { operation: 'RespondActivityTaskCompleted' } }] },
+  workflowTaskPolls: { label: 'workers: workflow-task polls', counted: [{ metric: 'temporal_long_request', labels: { operation: 'PollWorkflowTaskQueue' } }] },
+  activityTaskPolls: { label: 'workers: activity-task polls', counted: [{ metric: 'temporal_long_request', labels: { operation: 'PollActivityTaskQueue' } }] },
+  emptyPolls: { label: 'workers: polls that ended empty', counted: [{ metric: 'temporal_workflow_task_queue_poll_empty' }, { metric: 'temporal_activity_poll_no_task' }] },
+  stickyCacheHits: { label: 'workers: sticky cache hits', counted: [{ metric: 'temporal_sticky_cache_hit' }] },
+  historiesFetched: { label: 'workers: full histories fetched', counted: [{ metric: 'temporal_request', labels: { operation: 'GetWorkflowExecutionHistory' } }] },
+};
+export const WORKER_COUNT_NAMES = Object.keys(WORKER_COUNTS);
 
 /** The server's writes and reads of its store, by operation: where a workflow's cost lands on it. */
 const PERSISTENCE = 'persistence_requests';
@@ -31,19 +33,9 @@ export const PERSISTENCE_TOTAL = `${PERSISTENCE_PREFIX}(all)`;
 /** Counts by name: the workers' (WORKER_COUNTS) and the server's persistence requests, in all and by operation. */
 export type RequestCounts = Record<string, number>;
 
-const WORKER_LABELS: Record<keyof typeof WORKER_COUNTS, string> = {
-  workflowTasksCompleted: 'workers: workflow tasks completed',
-  activityTasksCompleted: 'workers: activity tasks completed',
-  workflowTaskPolls: 'workers: workflow-task polls',
-  activityTaskPolls: 'workers: activity-task polls',
-  emptyPolls: 'workers: polls that ended empty',
-  stickyCacheHits: 'workers: sticky cache hits',
-  historiesFetched: 'workers: full histories fetched',
-};
-export const WORKER_COUNT_NAMES = Object.keys(WORKER_LABELS);
-
 export function requestLabel(name: string): string {
-  if (name in WORKER_LABELS) return WORKER_LABELS[name as keyof typeof WORKER_LABELS];
+  const worker = WORKER_COUNTS[name];
+  if (worker) return worker.label;
   if (name === PERSISTENCE_TOTAL) return 'Temporal server: persistence requests, all';
   return `Temporal server: persistence requests, ${name.slice(PERSISTENCE_PREFIX.length)}`;
 }
@@ -51,6 +43,9 @@ export function requestLabel(name: string): string {
 export const isPersistenceOperation = (name: string): boolean => name.startsWith(PERSISTENCE_PREFIX) && name !== PERSISTENCE_TOTAL;
 
 type Families = ReturnType<typeof parsePrometheusTextFormat>;
+
+/** Where a process that serves Prometheus metrics on this port (a worker, the Temporal server) serves them. */
+export const metricsUrl = (port: number): string => `http://127.0.0.1:${port}/metrics`;
 
 async function scrape(url: string): Promise<Families> {
   const res = await fetch(url, { signal: AbortSignal.timeout(10_000) });
@@ -79,7 +74,7 @@ function persistence(server: Families): RequestCounts {
 /** The counts so far, summed over the workers, and the server's. */
 export async function requestCounts(workerUrls: string[], serverUrl: string): Promise<RequestCounts> {
   const [workers, server] = await Promise.all([Promise.all(workerUrls.map(scrape)), scrape(serverUrl)]);
-  const ofWorkers = Object.entries<Counted[]>(WORKER_COUNTS).map(([name, counted]): [string, number] => [name, workers.reduce((n, families) => n + sum(families, counted), 0)]);
+  const ofWorkers = Object.entries(WORKER_COUNTS).map(([name, { counted }]): [string, number] => [name, workers.reduce((n, families) => n + sum(families, counted), 0)]);
   return { ...Object.fromEntries(ofWorkers), ...persistence(server) };
 }
 

@@ -13,7 +13,7 @@ import { nodeChild, type Child, type Runtime, type WorkerKind } from './children
 import { cpuSeconds, ownCpuSeconds, type CpuByComponent } from './cpu';
 import type { BenchEnvironment } from './environment';
 import { waitUntilPolling } from './readiness';
-import { requestCounts, type RequestCounts } from './requests';
+import { metricsUrl, requestCounts, type RequestCounts } from './requests';
 import { processEnv, simulatedProviders, type ProcessSettings } from './settings';
 
 export interface SessionOptions {
@@ -59,7 +59,7 @@ async function startWorkers(bench: BenchEnvironment, baseEnv: NodeJS.ProcessEnv,
       const env = processEnv(baseEnv, { ...settings, metricsPort });
       const logFile = path.join(bench.logDir, `${options.tag}-worker-${i + 1}.log`);
       const child = nodeChild(`${options.kind} worker ${i + 1}`, runtime, options.kind, env, logFile, options.workerNodeFlags);
-      return { child, metricsUrl: `http://127.0.0.1:${metricsPort}/metrics` };
+      return { child, metricsUrl: metricsUrl(metricsPort) };
     }),
   );
   await Promise.all(workers.map((w) => waitUntilPolling(bench.client, w.child, { taskQueue: config.temporal.taskQueue, pipeline: config.pipeline })));
