@@ -65,12 +65,36 @@ const utcTypes: CustomTypesConfig = {
 };
 const parameter = (value: unknown): unknown => (value instanceof Date ? value.toISOString() : value);
 
+/**
+ * A statement runs as a named prepared statement, one name per distinct text, so PostgreSQL parses
+ * and plans a step's statement (its transition, audit row and counters are one `WITH`) once per
+ * connection, not once per record. The texts come from the code's templates and are few; past the
+ * bound a new text runs unnamed, so a caller that built texts without bound could not grow every
+ * connection's cache of statements without bound. PostgreSQL plans a prepared statement again after
+ * a migration changes its tables; only a changed type of a column a statement returns fails it
+ * ("cached plan must not change result type"), on the old workers that a deploy replaces next, and
+ * Temporal retries the step on a new one.
+ */
+export const MAX_NAMED_STATEMENTS = 256;
+function statementNames(): (text: string) => string | undefined {
+  const names = new Map<string, string>();
+  return (text) => {
+    let name = names.get(text);
+    if (name === undefined && names.size < MAX_NAMED_STATEMENTS) {
+      name = `di_${names.size + 1}`;
+      names.set(text, name);
+    }
+    return name;
+  };
+}
+
 export function createSqlClient(connectionString: string, options: PoolOptions = {}): SqlClient {
   const pool = new Pool({ ...poolConfig(connectionString, options), types: utcTypes });
   // An idle connection that the server drops is an 'error' event on the pool, which would end the
   // process if nothing listened.
   pool.on('error', (error) => options.onIdleError?.(error));
-  const run = (statement: Sql) => pool.query(statement.text, statement.values.map(parameter));
+  const nameOf = statementNames();
+  const run = (statement: Sql) => pool.query({ name: nameOf(statement.text), text: statement.text, values: statement.values.map(parameter) });
   return {
     query: async <Row>(statement: Sql) => (await run(statement)).rows as Row[],
     execute: async (statement) => (await run(statement)).rowCount ?? 0,

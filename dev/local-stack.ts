@@ -12,12 +12,12 @@ import { mkdirSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { loadConfig, type AppConfig } from '../config';
 import { EXIT_CONFIGURATION } from '../config/runtime';
-import { RECORD_SEARCH_ATTRIBUTES } from '../contract';
 import { startEmbeddedPostgres } from './postgres';
 import { refuseHeldPorts } from './preflight';
 import { applyMigrations } from './migrations';
 import { startSimulator } from './simulator';
 import { startCodecRelay } from './codec-relay';
+import { searchAttributeArgs } from './dev-server';
 import { ensureDevPayloadKey } from './payload-keys';
 import { SERVICE_ENV_DEFAULTS, supervise, waitForPort, type Supervised } from './processes';
 import { ensureTemporalCli, provisionOptionsFromEnv } from './provision';
@@ -53,7 +53,7 @@ async function startDevServer(config: AppConfig, stoppers: Stopper[]): Promise<v
         '--ui-codec-endpoint', relay.url,
         '--namespace', config.temporal.namespace,
         '--db-filename', resolve(config.dataDir, 'temporal.sqlite'),
-        ...RECORD_SEARCH_ATTRIBUTES.flatMap((key) => ['--search-attribute', `${key.name}=Keyword`]),
+        ...searchAttributeArgs(),
         '--log-level', 'warn',
       ],
       restart: true,

@@ -3,9 +3,10 @@
  * Both must agree on what a timestamp means: the columns are `timestamp(3)` holding UTC, and
  * neither a process nor a database server whose time zone is not UTC may write or read them as
  * local time. And a statement fragment must be one kind of value on both sides, or it would not
- * nest in the other's statements.
+ * nest in the other's statements. The worker's statements are prepared once per connection, and
+ * no caller can make that cache grow without bound.
  */
-import { createSqlClient, sql, Sql } from '../db/sql';
+import { createSqlClient, MAX_NAMED_STATEMENTS, raw, sql, Sql } from '../db/sql';
 import { Prisma } from '../prisma/generated/client';
 import { migratedDatabase, query } from './support/database';
 import { inFreshNode } from './support/fresh-node';
@@ -74,6 +75,25 @@ it('an idle connection the server drops is heard once, not left to end the proce
     expect(dropped.map((err) => err.message)).toEqual([expect.stringMatching(/terminating connection/)]);
     expect(before).toEqual(expect.any(Number));
     expect(await backendPid()).not.toBe(before);
+  } finally {
+    await workerDb.end();
+  }
+});
+
+it('a statement is prepared once per connection and run again with other values; past the bound, new texts run unprepared', async () => {
+  const workerDb = createSqlClient(database.url, { poolSize: 1 });
+  try {
+    const sum = (a: number, b: number) => workerDb.query<{ sum: number }>(sql`SELECT ${a}::int + ${b}::int AS sum`);
+    expect([await sum(1, 2), await sum(40, 2)]).toEqual([[{ sum: 3 }], [{ sum: 42 }]]);
+    const prepared = () => workerDb.query<{ statement: string }>(sql`SELECT statement FROM pg_prepared_statements`);
+    expect((await prepared()).map((row) => row.statement).sort()).toEqual(
+      ['SELECT $1::int + $2::int AS sum', 'SELECT statement FROM pg_prepared_statements'].sort(),
+    );
+    const texts = Array.from({ length: MAX_NAMED_STATEMENTS + 10 }, (_, i) => i);
+    for (const i of texts) {
+      expect(await workerDb.query(sql`SELECT ${i}::int AS ${raw(`n${i}`)}`)).toEqual([{ [`n${i}`]: i }]);
+    }
+    expect(await prepared()).toHaveLength(MAX_NAMED_STATEMENTS);
   } finally {
     await workerDb.end();
   }

@@ -11,10 +11,10 @@ import { bundleWorkflowCode, DefaultLogger, type BundleOptions } from '@temporal
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { RECORD_SEARCH_ATTRIBUTES } from '../../contract';
 import { createDb, type Db } from '../../db/client';
 import { payloadDataConverter } from '../../temporal/client';
 import type { PayloadKey } from '../../temporal/codec';
+import { searchAttributeArgs } from '../dev-server';
 import { newPayloadKey } from '../payload-keys';
 import { startEmbeddedPostgres, type EmbeddedPostgresHandle } from '../postgres';
 import { applyMigrations } from '../migrations';
@@ -64,14 +64,9 @@ async function startDevServer(cli: string, store: TemporalStore, dir: string, lo
       '--port', String(port),
       '--headless',
       ...(store === 'file' ? ['--db-filename', path.join(dir, 'temporal.sqlite')] : []),
-      ...RECORD_SEARCH_ATTRIBUTES.flatMap((key) => ['--search-attribute', `${key.name}=Keyword`]),
+      ...searchAttributeArgs(),
       '--log-level', 'warn',
       '--metrics-port', String(metricsPort),
-      // The CLI turns the search-attribute cache off unless told otherwise, so that an attribute added
-      // at run time is seen at once; every read of a record's attributes is then a read of the
-      // cluster metadata from the store (16 per pipeline record, 6 per mixed-baseline workflow).
-      // A production server caches them; the bench's search attributes are all registered above.
-      '--dynamic-config-value', 'system.forceSearchAttributesCacheRefreshOnRead=false',
     ],
     env,
     logFile: path.join(logDir, 'temporal.log'),

@@ -22,6 +22,7 @@ import { apiIngest, ingestSettings, starterSettings } from '../../ingest/setting
 import type { CircuitBreakers } from '../../providers/breaker';
 import { createProviderClients } from '../../providers/registry';
 import { createReconcileActivities } from '../../reconcile/activities';
+import { SEARCH_ATTRIBUTE_CACHE_ON } from '../../dev/dev-server';
 import { startSimulator, type Simulator } from '../../dev/simulator';
 import type { Tracing } from '../../telemetry/tracing';
 import { payloadDataConverter, temporalClient } from '../../temporal/client';
@@ -112,6 +113,7 @@ export async function startTemporal(payloadKeys: PayloadKey[] = testPayloadKeys(
     server: {
       executable: { type: 'existing-path', path: requiredEnv('TEST_TEMPORAL_CLI') },
       searchAttributes: RECORD_SEARCH_ATTRIBUTES,
+      extraArgs: SEARCH_ATTRIBUTE_CACHE_ON,
     },
     client: { dataConverter: payloadDataConverter(payloadKeys) },
   });
