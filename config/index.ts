@@ -129,6 +129,8 @@ const envSchema = z.object({
     .refine((value) => value === '' || isSocketAddress(value), {
       message: "must be an IP address and a port, such as 127.0.0.1:9464 or [::1]:9464 (no host name), or empty to turn the worker's metrics off",
     }),
+  /** The worker's CPU priority under the API's and the MLLP listener's on a shared host (nice; 0 keeps the default). */
+  WORKER_NICE: z.coerce.number().int().min(0).max(19).default(10),
   /** Unset: the SDK's default, derived from the heap limit (about 2,300 workflows with Node's default heap). */
   WORKER_MAX_CACHED_WORKFLOWS: z.coerce.number().int().min(2).optional(),
 });
@@ -206,6 +208,12 @@ export interface AppConfig {
   /** OTLP/HTTP base URL; traces are exported only when it is set. */
   otlpEndpoint: string | undefined;
   workerMetricsAddress: string | undefined;
+  /**
+   * How far a worker process lowers its own CPU priority (nice). A caller waits on every answer of
+   * the API and the MLLP listener; a record the worker has not reached waits in Temporal's queue,
+   * durably. On a host they share, the ingest processes get the cores first when both want them.
+   */
+  workerNice: number;
   /** Set: /metrics needs it as a bearer token. */
   metricsToken: string | undefined;
   /**
@@ -418,6 +426,7 @@ export function loadConfig(source: NodeJS.ProcessEnv): AppConfig {
     log: { level: env.LOG_LEVEL, pretty: env.LOG_FORMAT === 'pretty' },
     otlpEndpoint: env.OTEL_EXPORTER_OTLP_ENDPOINT,
     workerMetricsAddress: env.WORKER_METRICS_ADDRESS || undefined,
+    workerNice: env.WORKER_NICE,
     metricsToken: env.METRICS_TOKEN,
     maxCachedWorkflows: env.WORKER_MAX_CACHED_WORKFLOWS,
   };

@@ -33,6 +33,7 @@ interface Service {
   image?: string;
   profiles?: string[];
   build?: { target?: string };
+  cpu_shares?: number;
 }
 interface Model {
   services: Record<string, Service>;
@@ -109,6 +110,11 @@ describe('docker-compose.yml', () => {
     expect(services.worker?.healthcheck?.test).toContain('dist/bin/worker-health.js');
     expect(services.temporal?.image).toMatch(/^temporalio\/server:/);
     expect(services['temporal-schema']?.command?.join(' ')).toContain('temporal-sql-tool');
+  });
+
+  it('gives a worker a quarter of the CPU weight of the processes that answer callers', async () => {
+    const { services } = await resolved();
+    expect(APP_SERVICES.map((name) => [name, services[name]?.cpu_shares])).toEqual([['api', undefined], ['mllp', undefined], ['worker', 256]]);
   });
 
   it('ships the Temporal server and UI that the tests run against', async () => {

@@ -21,10 +21,11 @@ import { startTracing } from '../telemetry/tracing';
 import { createWorkers } from './create';
 import { createActivityDeps } from './deps';
 import { ensureInferenceHealthSchedule } from './inference-health';
-import { installTemporalRuntime } from './runtime';
+import { installTemporalRuntime, yieldCpuToIngest } from './runtime';
 
 export async function runWorkerProcess(config: AppConfig): Promise<void> {
   const log = createLogger(config.log, 'worker');
+  yieldCpuToIngest(config.workerNice);
   installTemporalRuntime(log, config.workerMetricsAddress);
   warnDeprecated(config.providers, log);
   const db = createSqlClient(requireDatabaseUrl(config), {

@@ -3,6 +3,7 @@
  * process with no worker (the API, the MLLP listener) never loads the worker SDK and its native core.
  */
 import { DefaultLogger, Runtime, type LogLevel } from '@temporalio/worker';
+import { getPriority, setPriority } from 'node:os';
 import type { Logger } from 'pino';
 import { ConfigError } from '../config/error';
 
@@ -15,6 +16,16 @@ const PINO_LEVEL: Record<LogLevel, 'trace' | 'debug' | 'info' | 'warn' | 'error'
 };
 
 const EXPORTER_FAILED = 'Failed to start prometheus metrics exporter';
+
+/**
+ * Lowers this process's CPU priority by `nice` (AppConfig.workerNice). Only the priority among the
+ * processes of one host or container: containers share a host's cores by their CPU weight
+ * (docker-compose.yml gives the worker a smaller one).
+ */
+export function yieldCpuToIngest(nice: number): void {
+  // Only ever lower it: a process started at a lower priority still (a niced supervisor) may not raise its own.
+  if (nice > getPriority()) setPriority(nice);
+}
 
 /**
  * Routes the Temporal SDK's own logs, and the workflow and activity loggers (which carry
