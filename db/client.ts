@@ -1,13 +1,18 @@
 import { PrismaPg } from '@prisma/adapter-pg';
 import { PrismaClient, type Prisma } from '../prisma/generated/client';
-import { poolConfig, type PoolOptions, type Sql, type SqlClient } from './sql';
+import { poolConfig, statementNames, type PoolOptions, type Sql, type SqlClient } from './sql';
 
 export type Db = PrismaClient;
 /** Either the client or the client inside `$transaction`: what code that may run in both accepts. */
 export type DbClient = Db | Prisma.TransactionClient;
 
+/** Its statements are prepared as the worker's are (db/sql.ts): ingest's is one per POST. */
 export function createDb(connectionString: string, options: PoolOptions = {}): Db {
-  return new PrismaClient({ adapter: new PrismaPg(poolConfig(connectionString, options)) });
+  const nameOf = statementNames();
+  // The adapter hands the name to `pg` as it is; past the bound it is undefined, and `pg` then runs
+  // the statement unprepared, which the adapter's type (a string, always) does not foresee.
+  const statementNameGenerator = (query: { sql: string }) => nameOf(query.sql) as string;
+  return new PrismaClient({ adapter: new PrismaPg(poolConfig(connectionString, options), { statementNameGenerator }) });
 }
 
 /**

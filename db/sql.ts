@@ -67,16 +67,18 @@ const parameter = (value: unknown): unknown => (value instanceof Date ? value.to
 
 /**
  * A statement runs as a named prepared statement, one name per distinct text, so PostgreSQL parses
- * and plans a step's statement (its transition, audit row and counters are one `WITH`) once per
- * connection, not once per record. The texts come from the code's templates and are few; past the
- * bound a new text runs unnamed, so a caller that built texts without bound could not grow every
- * connection's cache of statements without bound. PostgreSQL plans a prepared statement again after
- * a migration changes its tables; only a changed type of a column a statement returns fails it
- * ("cached plan must not change result type"), on the old workers that a deploy replaces next, and
- * Temporal retries the step on a new one.
+ * and plans a step's statement (its transition, audit row and counters are one `WITH`), or the
+ * API's ingest statement, once per connection, not once per record. The texts come from the code's
+ * templates and are few; past the bound a new text runs unnamed, so a caller that built texts
+ * without bound could not grow every connection's cache of statements without bound. PostgreSQL
+ * plans a prepared statement again after a migration changes its tables; only a changed type of a
+ * column a statement returns fails it ("cached plan must not change result type"), in the old
+ * processes that a deploy replaces next: Temporal retries the step on a new worker, and a sender
+ * told 503 sends again.
  */
 export const MAX_NAMED_STATEMENTS = 256;
-function statementNames(): (text: string) => string | undefined {
+/** Names for one pool's statements (`pg` runs a statement without a name unprepared). */
+export function statementNames(): (text: string) => string | undefined {
   const names = new Map<string, string>();
   return (text) => {
     let name = names.get(text);

@@ -3,10 +3,11 @@
  * Both must agree on what a timestamp means: the columns are `timestamp(3)` holding UTC, and
  * neither a process nor a database server whose time zone is not UTC may write or read them as
  * local time. And a statement fragment must be one kind of value on both sides, or it would not
- * nest in the other's statements. The worker's statements are prepared once per connection, and
- * no caller can make that cache grow without bound.
+ * nest in the other's statements. Both sides' statements are prepared once per connection, and no
+ * caller can make that cache grow without bound.
  */
-import { createSqlClient, MAX_NAMED_STATEMENTS, raw, sql, Sql } from '../db/sql';
+import { createDb, statementsOf } from '../db/client';
+import { createSqlClient, MAX_NAMED_STATEMENTS, raw, sql, Sql, type SqlClient } from '../db/sql';
 import { Prisma } from '../prisma/generated/client';
 import { migratedDatabase, query } from './support/database';
 import { inFreshNode } from './support/fresh-node';
@@ -80,21 +81,30 @@ it('an idle connection the server drops is heard once, not left to end the proce
   }
 });
 
-it('a statement is prepared once per connection and run again with other values; past the bound, new texts run unprepared', async () => {
-  const workerDb = createSqlClient(database.url, { poolSize: 1 });
+const onePool = {
+  "the worker's pg pool": (url: string): Statements => createSqlClient(url, { poolSize: 1 }),
+  "the API's Prisma client": (url: string): Statements => {
+    const db = createDb(url, { poolSize: 1 });
+    return { ...statementsOf(db), end: () => db.$disconnect() };
+  },
+};
+type Statements = Pick<SqlClient, 'query' | 'end'>;
+
+it.each(Object.entries(onePool))('on %s, a statement is prepared once per connection and run again with other values; past the bound, new texts run unprepared', async (_, open) => {
+  const client = open(database.url);
   try {
-    const sum = (a: number, b: number) => workerDb.query<{ sum: number }>(sql`SELECT ${a}::int + ${b}::int AS sum`);
+    const sum = (a: number, b: number) => client.query<{ sum: number }>(sql`SELECT ${a}::int + ${b}::int AS sum`);
     expect([await sum(1, 2), await sum(40, 2)]).toEqual([[{ sum: 3 }], [{ sum: 42 }]]);
-    const prepared = () => workerDb.query<{ statement: string }>(sql`SELECT statement FROM pg_prepared_statements`);
+    const prepared = () => client.query<{ statement: string }>(sql`SELECT statement FROM pg_prepared_statements`);
     expect((await prepared()).map((row) => row.statement).sort()).toEqual(
       ['SELECT $1::int + $2::int AS sum', 'SELECT statement FROM pg_prepared_statements'].sort(),
     );
     const texts = Array.from({ length: MAX_NAMED_STATEMENTS + 10 }, (_, i) => i);
     for (const i of texts) {
-      expect(await workerDb.query(sql`SELECT ${i}::int AS ${raw(`n${i}`)}`)).toEqual([{ [`n${i}`]: i }]);
+      expect(await client.query(sql`SELECT ${i}::int AS ${raw(`n${i}`)}`)).toEqual([{ [`n${i}`]: i }]);
     }
     expect(await prepared()).toHaveLength(MAX_NAMED_STATEMENTS);
   } finally {
-    await workerDb.end();
+    await client.end();
   }
 });
