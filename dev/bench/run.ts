@@ -1,7 +1,8 @@
 /**
  * The whole benchmark: one environment, then each repetition runs every chosen scenario once, so
- * the pipeline and its baselines are always measured minutes apart on the same server, and drift
- * (a growing Temporal store, other load on the machine) shows up as spread instead of as bias.
+ * the pipeline and its baselines are always measured minutes apart on the same machine, and drift
+ * (other load, the app's growing tables) shows up as spread instead of as bias. Each run gets a dev
+ * server with an empty store (BenchEnvironment.freshTemporal).
  */
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
@@ -58,7 +59,8 @@ async function throughputRuns(ctx: RunContext, rep: number): Promise<Throughput>
     ['pipeline', pipeline],
   ];
   // Each repetition starts one further along the three, so over three repetitions each runs first,
-  // second and third once, and the drift of a store that grows through the run hits all alike.
+  // second and third once, and what drifts through the run (other load, the production topology's
+  // Temporal store) hits all alike.
   const result: Throughput = {};
   for (let i = 0; i < runs.length; i++) {
     const [key, run] = runs[(rep - 1 + i) % runs.length] as (typeof runs)[number];

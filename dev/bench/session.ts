@@ -1,7 +1,7 @@
 /**
- * One run's processes: the provider simulator, N worker processes (the pipeline's, or the baseline
- * worker, the same createWorkers with either baseline's bundle) on a task queue of the run's own,
- * and optionally the API. A queue per run keeps one run's leftovers (the slow provider's unfinished
+ * One run's processes: a fresh Temporal dev server (BenchEnvironment.freshTemporal), the provider
+ * simulator, N worker processes (the pipeline's, or the baseline worker, the same createWorkers with
+ * either baseline's bundle) on a task queue of the run's own, and optionally the API. A queue per run keeps one run's leftovers (the slow provider's unfinished
  * records) away from the next run's workers.
  */
 import path from 'node:path';
@@ -38,7 +38,7 @@ export interface Session {
   assertAlive: () => void;
   /** CPU seconds so far of the workers, the API, Temporal, PostgreSQL and the bench (ingest, simulator, polling). */
   cpu(): CpuByComponent;
-  /** What the workers and the Temporal server counted so far (the server's since it started, for every session). */
+  /** What the workers and the Temporal server counted so far (on the production topology, the server's since it started). */
   requests(): Promise<RequestCounts>;
   stop(): Promise<{ workerPeakRssMiB: Array<number | null>; apiPeakRssMiB: number | null }>;
 }
@@ -75,6 +75,7 @@ async function startApi(bench: BenchEnvironment, baseEnv: NodeJS.ProcessEnv, run
 }
 
 export async function startSession(bench: BenchEnvironment, baseEnv: NodeJS.ProcessEnv, runtime: Runtime, options: SessionOptions): Promise<Session> {
+  await bench.freshTemporal();
   const port = await freePort();
   const providers = simulatedProviders(`http://127.0.0.1:${port}`, options.providers ?? DEFAULT_PROVIDERS);
   const simulator = await startSimulator({ port, modelDelayMs: delaysByModel(providers, options.providerDelayMs) });
