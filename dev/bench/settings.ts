@@ -41,6 +41,12 @@ export function processEnv(base: NodeJS.ProcessEnv, s: ProcessSettings): NodeJS.
     API_KEYS: BENCH_API_KEY,
     // One key sends every request: the benchmark measures the pipeline, not the per-key limit.
     RATE_LIMIT_PER_MINUTE: '0',
+    // The reconciler still runs its pass, but finds nothing, as on a healthy deployment. The records
+    // the bench abandons (the latency series' and the slow provider's, their workflows terminated
+    // when the series ends) are not the product's stuck records: a later run's worker would repair
+    // thousands of them while it is being measured, and start them again on that run's fresh dev
+    // server, where their workflows do not exist.
+    RECONCILE_QUIET_MS: String(24 * 60 * 60 * 1000),
     PAYLOAD_KEYS: s.payloadKeys,
     DATABASE_URL: s.databaseUrl,
     TEMPORAL_ADDRESS: s.temporalAddress,
