@@ -7,7 +7,7 @@ import type { BenchEnvironment } from './environment';
 import { waitForClosed } from './completion';
 import { cpuDelta, machineBusySeconds, otherCores, perRecordMs, type CpuByComponent } from './cpu';
 import { historyProfile, type HistoryProfile } from './history';
-import { loadAverage, type LoadAverage } from './machine';
+import { fixedWorkMs, loadAverage, type LoadAverage } from './machine';
 import { committedTransactions } from './pgstats';
 import { perRecord, type RequestCounts } from './requests';
 import type { Session } from './session';
@@ -24,6 +24,8 @@ export interface RunPlan {
 
 export interface ThroughputRun {
   loadBefore: LoadAverage;
+  /** The machine's speed just before the run (machine.ts). Results written before it was kept have none. */
+  fixedWorkMs?: number;
   /** Cores busy outside the benchmark while it ran (other people's tests, say). */
   otherCores: number;
   measured: number;
@@ -43,6 +45,7 @@ const timeoutFor = (count: number): number => 300_000 + count * 200;
 
 export async function measureThroughput(bench: BenchEnvironment, session: Session, plan: RunPlan): Promise<ThroughputRun> {
   const loadBefore = loadAverage();
+  const fixedWork = fixedWorkMs();
   const commitsBefore = await committedTransactions(bench.db, false);
   const cpuBefore = session.cpu();
   const requestsBefore = await session.requests();
@@ -59,6 +62,7 @@ export async function measureThroughput(bench: BenchEnvironment, session: Sessio
   const history = await historyProfile(bench.client, Array.from({ length: count }, (_, n) => workflowId(n)));
   return {
     loadBefore,
+    fixedWorkMs: fixedWork,
     otherCores: other,
     measured: count,
     seconds: round(seconds),

@@ -72,7 +72,7 @@ async function throughputRuns(ctx: RunContext, rep: number): Promise<Throughput>
 async function repetition(ctx: RunContext, rep: number): Promise<RepResult> {
   const { scenarios } = ctx.options;
   const result: RepResult = { rep };
-  if (scenarios.some((s) => s === 'throughput' || s === 'faults' || s === 'scaling')) Object.assign(result, await throughputRuns(ctx, rep));
+  if (scenarios.some((s) => s === 'throughput' || s === 'pipeline' || s === 'faults' || s === 'scaling')) Object.assign(result, await throughputRuns(ctx, rep));
   if (scenarios.includes('scaling')) result.twoWorkers = await step(ctx, `rep ${rep}: pipeline, 2 workers`, () => pipelineRun(ctx, `p2-r${rep}`, 2));
   if (scenarios.includes('faults')) result.faults = await step(ctx, `rep ${rep}: 30 % faults`, () => faultRep(ctx, `faults-r${rep}`));
   if (scenarios.includes('isolation')) result.isolation = await step(ctx, `rep ${rep}: isolation`, () => isolationRep(ctx, `iso-r${rep}`));
