@@ -23,7 +23,7 @@ export type Runtime = (typeof RUNTIMES)[number];
 export type WorkerKind = 'pipeline' | 'baseline' | 'mixed';
 
 /** Every entry point the bench starts, by what it is; without extension, as the runtime picks it. */
-const ENTRIES = { pipeline: 'bin/worker', baseline: 'dev/bin/bench-baseline-worker', mixed: 'dev/bin/bench-baseline-worker', api: 'bin/api' } as const;
+const ENTRIES = { pipeline: 'bin/worker', baseline: 'dev/bin/bench-baseline-worker', mixed: 'dev/bin/bench-baseline-worker', api: 'bin/api', probe: 'dev/bin/bench-speed-probe' } as const;
 export type EntryName = keyof typeof ENTRIES;
 
 const entryFile = (runtime: Runtime, name: EntryName): string =>

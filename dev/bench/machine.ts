@@ -1,7 +1,8 @@
 /** What the figures were measured on, and how busy and how fast the machine was when each was taken. */
 import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import os from 'node:os';
-import { round } from './stats';
+import { round, summarize } from './stats';
 
 export interface Machine {
   cpus: number;
@@ -28,9 +29,15 @@ export const loadAverage = (): LoadAverage => os.loadavg().map((l) => Math.round
 const PAYLOAD = Buffer.alloc(64 * 1024, 7);
 const DOCUMENT = { id: 'record-0', steps: ['charge', 'inference', 'persist'], text: 'x'.repeat(512) };
 
-function fixedWorkOnce(): number {
+/**
+ * The CPU milliseconds this process spends on the same single-threaded work, hashing and JSON (about
+ * 7 ms on the AMD EPYC machine of BENCHMARKS.md): how fast the machine itself is at that moment.
+ * A virtual machine shares its host, and no load average inside it shows what the host's other
+ * guests take from it.
+ */
+export function fixedWorkMs(rounds = 150): number {
   const before = process.cpuUsage();
-  for (let i = 0; i < 1_500; i++) {
+  for (let i = 0; i < rounds; i++) {
     createHash('sha256').update(PAYLOAD).digest();
     JSON.parse(JSON.stringify({ ...DOCUMENT, i }));
   }
@@ -38,10 +45,12 @@ function fixedWorkOnce(): number {
   return (spent.user + spent.system) / 1000;
 }
 
-/**
- * The CPU milliseconds this process spends on the same single-threaded work (hashing and JSON), the
- * least of three tries: how fast the machine itself is at that moment. A virtual machine shares its
- * host, and the same work's CPU time moves with what the host's other guests do, which no load
- * average inside this one shows. Taken right before a run, beside the run's CPU per record.
- */
-export const fixedWorkMs = (): number => round(Math.min(fixedWorkOnce(), fixedWorkOnce(), fixedWorkOnce()), 1);
+/** The median of what the speed probe (dev/bin/bench-speed-probe.ts) logged between two times. */
+export function probeMedianMs(logFile: string, fromMs: number, toMs: number): number | undefined {
+  const samples = readFileSync(logFile, 'utf8')
+    .split('\n')
+    .map((line) => line.split(' ').map(Number))
+    .filter(([at, ms]) => at !== undefined && ms !== undefined && at >= fromMs && at <= toMs)
+    .map(([, ms]) => ms as number);
+  return samples.length ? round(summarize(samples).median) : undefined;
+}

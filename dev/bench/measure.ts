@@ -7,7 +7,7 @@ import type { BenchEnvironment } from './environment';
 import { waitForClosed } from './completion';
 import { cpuDelta, machineBusySeconds, otherCores, perRecordMs, type CpuByComponent } from './cpu';
 import { historyProfile, type HistoryProfile } from './history';
-import { fixedWorkMs, loadAverage, type LoadAverage } from './machine';
+import { loadAverage, type LoadAverage } from './machine';
 import { committedTransactions } from './pgstats';
 import { perRecord, type RequestCounts } from './requests';
 import type { Session } from './session';
@@ -24,8 +24,12 @@ export interface RunPlan {
 
 export interface ThroughputRun {
   loadBefore: LoadAverage;
-  /** The machine's speed just before the run (machine.ts). Results written before it was kept have none. */
-  fixedWorkMs?: number;
+  /**
+   * The speed probe's median CPU ms over the run: the same work each second, so a slower machine
+   * (its host busier) shows here, apart from what the run itself costs. Results written before it
+   * was kept have none.
+   */
+  speedProbeMs?: number;
   /** Cores busy outside the benchmark while it ran (other people's tests, say). */
   otherCores: number;
   measured: number;
@@ -45,7 +49,6 @@ const timeoutFor = (count: number): number => 300_000 + count * 200;
 
 export async function measureThroughput(bench: BenchEnvironment, session: Session, plan: RunPlan): Promise<ThroughputRun> {
   const loadBefore = loadAverage();
-  const fixedWork = fixedWorkMs();
   const commitsBefore = await committedTransactions(bench.db, false);
   const cpuBefore = session.cpu();
   const requestsBefore = await session.requests();
@@ -62,7 +65,7 @@ export async function measureThroughput(bench: BenchEnvironment, session: Sessio
   const history = await historyProfile(bench.client, Array.from({ length: count }, (_, n) => workflowId(n)));
   return {
     loadBefore,
-    fixedWorkMs: fixedWork,
+    speedProbeMs: session.speedProbeMs(started, closed.lastCloseMs),
     otherCores: other,
     measured: count,
     seconds: round(seconds),

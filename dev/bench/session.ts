@@ -1,6 +1,6 @@
 /**
  * One run's processes: a fresh Temporal dev server (BenchEnvironment.freshTemporal), the provider
- * simulator, N worker processes (the pipeline's, or the baseline worker, the same createWorkers with
+ * simulator, the speed probe (dev/bin/bench-speed-probe.ts), N worker processes (the pipeline's, or the baseline worker, the same createWorkers with
  * either baseline's bundle) on a task queue of the run's own, and optionally the API. A queue per
  * run keeps one run's leftovers (the slow provider's unfinished records) away from the next run's
  * workers.
@@ -12,6 +12,7 @@ import { freePort, waitForPort } from '../processes';
 import { payloadKeysSetting } from '../payload-keys';
 import { nodeChild, type Child, type Runtime, type WorkerKind } from './children';
 import { cpuSeconds, ownCpuSeconds, type CpuByComponent } from './cpu';
+import { probeMedianMs } from './machine';
 import type { BenchEnvironment } from './environment';
 import { waitUntilPolling } from './readiness';
 import { metricsUrl, requestCounts, type RequestCounts } from './requests';
@@ -41,6 +42,8 @@ export interface Session {
   cpu(): CpuByComponent;
   /** What the workers and the Temporal server counted so far (on the production topology, the server's since it started). */
   requests(): Promise<RequestCounts>;
+  /** The speed probe's median CPU ms between two times: how fast the machine was meanwhile. */
+  speedProbeMs(fromMs: number, toMs: number): number | undefined;
   stop(): Promise<{ workerPeakRssMiB: Array<number | null>; apiPeakRssMiB: number | null }>;
 }
 
@@ -89,11 +92,13 @@ export async function startSession(bench: BenchEnvironment, baseEnv: NodeJS.Proc
     payloadKeys: payloadKeysSetting(bench.payloadKeys),
   };
   const config = loadConfig(processEnv(baseEnv, settings));
+  const probeLog = path.join(bench.logDir, `${options.tag}-speed-probe.log`);
+  const probe = nodeChild('speed probe', runtime, 'probe', baseEnv, probeLog);
   const [{ children: workers, metricsUrls }, api] = await Promise.all([
     startWorkers(bench, baseEnv, runtime, settings, options, config),
     options.api ? startApi(bench, baseEnv, runtime, settings, options) : undefined,
   ]);
-  const children = [...workers, ...(api ? [api.child] : [])];
+  const children = [...workers, ...(api ? [api.child] : []), probe];
   return {
     tag: options.tag,
     config,
@@ -107,8 +112,9 @@ export async function startSession(bench: BenchEnvironment, baseEnv: NodeJS.Proc
       bench: ownCpuSeconds(),
     }),
     requests: () => requestCounts(metricsUrls, bench.temporalMetricsUrl),
+    speedProbeMs: (fromMs, toMs) => probeMedianMs(probeLog, fromMs, toMs),
     async stop() {
-      const [workerPeakRssMiB, apiPeakRssMiB] = await Promise.all([Promise.all(workers.map((w) => w.stop())), api ? api.child.stop() : null]);
+      const [workerPeakRssMiB, apiPeakRssMiB] = await Promise.all([Promise.all(workers.map((w) => w.stop())), api ? api.child.stop() : null, probe.stop()]);
       await simulator.close();
       return { workerPeakRssMiB, apiPeakRssMiB };
     },

@@ -253,7 +253,7 @@ function costRows(reps: RepResult[]): CostRow[] {
     .map((op) => op.name);
   const requests = [...WORKER_COUNT_NAMES, PERSISTENCE_TOTAL, ...operations].filter((name) => all.some((r) => r.requestsPerRecord?.[name] !== undefined));
   return [
-    row('machine: CPU ms of a fixed piece of work just before the run (lower is faster)', (r) => r.fixedWorkMs),
+    row("machine: CPU ms of the speed probe's fixed work each second, median over the run (lower is faster)", (r) => r.speedProbeMs),
     row('history events per workflow', (r) => r.history.eventsPerWorkflow),
     row('workflow tasks per workflow', (r) => r.history.workflowTasksPerWorkflow),
     row('activity tasks per workflow', (r) => r.history.activityTasksPerWorkflow),
