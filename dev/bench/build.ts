@@ -1,8 +1,9 @@
 /**
  * The processes under test run compiled, as the image runs them (Dockerfile: `npm run build`, then
  * node on dist/bin/*.js): before it starts anything the bench compiles the production build's
- * sources with its options, plus the baseline worker (tsconfig.bench.json), so the baselines run
- * compiled too and no figure comes from a stale dist/. Incremental: an unchanged tree takes seconds.
+ * sources with its options, plus the baseline worker and the speed probe (tsconfig.bench.json), so
+ * the baselines run compiled too and no figure comes from a stale dist/. Incremental: an unchanged
+ * tree takes seconds.
  */
 import { execFile } from 'node:child_process';
 import { cpSync } from 'node:fs';
