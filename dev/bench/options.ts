@@ -5,7 +5,10 @@ import { RUNTIMES, type Runtime } from './children';
 import type { TemporalStore } from './environment';
 import { TOPOLOGIES, type Topology } from '../topology/layout';
 
-/** `pipeline` alone is one clean pipeline run per repetition, without the baselines: the same records on a database that grows by one run's each time. */
+/**
+ * `pipeline` alone is one clean pipeline run per repetition, without the baselines: the same
+ * records in every run, on a database that grows by one run's records each time.
+ */
 export const SCENARIOS = ['throughput', 'pipeline', 'latency', 'isolation', 'faults', 'scaling'] as const;
 export type Scenario = (typeof SCENARIOS)[number];
 
