@@ -26,6 +26,7 @@ export function describeMachine(): Machine {
 
 export const loadAverage = (): LoadAverage => os.loadavg().map((l) => Math.round(l * 100) / 100) as LoadAverage;
 
+const ROUNDS = 150;
 const PAYLOAD = Buffer.alloc(64 * 1024, 7);
 const DOCUMENT = { id: 'record-0', steps: ['charge', 'inference', 'persist'], text: 'x'.repeat(512) };
 
@@ -35,9 +36,9 @@ const DOCUMENT = { id: 'record-0', steps: ['charge', 'inference', 'persist'], te
  * A virtual machine shares its host, and no load average inside it shows what the host's other
  * guests take from it.
  */
-export function fixedWorkMs(rounds = 150): number {
+export function fixedWorkMs(): number {
   const before = process.cpuUsage();
-  for (let i = 0; i < rounds; i++) {
+  for (let i = 0; i < ROUNDS; i++) {
     createHash('sha256').update(PAYLOAD).digest();
     JSON.parse(JSON.stringify({ ...DOCUMENT, i }));
   }

@@ -1,9 +1,9 @@
 /**
  * One run's processes: a fresh Temporal dev server (BenchEnvironment.freshTemporal), the provider
- * simulator, the speed probe (dev/bin/bench-speed-probe.ts), N worker processes (the pipeline's, or the baseline worker, the same createWorkers with
- * either baseline's bundle) on a task queue of the run's own, and optionally the API. A queue per
- * run keeps one run's leftovers (the slow provider's unfinished records) away from the next run's
- * workers.
+ * simulator, the speed probe (dev/bin/bench-speed-probe.ts), N worker processes (the pipeline's, or
+ * the baseline worker, the same createWorkers with either baseline's bundle) on a task queue of the
+ * run's own, and optionally the API. A queue per run keeps one run's leftovers (the slow provider's
+ * unfinished records) away from the next run's workers.
  */
 import path from 'node:path';
 import { loadConfig, type AppConfig } from '../../config';
