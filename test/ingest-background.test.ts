@@ -2,7 +2,7 @@
  * The API's ingest answers once the row is stored and starts the workflow behind the answer
  * (ingest/background.ts). A start it cannot make is the reconciler's to make: nothing is lost.
  */
-import { Client, Connection, WorkflowNotFoundError } from '@temporalio/client';
+import { Client, Connection, WorkflowNotFoundError, type WorkflowClientInterceptor } from '@temporalio/client';
 import pino from 'pino';
 import { workflowIdFor } from '../contract';
 import { createRecordStarter } from '../ingest';
@@ -27,12 +27,26 @@ afterAll(async () => {
 });
 
 /** A client of a Temporal that is not there: every start fails once the deadline passes. */
-const unreachable = () =>
+const unreachable = (interceptors: WorkflowClientInterceptor[] = []) =>
   new Client({
     connection: Connection.lazy({ address: '127.0.0.1:1' }),
     namespace: stack.config.temporal.namespace,
     dataConverter: payloadDataConverter(stack.config.temporal.payloadKeys),
+    interceptors: { workflow: interceptors },
   });
+
+/** Holds every workflow start until `release`, so that a test decides what is in flight when. */
+function heldStarts() {
+  let release!: () => void;
+  const held = new Promise<void>((resolve) => (release = resolve));
+  const interceptor: WorkflowClientInterceptor = {
+    startWithDetails: async (input, next) => {
+      await held;
+      return next(input);
+    },
+  };
+  return { interceptor, release };
+}
 
 function capturedLog() {
   const lines: Array<Record<string, unknown>> = [];
@@ -55,13 +69,17 @@ const exists = (id: string) =>
 it('answers accepted while Temporal is unreachable; the reconciler starts the record and it completes once', async () => {
   const { log, lines, text } = capturedLog();
   const config = { ...stack.config, temporal: { ...stack.config.temporal, startTimeoutMs: 300 }, ingestStarts: { concurrency: 1, backlog: 1 } };
-  const { ingest, starts } = apiIngest(config, stack.db, unreachable(), log);
+  // Without the hold, a machine slow enough to take the start deadline between the two ingests
+  // would find the first start failed and the backlog free again.
+  const hold = heldStarts();
+  const { ingest, starts } = apiIngest(config, stack.db, unreachable([hold.interceptor]), log);
   const [first, second] = [uniqueId('no-temporal'), uniqueId('no-temporal')];
   const secret = `Potassium 9.9 ${uniqueId('canary')}`;
 
   expect(await ingest('api', { id: first, input: { text: secret } })).toMatchObject({ outcome: 'accepted', status: 'received', workflowId: workflowIdFor(first) });
   // The backlog of one is taken by the first start, so the second record goes straight to the reconciler.
   expect(await ingest('api', { id: second, input: { text: secret } })).toMatchObject({ outcome: 'accepted', status: 'received' });
+  hold.release();
   await starts.idle();
 
   expect(lines.map((l) => [l.msg, l.recordId])).toEqual([
