@@ -1,4 +1,5 @@
 import nodeFetch from 'node-fetch';
+import type { ProviderConfig } from './types';
 
 /**
  * The provider SDKs' HTTP client: node-fetch, which runs on Node's own `http` module, in place of
@@ -9,4 +10,10 @@ import nodeFetch from 'node-fetch';
  */
 // node-fetch's types describe its own Request and Response classes; the SDKs use only what the
 // Fetch standard gives both (status, headers.get, json, text, an AbortSignal).
-export const providerFetch = nodeFetch as unknown as typeof fetch;
+const providerFetch = nodeFetch as unknown as typeof fetch;
+
+/** How every provider SDK is constructed to talk HTTP: the options both SDKs name alike. */
+export function sdkTransport(cfg: ProviderConfig, apiKey: string) {
+  // Temporal is the one retry authority (DESIGN §4): a retrying SDK would hide calls from the history.
+  return { apiKey, baseURL: cfg.baseURL, maxRetries: 0, timeout: cfg.timeoutMs, fetch: providerFetch };
+}

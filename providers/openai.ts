@@ -1,11 +1,10 @@
 import OpenAI from 'openai';
 import { classifyProviderError } from './errors';
-import { providerFetch } from './http';
+import { sdkTransport } from './http';
 import { SYSTEM_PROMPT, type Completion, type CompletionRequest, type ProviderClient, type ProviderConfig } from './types';
 
 export function createOpenAIClient(cfg: ProviderConfig, apiKey: string): ProviderClient {
-  // Temporal is the one retry authority (DESIGN §4): a retrying SDK would hide calls from the history.
-  const sdk = new OpenAI({ apiKey, baseURL: cfg.baseURL, maxRetries: 0, timeout: cfg.timeoutMs, fetch: providerFetch });
+  const sdk = new OpenAI(sdkTransport(cfg, apiKey));
 
   async function call(req: CompletionRequest): Promise<Completion> {
     const { data, response, request_id } = await sdk.chat.completions
