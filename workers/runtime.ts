@@ -28,15 +28,21 @@ export function yieldCpuToIngest(nice: number): void {
 }
 
 /**
- * Routes the Temporal SDK's own logs, and the workflow and activity loggers (which carry
- * workflowId, activityType and attempt), into pino; optionally serves the SDK's Prometheus metrics.
- * Must run before the process creates its first Worker or NativeConnection.
+ * Routes the Temporal SDK's own logs, its native core's included, and the workflow and activity
+ * loggers (which carry workflowId, activityType and attempt), into pino; optionally serves the SDK's
+ * Prometheus metrics. Must run before the process creates its first Worker or NativeConnection.
  */
 export function installTemporalRuntime(log: Logger, metricsBindAddress?: string): void {
   try {
     Runtime.install({
       logger: new DefaultLogger('INFO', ({ level, message, meta }) => log[PINO_LEVEL[level]]({ ...meta }, message)),
-      ...(metricsBindAddress ? { telemetryOptions: { metrics: { prometheus: { bindAddress: metricsBindAddress } } } } : {}),
+      telemetryOptions: {
+        // Unforwarded, the core writes its warnings (a slow workflow task, a lost poll) to stderr as
+        // coloured text that no JSON log pipeline parses. Forwarded, the SDK holds every line it logs
+        // for 100 ms to order them, so a process killed outright loses its last 100 ms of them.
+        logging: { forward: {} },
+        ...(metricsBindAddress ? { metrics: { prometheus: { bindAddress: metricsBindAddress } } } : {}),
+      },
     });
   } catch (err) {
     // The SDK's core says only in its message that the exporter could not bind (a port in use, an address not of this machine).

@@ -73,10 +73,12 @@ export interface WorkerProcessOptions {
   name?: string;
   /** Restarted after it dies, as `npm start` restarts a worker a `crash` fault ended. */
   restart?: boolean;
+  /** Hears every chunk the process writes to stdout and stderr. */
+  output?: (chunk: Buffer) => void;
 }
 
 /** One worker process from the production entry point, on the test's Temporal, simulator and payload key. */
-export function startWorkerProcess({ temporalAddress, simulatorPort, env = {}, name = 'worker', restart = true }: WorkerProcessOptions): Supervised {
+export function startWorkerProcess({ temporalAddress, simulatorPort, env = {}, name = 'worker', restart = true, output }: WorkerProcessOptions): Supervised {
   return supervise(
     {
       name,
@@ -96,6 +98,7 @@ export function startWorkerProcess({ temporalAddress, simulatorPort, env = {}, n
         ...env,
       },
       restart,
+      output,
     },
     () => undefined,
   );
